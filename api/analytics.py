@@ -1,0 +1,3 @@
+"""REST routes: analytics (see DESIGN.md §4)."""
+
+from api import api  # noqa: F401

@@ -1,0 +1,3 @@
+"""REST routes: auth (see DESIGN.md §4)."""
+
+from api import api  # noqa: F401

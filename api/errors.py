@@ -1,0 +1,49 @@
+"""JSON error bodies for the REST API: {"error": {"code", "message", ...}}."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from data.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, code: str, message: str, **details):
+    """A JSON error response with the given status."""
+    body = {"error": {"code": code, "message": message, **details}}
+    return jsonify(body), status
+
+
+def _is_api_request() -> bool:
+    return request.path.startswith("/api/") or request.path == "/api"
+
+
+def install_error_handlers(server: Flask) -> None:
+    """Map domain errors and HTTP errors to JSON for API paths; hide stack traces."""
+
+    @server.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        return error_response(error.status, error.code, error.message, **error.details)
+
+    @server.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if not _is_api_request():
+            return error
+        code = (error.name or "error").lower().replace(" ", "_")
+        response, status = error_response(error.code or 500, code, error.description)
+        if error.code == 405 and error.valid_methods:
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response, status
+
+    @server.errorhandler(Exception)
+    def _unexpected_error(error: Exception):
+        log.exception("unhandled error")
+        if _is_api_request():
+            return error_response(
+                500, "internal_error", "Something went wrong on our side."
+            )
+        return "Something went wrong on our side.", 500

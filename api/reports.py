@@ -1,0 +1,3 @@
+"""REST routes: reports (see DESIGN.md §4)."""
+
+from api import api  # noqa: F401

@@ -1,0 +1,111 @@
+"""Insightboard: the application factory and the WSGI entry points."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import html
+from flask import Flask
+
+import api
+import auth
+import callbacks
+from api.errors import install_error_handlers
+from api.observability import configure_logging, health, install_request_logging
+from components.navbar import memory_notice, navbar
+from config import Settings, load_settings
+from data import cache as cache_module
+from data import mongo, postgres, storage
+from data.services import Services, get_services
+
+
+def build_services(settings: Settings) -> Services:
+    """Open every connection the app needs and bring the schemas up to date."""
+    if settings.create_database:
+        postgres.ensure_database(settings.database_url)
+    database = postgres.Postgres(settings.database_url, settings.database_pool_max)
+    postgres.apply_migrations(database)
+    mongo_database = mongo.connect(settings)
+    mongo.ensure_indexes(mongo_database)
+    return Services(
+        settings=settings,
+        postgres=database,
+        mongo=mongo_database,
+        store=storage.create_store(settings),
+        redis=cache_module.connect_redis(settings),
+    )
+
+
+def configure_server(server: Flask, settings: Settings) -> None:
+    """Flask settings: secret, cookie policy and request size limit."""
+    server.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.session_cookie_secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=settings.session_cookie_secure,
+        # Multipart overhead on top of the largest accepted file.
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,
+        INSIGHTBOARD_SETTINGS=settings,
+    )
+
+
+def serve_layout() -> html.Div:
+    """The shell around every page, built per request (it shows the current user)."""
+    user_label, account_links = auth.account_nav()
+    notice = memory_notice() if get_services().settings.in_process_mongo else None
+    return html.Div(
+        [
+            navbar(user_label, account_links),
+            dbc.Container([notice, dash.page_container], fluid="lg", id="page-body"),
+        ]
+    )
+
+
+def create_app(overrides: dict | None = None) -> dash.Dash:
+    """Build an independent app: Flask server, services, API and the Dash pages."""
+    settings = load_settings(overrides)
+    configure_logging(settings.log_level)
+    server = Flask(__name__)
+    configure_server(server, settings)
+    server.extensions["insightboard"] = build_services(settings)
+    cache_module.cache.init_app(server, config=cache_module.cache_config(settings))
+    install_request_logging(server)
+    install_error_handlers(server)
+    server.register_blueprint(health)
+    api.register(server)
+    auth.init_app(server)
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        title="Insightboard",
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    app.layout = serve_layout
+    callbacks.register(app)
+    return app
+
+
+_default_app: dash.Dash | None = None
+
+
+def __getattr__(name: str):
+    """`app` and `server` are built on first use, so importing this module is cheap
+    and side-effect free (tests import `create_app` without touching the default
+    database), while `gunicorn app:server` still finds them."""
+    global _default_app
+    if name in ("app", "server"):
+        if _default_app is None:
+            _default_app = create_app()
+        return _default_app if name == "app" else _default_app.server
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    application = create_app()
+    settings = application.server.config["INSIGHTBOARD_SETTINGS"]
+    application.run(host=settings.host, port=settings.port, debug=False)

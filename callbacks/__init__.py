@@ -1,0 +1,9 @@
+"""Callbacks, registered on each app by `register(app)` (tests build several apps)."""
+
+from __future__ import annotations
+
+import dash
+
+
+def register(app: dash.Dash) -> None:
+    """Register every callback module on this app."""

@@ -1,0 +1,1 @@
+"""Reusable layout builders and pure figure builders."""

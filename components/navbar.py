@@ -1,0 +1,76 @@
+"""The navigation shell: brand, links to the pages that exist, the signed-in user."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import html
+
+
+def nav_pages() -> list[dict]:
+    """Registered pages that asked to be in the navbar (`nav_order`), in order."""
+    pages = [page for page in dash.page_registry.values() if "nav_order" in page]
+    return sorted(pages, key=lambda page: page["nav_order"])
+
+
+def navbar(
+    user_label: str | None = None, account_links: list | None = None
+) -> dbc.Navbar:
+    """The top bar; `account_links` are the right-hand items (sign in / sign out)."""
+    links = [
+        dbc.NavItem(
+            dbc.NavLink(page["name"], href=page["relative_path"], active="exact")
+        )
+        for page in nav_pages()
+    ]
+    right = list(account_links or [])
+    if user_label:
+        right.insert(
+            0,
+            dbc.NavItem(
+                html.Span(user_label, className="navbar-text me-3", id="navbar-user")
+            ),
+        )
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                dbc.NavbarBrand(
+                    [
+                        html.Img(
+                            src=dash.get_asset_url("logo.svg"),
+                            height="28",
+                            className="me-2",
+                            alt="",
+                        ),
+                        "Insightboard",
+                    ],
+                    href="/",
+                ),
+                dbc.NavbarToggler(id="navbar-toggler"),
+                dbc.Collapse(
+                    [
+                        dbc.Nav(links, navbar=True, className="me-auto"),
+                        dbc.Nav(right, navbar=True),
+                    ],
+                    id="navbar-collapse",
+                    navbar=True,
+                ),
+            ],
+            fluid=True,
+        ),
+        color="dark",
+        dark=True,
+        className="mb-4 shadow-sm",
+        id="navbar",
+    )
+
+
+def memory_notice() -> dbc.Alert:
+    """A discreet notice shown when datasets live in the in-process engine."""
+    return dbc.Alert(
+        "Demo mode: datasets are kept in memory and rebuilt from stored files on "
+        "restart. Set MONGO_URI to use a MongoDB server.",
+        color="light",
+        className="small text-muted py-1 px-3 mb-3 border",
+        id="memory-notice",
+    )

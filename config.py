@@ -1,0 +1,85 @@
+"""Typed settings read from the environment, with local defaults that just work."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
+
+class SettingsError(RuntimeError):
+    """Raised when the settings cannot be used to start the app."""
+
+
+class Settings(BaseSettings):
+    """Every setting the app reads; environment variables use the same names."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    app_env: Literal["development", "test", "production"] = "development"
+    secret_key: str = DEFAULT_SECRET_KEY
+    host: str = "127.0.0.1"
+    port: int = Field(default=8050, ge=1, le=65535)
+    log_level: str = "INFO"
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/insightboard"
+    database_pool_max: int = Field(default=10, ge=1)
+    create_database: bool = True
+
+    mongo_uri: str | None = None
+    mongo_db: str = "insightboard"
+    mongo_timeout_ms: int = Field(default=5000, ge=100)
+
+    redis_url: str | None = None
+    redis_timeout_s: float = Field(default=0.5, gt=0)
+
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    local_store_dir: str = "var/objects"
+
+    jwt_audience: str = "insightboard-api"
+    jwt_ttl_s: int = Field(default=3600, ge=60)
+    session_cookie_secure: bool = False
+    login_rate_limit: str = "10/minute"
+    register_rate_limit: str = "5/minute"
+
+    max_upload_mb: int = Field(default=200, ge=1)
+    max_rows: int = Field(default=5_000_000, ge=1)
+    max_columns: int = Field(default=500, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_weak_secret_in_production(self) -> Settings:
+        if self.app_env == "production" and (
+            not self.secret_key or self.secret_key == DEFAULT_SECRET_KEY
+        ):
+            raise ValueError(
+                "SECRET_KEY must be set to a strong random value when "
+                "APP_ENV=production (it is missing or still the development default)"
+            )
+        if self.app_env == "production" and len(self.secret_key) < 32:
+            raise ValueError("SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def in_process_mongo(self) -> bool:
+        """True when no MongoDB server is configured and the in-process engine runs."""
+        return not self.mongo_uri
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return self.max_upload_mb * 1024 * 1024
+
+
+def load_settings(overrides: dict | None = None) -> Settings:
+    """Build settings from the environment, with explicit overrides taking priority."""
+    try:
+        return Settings(**(overrides or {}))
+    except ValueError as error:
+        raise SettingsError(f"Invalid configuration: {error}") from error

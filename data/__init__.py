@@ -1,0 +1,1 @@
+"""Data layer: connections, stores, pipelines, repositories and services."""

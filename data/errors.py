@@ -1,0 +1,71 @@
+"""Domain errors raised by services; web handlers map them to HTTP in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base class: a problem the caller can fix, with a stable code and a message."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class ValidationFailed(DomainError):
+    """Input is malformed; details name the fields."""
+
+    status = 400
+    code = "validation_failed"
+
+
+class Unauthorized(DomainError):
+    """Missing or invalid credentials."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class NotFound(DomainError):
+    """The resource does not exist or is not the caller's (never say which)."""
+
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The request conflicts with existing state."""
+
+    status = 409
+    code = "conflict"
+
+
+class TooLarge(DomainError):
+    """The payload exceeds a configured limit."""
+
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMedia(DomainError):
+    """The content type or file format is not accepted."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class Unprocessable(DomainError):
+    """Well-formed but cannot be processed (e.g. a series too short for a method)."""
+
+    status = 422
+    code = "unprocessable"
+
+
+class RateLimited(DomainError):
+    """Too many requests."""
+
+    status = 429
+    code = "rate_limited"

@@ -1,0 +1,113 @@
+"""PostgreSQL: connection pool, database creation and versioned SQL migrations."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.pool
+from psycopg2 import sql
+
+log = logging.getLogger(__name__)
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class Postgres:
+    """A thread-safe connection pool with a transaction helper."""
+
+    def __init__(self, dsn: str, max_connections: int = 10) -> None:
+        self.dsn = dsn
+        self.pool = psycopg2.pool.ThreadedConnectionPool(
+            1, max_connections, dsn, connect_timeout=5
+        )
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[psycopg2.extensions.cursor]:
+        """Yield a cursor in a transaction: commit on success, roll back on error."""
+        connection = self.pool.getconn()
+        try:
+            with connection:
+                with connection.cursor() as cursor:
+                    yield cursor
+        finally:
+            # A connection broken by a server restart is dropped, not reused.
+            self.pool.putconn(connection, close=bool(connection.closed))
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.pool.closeall()
+
+
+def ensure_database(dsn: str) -> bool:
+    """Create the database named in the DSN when missing; True when it was created."""
+    params = psycopg2.extensions.parse_dsn(dsn)
+    name = params.get("dbname", "postgres")
+    admin = psycopg2.connect(**{**params, "dbname": "postgres"}, connect_timeout=5)
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if cursor.fetchone():
+                return False
+            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            log.info("created database", extra={"database": name})
+            return True
+    finally:
+        admin.close()
+
+
+def drop_database(dsn: str) -> None:
+    """Drop the database named in the DSN (used by test fixtures)."""
+    params = psycopg2.extensions.parse_dsn(dsn)
+    admin = psycopg2.connect(**{**params, "dbname": "postgres"}, connect_timeout=5)
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(params["dbname"])
+                )
+            )
+    finally:
+        admin.close()
+
+
+def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+    """The versioned migration files, ordered: `0001_name.sql` has version 1."""
+    files = []
+    for path in sorted(directory.glob("*.sql")):
+        version = int(path.name.split("_", 1)[0])
+        files.append((version, path))
+    return files
+
+
+def apply_migrations(database: Postgres, directory: Path = MIGRATIONS_DIR) -> list[int]:
+    """Apply pending migrations in order, each in its own transaction; return them."""
+    with database.transaction() as cursor:
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY,"
+            " name TEXT NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+    applied = []
+    for version, path in migration_files(directory):
+        with database.transaction() as cursor:
+            # The advisory lock makes concurrent starts apply each migration once.
+            cursor.execute("SELECT pg_advisory_xact_lock(727274)")
+            cursor.execute(
+                "SELECT 1 FROM schema_migrations WHERE version = %s", (version,)
+            )
+            if cursor.fetchone():
+                continue
+            cursor.execute(path.read_text(encoding="utf-8"))
+            cursor.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (%s, %s)",
+                (version, path.name),
+            )
+            applied.append(version)
+    return applied

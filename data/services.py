@@ -1,0 +1,36 @@
+"""The per-app bundle of connections that services and handlers use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pymongo.database
+import redis
+from flask import current_app
+
+from config import Settings
+from data.postgres import Postgres
+from data.storage import ObjectStore
+
+
+@dataclass
+class Services:
+    """Connections owned by one app instance (two apps never share them)."""
+
+    settings: Settings
+    postgres: Postgres
+    mongo: pymongo.database.Database
+    store: ObjectStore
+    redis: redis.Redis | None
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.postgres.close()
+        self.mongo.client.close()
+        if self.redis is not None:
+            self.redis.close()
+
+
+def get_services() -> Services:
+    """The current app's services (inside an app or request context)."""
+    return current_app.extensions["insightboard"]

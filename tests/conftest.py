@@ -1,0 +1,98 @@
+"""Shared fixtures: a fresh PostgreSQL database per run, private Redis and S3 servers,
+and apps built through the factory with overrides."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from data import postgres
+from tests.services import RedisServer, free_port
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+SAMPLE_CSV = Path(__file__).resolve().parents[1] / "demo" / "sales.csv"
+POSTGRES_SERVER = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432"
+)
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    """A database created for this test run and dropped at its end."""
+    url = f"{POSTGRES_SERVER}/ib_test_{uuid.uuid4().hex[:12]}"
+    postgres.ensure_database(url)
+    yield url
+    postgres.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A private redis-server for the whole run."""
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """moto's S3 server on 127.0.0.1 with a random port, with fake credentials."""
+    from moto.server import ThreadedMotoServer
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build an app through the factory; keyword overrides win over test defaults."""
+    built = []
+
+    def _make(**overrides):
+        from app import create_app
+
+        settings = {
+            "app_env": "test",
+            "database_url": database_url,
+            "local_store_dir": str(tmp_path / f"objects-{len(built)}"),
+            "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+            "log_level": "WARNING",
+            **overrides,
+        }
+        app = create_app(settings)
+        built.append(app)
+        return app
+
+    yield _make
+    for app in built:
+        app.server.extensions["insightboard"].close()
+
+
+@pytest.fixture
+def app(make_app):
+    """An app with the in-process MongoDB engine and no Redis."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    """A Flask test client for `app`."""
+    return app.server.test_client()
+
+
+def pytest_setup_options():
+    """Chromium options for dash[testing]: a laptop-sized window."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.add_argument("--window-size=1366,768")
+    options.add_argument("--disable-background-networking")
+    options.add_argument("--disable-component-update")
+    return options
