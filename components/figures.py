@@ -1,0 +1,419 @@
+"""Pure figure builders: an analysis view (docs/contracts.md) in, `go.Figure` out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from components import theme
+from components.formatting import axis_affixes, format_number, format_percent
+
+# About one point per horizontal pixel of a wide chart: more cannot be seen.
+DISPLAY_MAX_POINTS = 2000
+DEFAULT_BAND_K = 2.0
+HIGHLIGHT_NAME = "Selected anomaly"
+
+
+def plot_time(value: str) -> str:
+    """An ISO 8601 UTC time as plotly.js expects it (it has no time zones)."""
+    text = value.replace("T", " ")
+    for suffix in ("Z", "+00:00"):
+        if text.endswith(suffix):
+            return text[: -len(suffix)]
+    return text
+
+
+def _as_floats(values: Iterable[float | None]) -> np.ndarray:
+    """Values as a float array with None turned into NaN."""
+    return np.array([np.nan if v is None else v for v in values], dtype=float)
+
+
+def downsample_indices(
+    values: Sequence[float | None], max_points: int, keep: Iterable[int] = ()
+) -> list[int]:
+    """Indices to draw: per bucket the min, max and first gap, plus `keep` and ends.
+
+    Min/max per bucket keeps every visible peak and trough of a line chart, so a
+    series of 100k points drawn with ~2k looks the same at chart width.
+    """
+    count = len(values)
+    chosen = {i for i in keep if 0 <= i < count}
+    if count <= max_points:
+        return list(range(count))
+    buckets = max(1, max_points // 2)
+    size = -(-count // buckets)
+    padded = np.full(buckets * size, np.nan)
+    padded[:count] = _as_floats(values)
+    grid = padded.reshape(buckets, size)
+    missing = np.isnan(grid)
+    starts = np.arange(buckets) * size
+    high = np.where(missing, -np.inf, grid).argmax(axis=1)
+    low = np.where(missing, np.inf, grid).argmin(axis=1)
+    has_value = ~missing.all(axis=1)
+    chosen.update((starts + high)[has_value].tolist())
+    chosen.update((starts + low)[has_value].tolist())
+    # The first missing point of a bucket keeps gaps in the line visible.
+    gap_rows = missing.any(axis=1)
+    gap_first = starts + missing.argmax(axis=1)
+    chosen.update(i for i in gap_first[gap_rows].tolist() if i < count)
+    chosen.update((0, count - 1))
+    return sorted(chosen)
+
+
+def _unit(view: dict) -> str | None:
+    """The unit (currency or percent) of the view's metric, if any."""
+    dataset = view.get("dataset") or {}
+    metric = (view.get("params") or {}).get("metric")
+    return (dataset.get("units") or {}).get(metric)
+
+
+def _metric_label(view: dict) -> str:
+    """The metric name for axis titles."""
+    return str((view.get("params") or {}).get("metric") or "value")
+
+
+def series_trace(view: dict, max_points: int = DISPLAY_MAX_POINTS) -> go.Scatter:
+    """The series line, downsampled for display with every anomaly kept."""
+    series = view.get("series") or []
+    anomaly_times = {a["t"] for a in view.get("anomalies") or []}
+    keep = [i for i, point in enumerate(series) if point["t"] in anomaly_times]
+    indices = downsample_indices([p["value"] for p in series], max_points, keep)
+    return go.Scatter(
+        x=[plot_time(series[i]["t"]) for i in indices],
+        y=[series[i]["value"] for i in indices],
+        mode="lines+markers" if len(indices) <= 120 else "lines",
+        name=_metric_label(view),
+        line={"color": theme.ACCENT, "width": 2},
+        marker={"size": 5, "color": theme.ACCENT},
+        hovertemplate="%{x}<br><b>%{y:,.2f}</b><extra></extra>",
+        connectgaps=False,
+    )
+
+
+def _rolling_points(view: dict, max_points: int) -> list[dict]:
+    """Rolling points, thinned to the display budget (a smooth line needs few)."""
+    rolling = view.get("rolling") or []
+    if len(rolling) <= max_points:
+        return rolling
+    step = -(-len(rolling) // max_points)
+    thinned = rolling[::step]
+    return thinned if thinned[-1] is rolling[-1] else [*thinned, rolling[-1]]
+
+
+def band_k(view: dict) -> float:
+    """How many rolling standard deviations the expected band spans."""
+    k = (view.get("params") or {}).get("k")
+    return float(k) if isinstance(k, int | float) and k > 0 else DEFAULT_BAND_K
+
+
+def rolling_traces(view: dict, max_points: int = DISPLAY_MAX_POINTS) -> list:
+    """The rolling mean line and its ±k·std band (lower edge, then filled upper)."""
+    points = [p for p in _rolling_points(view, max_points)]
+    if not points:
+        return []
+    k = band_k(view)
+    x = [plot_time(p["t"]) for p in points]
+    mean = [p["mean"] for p in points]
+    lower, upper = [], []
+    for p in points:
+        has_band = p["mean"] is not None and p["std"] is not None
+        lower.append(p["mean"] - k * p["std"] if has_band else None)
+        upper.append(p["mean"] + k * p["std"] if has_band else None)
+    window = (view.get("params") or {}).get("window")
+    band_name = f"Expected range (±{k:g}σ)"
+    common = {"x": x, "mode": "lines", "hoverinfo": "skip", "connectgaps": False}
+    return [
+        go.Scatter(
+            y=lower, line={"width": 0}, showlegend=False, name=band_name, **common
+        ),
+        go.Scatter(
+            y=upper,
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor=theme.BAND,
+            name=band_name,
+            **common,
+        ),
+        go.Scatter(
+            y=mean,
+            name=f"Rolling mean ({window})" if window else "Rolling mean",
+            line={"color": theme.ROLLING, "width": 1.5, "dash": "dot"},
+            **common,
+        ),
+    ]
+
+
+def anomaly_hovertext(anomaly: dict, unit: str | None) -> str:
+    """Hover text: severity, value vs expected, and the explanation."""
+    style = theme.severity_style(anomaly.get("severity", "low"))
+    return (
+        f"<b>{style.label} {anomaly.get('direction', 'anomaly')}</b><br>"
+        f"{format_number(anomaly.get('value'), unit)} vs expected "
+        f"{format_number(anomaly.get('expected'), unit)} "
+        f"({format_percent(anomaly.get('deviation_pct'))})<br>"
+        f"{_wrap(anomaly.get('explanation') or '')}"
+    )
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    """Break long hover text into lines (hover labels do not wrap by themselves)."""
+    lines, current = [], ""
+    for word in text.split():
+        if current and len(current) + len(word) + 1 > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    return "<br>".join([*lines, current]) if current else "<br>".join(lines)
+
+
+def anomaly_traces(view: dict) -> list[go.Scatter]:
+    """One marker trace per severity present: colour and shape both encode it."""
+    unit = _unit(view)
+    traces = []
+    for style in theme.SEVERITIES:
+        group = [
+            a for a in view.get("anomalies") or [] if a.get("severity") == style.name
+        ]
+        if not group:
+            continue
+        traces.append(
+            go.Scatter(
+                x=[plot_time(a["t"]) for a in group],
+                y=[a["value"] for a in group],
+                mode="markers",
+                name=f"{style.label} anomaly",
+                marker={
+                    "symbol": style.symbol,
+                    "size": style.size,
+                    "color": style.colour,
+                    "line": {"color": "#ffffff", "width": 1.5},
+                },
+                customdata=[a["t"] for a in group],
+                hovertext=[anomaly_hovertext(a, unit) for a in group],
+                hovertemplate="%{hovertext}<extra></extra>",
+            )
+        )
+    return traces
+
+
+def highlight_trace(view: dict, selected_t: str | None) -> go.Scatter | None:
+    """A ring around the selected anomaly, or None when nothing is selected."""
+    match = [a for a in view.get("anomalies") or [] if a["t"] == selected_t]
+    if not match:
+        return None
+    return go.Scatter(
+        x=[plot_time(match[0]["t"])],
+        y=[match[0]["value"]],
+        mode="markers",
+        name=HIGHLIGHT_NAME,
+        showlegend=False,
+        hoverinfo="skip",
+        marker={
+            "symbol": "circle-open",
+            "size": 26,
+            "color": theme.INK,
+            "line": {"width": 2.5},
+        },
+    )
+
+
+def timeseries_figure(
+    view: dict, selected_t: str | None = None, max_points: int = DISPLAY_MAX_POINTS
+) -> go.Figure:
+    """Series, rolling mean with band, anomaly markers, range slider and zoom."""
+    figure = go.Figure(
+        [*rolling_traces(view, max_points), series_trace(view, max_points)]
+    )
+    figure.add_traces(anomaly_traces(view))
+    highlight = highlight_trace(view, selected_t)
+    if highlight is not None:
+        figure.add_trace(highlight)
+    figure.update_layout(
+        template=theme.TEMPLATE,
+        height=420,
+        hovermode="closest",
+        uirevision=_ui_revision(view),
+        yaxis={"title": {"text": _metric_label(view)}, **axis_affixes(_unit(view))},
+        xaxis={
+            "type": "date",
+            "rangeslider": {"visible": True, "thickness": 0.08},
+            "rangeselector": _range_buttons(),
+        },
+    )
+    return figure
+
+
+def _ui_revision(view: dict) -> str:
+    """Keep the user's zoom while only the detection method changes."""
+    params = view.get("params") or {}
+    dataset = view.get("dataset") or {}
+    return f"{dataset.get('id')}:{params.get('metric')}:{params.get('granularity')}"
+
+
+def _range_buttons() -> dict:
+    """Quick zoom buttons above the chart."""
+    buttons = [
+        {"count": 7, "label": "7d", "step": "day", "stepmode": "backward"},
+        {"count": 1, "label": "1m", "step": "month", "stepmode": "backward"},
+        {"count": 3, "label": "3m", "step": "month", "stepmode": "backward"},
+        {"count": 1, "label": "1y", "step": "year", "stepmode": "backward"},
+        {"step": "all", "label": "All"},
+    ]
+    return {
+        "buttons": buttons,
+        "bgcolor": "#f3f4f6",
+        "activecolor": "#dbeafe",
+        "font": {"size": 11},
+        "x": 0,
+        "y": 1.0,
+        "yanchor": "bottom",
+    }
+
+
+def threshold_lines(view: dict) -> list[dict]:
+    """Vertical reference lines: z-score thresholds and IQR fences, where known."""
+    thresholds = view.get("thresholds") or {}
+    styles = {
+        "zscore": ("z-score limit", theme.ZSCORE_LINE, "dash"),
+        "iqr": ("IQR fence", theme.IQR_LINE, "dot"),
+    }
+    lines = []
+    for key, (label, colour, dash) in styles.items():
+        pair = thresholds.get(key)
+        if not pair:
+            continue
+        for position, value in zip(("low", "high"), pair, strict=True):
+            if value is not None:
+                lines.append(
+                    {
+                        "x": value,
+                        "label": label,
+                        "colour": colour,
+                        "dash": dash,
+                        "side": position,
+                    }
+                )
+    return lines
+
+
+def histogram_figure(view: dict) -> go.Figure:
+    """The distribution as pre-binned bars, with thresholds and fences drawn."""
+    histogram = view.get("histogram") or {}
+    edges = histogram.get("edges") or []
+    counts = histogram.get("counts") or []
+    unit = _unit(view)
+    centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=False)]
+    widths = [b - a for a, b in zip(edges[:-1], edges[1:], strict=False)]
+    ranges = [
+        f"{format_number(a, unit)} – {format_number(b, unit)}"
+        for a, b in zip(edges[:-1], edges[1:], strict=False)
+    ]
+    figure = go.Figure(
+        go.Bar(
+            x=centres,
+            y=counts,
+            width=widths,
+            name="Buckets",
+            marker={
+                "color": "rgba(37, 99, 235, 0.55)",
+                "line": {"color": theme.ACCENT, "width": 1},
+            },
+            customdata=ranges,
+            hovertemplate="%{customdata}<br>%{y} buckets<extra></extra>",
+        )
+    )
+    for line in threshold_lines(view):
+        figure.add_vline(
+            x=line["x"],
+            line={"color": line["colour"], "dash": line["dash"], "width": 1.5},
+            annotation={
+                "text": line["label"],
+                "font": {"size": 10, "color": line["colour"]},
+                "textangle": -90,
+            },
+            annotation_position="top left" if line["side"] == "low" else "top right",
+        )
+    figure.update_layout(
+        template=theme.TEMPLATE,
+        height=300,
+        showlegend=False,
+        xaxis={"title": {"text": _metric_label(view)}, **axis_affixes(unit)},
+        yaxis={"title": {"text": "Buckets"}},
+    )
+    return figure
+
+
+def box_figure(view: dict) -> go.Figure:
+    """A horizontal box plot from the precomputed quartiles, with outlier points."""
+    box = view.get("box") or {}
+    unit = _unit(view)
+    label = _metric_label(view)
+    figure = go.Figure()
+    if box.get("median") is not None:
+        figure.add_trace(
+            go.Box(
+                y=[label],
+                q1=[box["q1"]],
+                median=[box["median"]],
+                q3=[box["q3"]],
+                lowerfence=[box["lower_whisker"]],
+                upperfence=[box["upper_whisker"]],
+                orientation="h",
+                name=label,
+                boxpoints=False,
+                fillcolor="rgba(37, 99, 235, 0.15)",
+                line={"color": theme.ACCENT},
+                hoverinfo="x",
+            )
+        )
+    outliers = box.get("outliers") or []
+    if outliers:
+        figure.add_trace(
+            go.Scatter(
+                x=outliers,
+                y=[label] * len(outliers),
+                mode="markers",
+                name="Outliers",
+                marker={
+                    "symbol": "circle-open",
+                    "size": 10,
+                    "color": "#dc2626",
+                    "line": {"width": 2},
+                },
+                hovertemplate="Outlier %{x:,.2f}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        template=theme.TEMPLATE,
+        height=300,
+        showlegend=False,
+        xaxis={"title": {"text": label}, **axis_affixes(unit)},
+        yaxis={"showticklabels": False},
+    )
+    return figure
+
+
+def empty_figure(message: str, height: int = 300) -> go.Figure:
+    """A blank chart that says why it is blank."""
+    figure = go.Figure()
+    figure.update_layout(
+        template=theme.TEMPLATE,
+        height=height,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        annotations=[
+            {
+                "text": message,
+                "showarrow": False,
+                "font": {"color": theme.MUTED, "size": 13},
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+            }
+        ],
+    )
+    return figure

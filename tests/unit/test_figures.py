@@ -1,0 +1,175 @@
+"""Figure builders: the right traces, markers at the right x, lines at the right x."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from components import figures, theme
+from tests.unit.view_factory import large_view, sample_view
+
+
+def traces_named(figure: go.Figure, fragment: str) -> list:
+    """Traces whose legend name contains `fragment`."""
+    return [trace for trace in figure.data if fragment in (trace.name or "")]
+
+
+def test_timeseries_has_series_band_rolling_mean_and_one_marker_trace_per_severity():
+    view = sample_view()
+    figure = figures.timeseries_figure(view)
+    series = traces_named(figure, "revenue")[0]
+    assert list(series.x) == [figures.plot_time(p["t"]) for p in view["series"]]
+    assert list(series.y) == [p["value"] for p in view["series"]]
+    band = traces_named(figure, "Expected range")
+    assert [trace.fill for trace in band] == [None, "tonexty"]
+    assert traces_named(figure, "Rolling mean")
+    severities = {a["severity"] for a in view["anomalies"]}
+    marker_traces = traces_named(figure, "anomaly")
+    assert len(marker_traces) == len(severities)
+    assert figure.layout.xaxis.rangeslider.visible is True
+
+
+def test_anomaly_markers_sit_at_the_anomaly_times_and_values_with_explanations():
+    view = sample_view()
+    figure = figures.timeseries_figure(view)
+    drawn = {}
+    for trace in traces_named(figure, "anomaly"):
+        for x, y, text in zip(trace.x, trace.y, trace.hovertext, strict=True):
+            drawn[x] = (y, text)
+    expected = {figures.plot_time(a["t"]): a for a in view["anomalies"]}
+    assert set(drawn) == set(expected)
+    for x, anomaly in expected.items():
+        assert drawn[x][0] == anomaly["value"]
+        assert anomaly["explanation"].split()[0] in drawn[x][1]
+
+
+def test_each_severity_has_its_own_colour_and_shape():
+    view = sample_view()
+    for trace in traces_named(figures.timeseries_figure(view), "anomaly"):
+        style = next(s for s in theme.SEVERITIES if trace.name.startswith(s.label))
+        assert trace.marker.symbol == style.symbol
+        assert trace.marker.color == style.colour
+    assert len({s.symbol for s in theme.SEVERITIES}) == len(theme.SEVERITIES)
+    assert len({s.colour for s in theme.SEVERITIES}) == len(theme.SEVERITIES)
+
+
+def test_band_is_rolling_mean_plus_minus_k_rolling_std():
+    view = sample_view()
+    k = view["params"]["k"]
+    lower, upper = traces_named(figures.timeseries_figure(view), "Expected range")
+    for point, low, high in zip(view["rolling"], lower.y, upper.y, strict=True):
+        if point["mean"] is None:
+            assert low is None and high is None
+        else:
+            assert low == pytest.approx(point["mean"] - k * point["std"])
+            assert high == pytest.approx(point["mean"] + k * point["std"])
+
+
+def test_selected_anomaly_gets_a_highlight_ring_and_unknown_selection_none():
+    view = sample_view()
+    target = view["anomalies"][1]
+    figure = figures.timeseries_figure(view, selected_t=target["t"])
+    ring = traces_named(figure, figures.HIGHLIGHT_NAME)
+    assert list(ring[0].x) == [figures.plot_time(target["t"])]
+    other = figures.timeseries_figure(view, selected_t="2030-01-01T00:00:00+00:00")
+    assert not traces_named(other, figures.HIGHLIGHT_NAME)
+
+
+def test_currency_unit_prefixes_the_value_axis():
+    figure = figures.timeseries_figure(sample_view())
+    assert figure.layout.yaxis.tickprefix == "₹"
+
+
+def test_histogram_bars_match_bins_and_lines_sit_on_thresholds_and_fences():
+    view = sample_view()
+    figure = figures.histogram_figure(view)
+    edges = np.array(view["histogram"]["edges"])
+    bars = figure.data[0]
+    assert list(bars.y) == view["histogram"]["counts"]
+    assert np.allclose(bars.x, (edges[:-1] + edges[1:]) / 2)
+    assert np.allclose(bars.width, np.diff(edges))
+    vertical = sorted(s.x0 for s in figure.layout.shapes if s.x0 == s.x1)
+    wanted = sorted([*view["thresholds"]["zscore"], *view["thresholds"]["iqr"]])
+    assert vertical == pytest.approx(wanted)
+
+
+def test_histogram_without_thresholds_draws_no_lines():
+    view = sample_view()
+    view["thresholds"] = {"zscore": None, "iqr": None}
+    assert figures.histogram_figure(view).layout.shapes == ()
+
+
+def test_box_uses_the_precomputed_quartiles_and_plots_outliers():
+    view = sample_view()
+    figure = figures.box_figure(view)
+    box = figure.data[0]
+    assert (box.q1[0], box.median[0], box.q3[0]) == (
+        view["box"]["q1"],
+        view["box"]["median"],
+        view["box"]["q3"],
+    )
+    assert box.lowerfence[0] == view["box"]["lower_whisker"]
+    assert box.upperfence[0] == view["box"]["upper_whisker"]
+    assert list(figure.data[1].x) == view["box"]["outliers"]
+
+
+def test_empty_series_still_builds_figures():
+    view = sample_view()
+    view.update(series=[], rolling=[], anomalies=[])
+    view["histogram"] = {"edges": [], "counts": [], "rule": "none"}
+    view["box"] = {key: None for key in view["box"]} | {"outliers": []}
+    assert len(figures.timeseries_figure(view).data) == 1
+    assert len(figures.histogram_figure(view).data) == 1
+    assert figures.box_figure(view).data == ()
+
+
+def test_downsample_keeps_extremes_ends_gaps_and_requested_points():
+    rng = np.random.default_rng(3)
+    values = rng.normal(0, 1, 10_001).tolist()
+    values[1234] = None
+    keep = [17, 5000, 9999]
+    chosen = figures.downsample_indices(values, 500, keep)
+    assert chosen == sorted(set(chosen))
+    assert len(chosen) <= 500 + len(keep) + 2 + 250
+    assert {0, 10_000, 1234, *keep} <= set(chosen)
+    data = np.array([np.nan if v is None else v for v in values])
+    assert int(np.nanargmax(data)) in chosen
+    assert int(np.nanargmin(data)) in chosen
+
+
+def test_downsample_leaves_short_series_alone_and_copes_with_all_missing():
+    assert figures.downsample_indices([1.0, 2.0, 3.0], 10) == [0, 1, 2]
+    assert figures.downsample_indices([], 10) == []
+    chosen = figures.downsample_indices([None] * 50, 10)
+    assert 0 in chosen and 49 in chosen
+
+
+def test_long_series_is_drawn_with_few_points_but_every_anomaly():
+    view = large_view(100_000)
+    figure = figures.timeseries_figure(view)
+    series = traces_named(figure, "revenue")[0]
+    assert len(series.x) <= figures.DISPLAY_MAX_POINTS + len(view["anomalies"]) + 1000
+    drawn = set(series.x)
+    assert all(figures.plot_time(a["t"]) in drawn for a in view["anomalies"])
+    markers = sum(len(t.x) for t in traces_named(figure, "anomaly"))
+    assert markers == len(view["anomalies"])
+    assert len(json.dumps(figure.to_plotly_json(), default=str)) < 400_000
+
+
+def test_plot_time_drops_the_utc_offset_plotly_cannot_read():
+    assert figures.plot_time("2024-01-03T00:00:00+00:00") == "2024-01-03 00:00:00"
+    assert figures.plot_time("2024-01-03T10:30:00Z") == "2024-01-03 10:30:00"
+
+
+def test_figures_use_the_shared_template():
+    view = sample_view()
+    for figure in (
+        figures.timeseries_figure(view),
+        figures.histogram_figure(view),
+        figures.box_figure(view),
+        figures.empty_figure("nothing"),
+    ):
+        assert figure.layout.template.layout.font.family == theme.FONT_FAMILY
