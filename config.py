@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     jwt_audience: str = "insightboard-api"
     jwt_ttl_s: int = Field(default=3600, ge=60)
     session_cookie_secure: bool = False
+    session_ttl_s: int = Field(default=12 * 3600, ge=60)
+    remember_me_days: int = Field(default=14, ge=1, le=365)
     login_rate_limit: str = "10/minute"
     register_rate_limit: str = "5/minute"
 

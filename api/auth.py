@@ -1,3 +1,128 @@
-"""REST routes: auth (see DESIGN.md §4)."""
+"""REST routes: register, log in, who am I (see DESIGN.md §4)."""
 
-from api import api  # noqa: F401
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from api import api
+from api.openapi import add_path
+from auth import service
+from auth.identity import current_user
+from auth.login import client_ip
+from auth.validation import login_input, read_json_object, registration_input
+from data.services import get_services
+
+
+@api.post("/auth/register")
+def register_api():
+    """Create an account."""
+    email, password = registration_input(read_json_object(request))
+    user = service.register_account(get_services(), email, password, client_ip())
+    return jsonify(user.public()), 201
+
+
+@api.post("/auth/login")
+def login_api():
+    """Exchange e-mail and password for a bearer JWT."""
+    email, password = login_input(read_json_object(request))
+    services = get_services()
+    user = service.authenticate(services, email, password, client_ip(), via="api")
+    return jsonify(service.access_token_response(services, user))
+
+
+@api.get("/auth/me")
+def me_api():
+    """The account behind this request's credential."""
+    return jsonify(current_user().public())
+
+
+CREDENTIALS = {
+    "type": "object",
+    "required": ["email", "password"],
+    "properties": {
+        "email": {"type": "string", "format": "email", "maxLength": 254},
+        "password": {"type": "string", "minLength": 8, "maxLength": 128},
+    },
+}
+USER = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "email": {"type": "string"},
+        "role": {"type": "string", "enum": ["admin", "analyst", "viewer"]},
+        "is_active": {"type": "boolean"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "last_login": {"type": "string", "format": "date-time", "nullable": True},
+    },
+}
+TOKEN = {
+    "type": "object",
+    "properties": {
+        "access_token": {"type": "string"},
+        "token_type": {"type": "string", "enum": ["bearer"]},
+        "expires_in": {"type": "integer"},
+    },
+}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
+
+
+def _error(description: str) -> dict:
+    return _json({"$ref": "#/components/schemas/Error"}, description)
+
+
+add_path(
+    "/api/auth/register",
+    "post",
+    {
+        "summary": "Create an account (the first account becomes admin)",
+        "security": [],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CREDENTIALS}},
+        },
+        "responses": {
+            "201": _json(USER, "Created"),
+            "400": _error("Invalid fields (error.fields names them)"),
+            "409": _error("An account with this e-mail exists"),
+            "413": _error("Body too large"),
+            "415": _error("Not JSON"),
+            "429": _error("Too many attempts; see Retry-After"),
+        },
+    },
+)
+add_path(
+    "/api/auth/login",
+    "post",
+    {
+        "summary": "Sign in and receive a bearer JWT",
+        "security": [],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CREDENTIALS}},
+        },
+        "responses": {
+            "200": _json(TOKEN, "Signed in"),
+            "400": _error("Invalid fields"),
+            "401": _error("Incorrect e-mail or password"),
+            "415": _error("Not JSON"),
+            "429": _error("Too many attempts; see Retry-After"),
+        },
+    },
+)
+add_path(
+    "/api/auth/me",
+    "get",
+    {
+        "summary": "The account behind the bearer token or session",
+        "responses": {
+            "200": _json(USER, "The account"),
+            "401": _error("No valid credential"),
+        },
+    },
+)

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from datetime import timedelta
+
+from flask import Flask, has_request_context
+
+from auth.guard import guard_request
+from auth.identity import current_user_or_none, load_bearer_user, load_session_user
+from auth.login import login_manager, logout_routes
 
 
 def init_app(server: Flask) -> None:
     """Bind Flask-Login, the rate limiter and the single before_request guard."""
+    settings = server.config["INSIGHTBOARD_SETTINGS"]
+    server.config.setdefault(
+        "REMEMBER_COOKIE_DURATION", timedelta(days=settings.remember_me_days)
+    )
+    login_manager.init_app(server)
+    login_manager.user_loader(load_session_user)
+    login_manager.request_loader(load_bearer_user)
+    server.before_request(guard_request)
+    server.register_blueprint(logout_routes)
 
 
 def account_nav() -> tuple[str | None, list]:
     """The signed-in user's label and the navbar's right-hand links."""
-    return None, []
+    from components.account import anonymous_links, signed_in_links
+
+    user = current_user_or_none() if has_request_context() else None
+    if user is None:
+        return None, anonymous_links()
+    return user.email, signed_in_links()

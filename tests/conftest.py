@@ -64,6 +64,10 @@ def make_app(database_url, tmp_path):
             "local_store_dir": str(tmp_path / f"objects-{len(built)}"),
             "secret_key": "test-secret-key-that-is-long-enough-0123456789",
             "log_level": "WARNING",
+            # Tests register many accounts from 127.0.0.1; rate-limit tests set
+            # their own limits.
+            "login_rate_limit": "1000/minute",
+            "register_rate_limit": "1000/minute",
             **overrides,
         }
         app = create_app(settings)
@@ -85,6 +89,30 @@ def app(make_app):
 def client(app):
     """A Flask test client for `app`."""
     return app.server.test_client()
+
+
+@pytest.fixture
+def new_user():
+    """Register an account through the API and sign it in: `new_user(client)` returns
+    {"id", "email", "password", "headers"} with `Authorization: Bearer <jwt>`."""
+
+    def _new_user(client, email: str | None = None, password: str | None = None):
+        email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+        password = password or f"pw-{uuid.uuid4().hex}"
+        credentials = {"email": email, "password": password}
+        registered = client.post("/api/auth/register", json=credentials)
+        assert registered.status_code == 201, registered.get_json()
+        signed_in = client.post("/api/auth/login", json=credentials)
+        assert signed_in.status_code == 200, signed_in.get_json()
+        token = signed_in.get_json()["access_token"]
+        return {
+            "id": registered.get_json()["id"],
+            "email": email.strip().lower(),
+            "password": password,
+            "headers": {"Authorization": f"Bearer {token}"},
+        }
+
+    return _new_user
 
 
 def pytest_setup_options():

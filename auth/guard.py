@@ -1,0 +1,170 @@
+"""The single before_request guard: pages, Dash callbacks and the API.
+
+Everything is protected unless it is on the explicit public lists below. Dash's
+callback endpoint is special: anonymous callback requests are allowed only for
+callbacks whose every output is a component of a public page (the sign-in and
+registration forms), and for the page router when it renders a public page.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from flask import Response, redirect, request
+from plotly.io.json import to_json_plotly
+
+from api.errors import error_response
+from auth.identity import current_user_or_none
+
+PUBLIC_PATHS = frozenset(
+    {
+        "/",
+        "/login",
+        "/register",
+        "/logout",
+        "/healthz",
+        "/readyz",
+        "/_dash-layout",
+        "/_dash-dependencies",
+        "/_favicon.ico",
+        "/api/auth/register",
+        "/api/auth/login",
+        "/api/openapi.json",
+    }
+)
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+# Pages whose layout an anonymous visitor may see (the router renders them).
+PUBLIC_PAGES = frozenset({"/", "/login", "/register", "/logout"})
+CALLBACK_PATH = "/_dash-update-component"
+ROUTER_OUTPUTS = frozenset({"_pages_content", "_pages_store"})
+# Components of public pages whose callbacks anonymous visitors may run.
+PUBLIC_CALLBACK_OUTPUTS: set[str] = {"navbar-collapse"}
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def json_error(status: int, code: str, message: str) -> Response:
+    """A JSON error response that carries its status (for before_request hooks)."""
+    response, _ = error_response(status, code, message)
+    response.status_code = status
+    return response
+
+
+def allow_anonymous_callback_outputs(*component_ids: str) -> None:
+    """Declare components of public pages that anonymous callbacks may update."""
+    PUBLIC_CALLBACK_OUTPUTS.update(component_ids)
+
+
+def is_public_path(path: str) -> bool:
+    """True for the paths anyone may request without signing in."""
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+def guard_request() -> Response | None:
+    """Refuse anonymous access to anything not public; None lets the request on."""
+    if request.method in UNSAFE_METHODS and not _same_origin():
+        return json_error(403, "cross_origin", "Cross-site request refused.")
+    if request.path == CALLBACK_PATH:
+        return _guard_callback()
+    if is_public_path(request.path) or current_user_or_none() is not None:
+        return None
+    return _refuse_anonymous()
+
+
+def _same_origin() -> bool:
+    """Cookie-carrying writes must come from our own pages (CSRF defence in depth,
+    on top of SameSite=Lax). Bearer requests carry no ambient credential."""
+    origin = request.headers.get("Origin")
+    if origin is None or "Authorization" in request.headers:
+        return True
+    return urlsplit(origin).netloc == request.host
+
+
+def _refuse_anonymous() -> Response:
+    if request.path.startswith(("/api/", "/_")) or request.method != "GET":
+        response = json_error(
+            401, "unauthorized", "Sign in, or send a bearer token, to use this."
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="insightboard"'
+        return response
+    return redirect(login_url(requested_target()))
+
+
+def requested_target() -> str:
+    """The path and query of this request, to come back to after signing in."""
+    query = request.query_string.decode("utf-8", "replace")
+    return request.path + (f"?{query}" if query else "")
+
+
+def login_url(next_target: str | None) -> str:
+    """/login, with a `next` parameter when there is somewhere to come back to."""
+    if not next_target or next_target == "/":
+        return "/login"
+    return "/login?" + urlencode({"next": next_target})
+
+
+def _guard_callback() -> Response | None:
+    if request.mimetype != "application/json":
+        return json_error(
+            415, "unsupported_media_type", "Dash callbacks must send JSON."
+        )
+    if current_user_or_none() is not None:
+        return None
+    body = request.get_json(silent=True)
+    key = body.get("output") if isinstance(body, dict) else None
+    if not isinstance(key, str):
+        return json_error(400, "bad_request", "Malformed callback request.")
+    outputs = callback_output_ids(key)
+    if outputs == ROUTER_OUTPUTS:
+        return _guard_router(body)
+    if outputs and outputs <= PUBLIC_CALLBACK_OUTPUTS:
+        return None
+    return json_error(401, "unauthorized", "Sign in to use this page.")
+
+
+def callback_output_ids(key: str) -> frozenset[str]:
+    """Component ids in Dash's callback key ("id.prop" or "..a.p...b.q..").
+
+    Dash picks the function to run by this key, so checking it (not the separate
+    `outputs` list, which a client could forge independently) is what counts.
+    Pattern-matching ids appear as JSON text and never match a public id.
+    """
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    return frozenset(part.rsplit(".", 1)[0] for part in parts if part)
+
+
+def routed_path(body: dict) -> str | None:
+    """The pathname the page router is asked to render."""
+    for item in body.get("inputs") or []:
+        if (
+            isinstance(item, dict)
+            and item.get("id") == "_pages_location"
+            and item.get("property") == "pathname"
+            and isinstance(item.get("value"), str)
+        ):
+            return "/" + item["value"].strip("/")
+    return None
+
+
+def _guard_router(body: dict) -> Response | None:
+    path = routed_path(body)
+    if path in PUBLIC_PAGES:
+        return None
+    from components.account import sign_in_prompt
+
+    search = next(
+        (
+            item.get("value")
+            for item in body.get("inputs") or []
+            if isinstance(item, dict) and item.get("property") == "search"
+        ),
+        "",
+    )
+    target = (path or "/") + (search if isinstance(search, str) else "")
+    payload = {
+        "multi": True,
+        "response": {
+            "_pages_content": {"children": sign_in_prompt(login_url(target))},
+            "_pages_store": {"data": {"title": "Sign in · Insightboard"}},
+        },
+    }
+    return Response(to_json_plotly(payload), mimetype="application/json")

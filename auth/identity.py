@@ -1,0 +1,52 @@
+"""Who is asking: the browser session (Flask-Login) or a bearer token."""
+
+from __future__ import annotations
+
+import flask_login
+from flask import Request, request
+
+from auth import service
+from auth.users import User
+from data.errors import Unauthorized
+from data.services import get_services
+
+
+def current_user() -> User:
+    """The signed-in user of this request; raises Unauthorized when there is none."""
+    user = current_user_or_none()
+    if user is None:
+        raise Unauthorized("Sign in, or send a bearer token, to use this.")
+    return user
+
+
+def current_user_or_none() -> User | None:
+    """The signed-in user of this request, or None for an anonymous request."""
+    user = flask_login.current_user
+    if user is None or not user.is_authenticated:
+        return None
+    return user._get_current_object()
+
+
+def bearer_value(req: Request) -> str | None:
+    """The credential of an `Authorization: Bearer <value>` header, or None."""
+    header = req.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def load_session_user(session_token: str) -> User | None:
+    """Flask-Login's user_loader: the session cookie's token → user."""
+    # A request that presents a credential is judged on it alone, never the cookie.
+    if "Authorization" in request.headers or not isinstance(session_token, str):
+        return None
+    return service.user_for_session(get_services(), session_token)
+
+
+def load_bearer_user(req: Request) -> User | None:
+    """Flask-Login's request_loader: `Authorization: Bearer` → user."""
+    value = bearer_value(req)
+    if value is None or len(value) > 4096:
+        return None
+    return service.user_for_bearer(get_services(), value)

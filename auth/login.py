@@ -1,0 +1,52 @@
+"""Browser sessions through Flask-Login: sign in, sign out, the /logout route."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, request, session
+from flask_login import LoginManager, login_user, logout_user
+
+from auth import service
+from auth.identity import current_user_or_none
+from auth.users import User
+from data.services import get_services
+
+login_manager = LoginManager()
+# The guard decides what is protected; Flask-Login only loads the user.
+login_manager.session_protection = "basic"
+logout_routes = Blueprint("auth_pages", __name__)
+
+
+def client_ip() -> str | None:
+    """The address the request came from (ProxyFix, when deployed, sets it)."""
+    return request.remote_addr
+
+
+def sign_in_browser(user: User, remember: bool = False) -> User:
+    """Start a fresh server-side session for the user and set the cookie."""
+    # A new session on every sign-in: nothing from before survives into it.
+    session.clear()
+    signed_in = service.open_session(
+        get_services(),
+        user,
+        remember=remember,
+        ip=client_ip(),
+        user_agent=request.headers.get("User-Agent"),
+    )
+    login_user(signed_in, remember=remember)
+    return signed_in
+
+
+def sign_out_browser() -> None:
+    """End the current session server-side and clear both cookies."""
+    user = current_user_or_none()
+    if user is not None and user.auth_method == "session":
+        service.close_session(get_services(), user, client_ip())
+    logout_user()  # also clears the remember-me cookie
+    session.clear()
+
+
+@logout_routes.post("/logout")
+def logout():
+    """Sign out, then go to the sign-in page."""
+    sign_out_browser()
+    return redirect("/login?signed_out=1", code=303)

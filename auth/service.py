@@ -1,0 +1,251 @@
+"""Account services: registration, sign-in, sessions, tokens, password change.
+
+Every function takes `services` and, where it acts for someone, that user's id;
+the page callbacks and the REST handlers call the same functions.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+
+from auth import api_tokens, jwt_tokens
+from auth.api_tokens import ApiToken, ApiTokenRepository
+from auth.audit import record_event
+from auth.passwords import (
+    burn_verification_time,
+    hash_password,
+    password_problem,
+    verify_password,
+)
+from auth.sessions import SessionRepository
+from auth.users import User, UserRepository
+from data.errors import Conflict, Unauthorized, ValidationFailed
+from data.services import Services
+
+INVALID_CREDENTIALS = "Incorrect e-mail or password."
+
+
+def register_account(
+    services: Services, email: str, password: str, ip: str | None
+) -> User:
+    """Create an account from validated input; Conflict when the e-mail is taken."""
+    repository = UserRepository(services.postgres)
+    try:
+        user = repository.create(email, hash_password(password))
+    except Conflict:
+        record_event(
+            services.postgres,
+            "register",
+            "failure",
+            email=email,
+            ip=ip,
+            details={"reason": "email_taken"},
+        )
+        raise
+    record_event(
+        services.postgres,
+        "register",
+        "success",
+        user_id=user.id,
+        email=email,
+        ip=ip,
+        details={"role": user.role},
+    )
+    return user
+
+
+def authenticate(
+    services: Services, email: str, password: str, ip: str | None, via: str
+) -> User:
+    """The account for these credentials; one Unauthorized for every failure.
+
+    `via` ("api" or "browser") is recorded in the audit trail.
+    """
+    found = UserRepository(services.postgres).credentials(email)
+    if found is None:
+        burn_verification_time(password)  # same cost as a wrong password
+        user, accepted = None, False
+    else:
+        user, password_hash = found
+        accepted = verify_password(password, password_hash) and user.is_active
+    if not accepted:
+        record_event(
+            services.postgres,
+            "login",
+            "failure",
+            user_id=user.id if user else None,
+            email=email,
+            ip=ip,
+            details={"via": via},
+        )
+        raise Unauthorized(INVALID_CREDENTIALS)
+    UserRepository(services.postgres).record_login(user.id)
+    record_event(
+        services.postgres,
+        "login",
+        "success",
+        user_id=user.id,
+        email=email,
+        ip=ip,
+        details={"via": via},
+    )
+    return user
+
+
+def access_token_response(services: Services, user: User) -> dict:
+    """The OAuth2-style body carrying a fresh JWT for the user."""
+    settings = services.settings
+    token = jwt_tokens.issue_access_token(
+        settings.secret_key,
+        settings.jwt_audience,
+        settings.jwt_ttl_s,
+        user.id,
+        user.session_version,
+    )
+    return {
+        "access_token": token,
+        "token_type": "bearer",
+        "expires_in": settings.jwt_ttl_s,
+    }
+
+
+def user_for_bearer(services: Services, value: str) -> User | None:
+    """The active user behind a bearer value (JWT or personal token), or None."""
+    if api_tokens.looks_like_api_token(value):
+        user = ApiTokenRepository(services.postgres).user_for(value)
+        return user.with_auth("api_token") if user else None
+    settings = services.settings
+    try:
+        claims = jwt_tokens.decode_access_token(
+            value, settings.secret_key, settings.jwt_audience
+        )
+    except jwt.InvalidTokenError:
+        return None
+    user = UserRepository(services.postgres).by_id(claims.user_id)
+    # A password change bumps the version and so retires every older JWT.
+    if user is None or not user.is_active:
+        return None
+    if user.session_version != claims.session_version:
+        return None
+    return user.with_auth("jwt")
+
+
+def user_for_session(services: Services, token: str) -> User | None:
+    """The active user of a live browser session token, or None."""
+    user = SessionRepository(services.postgres).user_for(token)
+    return user.with_auth("session", token) if user else None
+
+
+def open_session(
+    services: Services,
+    user: User,
+    *,
+    remember: bool,
+    ip: str | None,
+    user_agent: str | None,
+) -> User:
+    """Record a new browser session; the returned user carries its token."""
+    settings = services.settings
+    lifetime = (
+        timedelta(days=settings.remember_me_days)
+        if remember
+        else timedelta(seconds=settings.session_ttl_s)
+    )
+    token = SessionRepository(services.postgres).open(
+        user.id, lifetime, remember=remember, ip=ip, user_agent=user_agent
+    )
+    return user.with_auth("session", token)
+
+
+def close_session(services: Services, user: User, ip: str | None) -> None:
+    """End the user's current browser session server-side."""
+    if user.session_token:
+        SessionRepository(services.postgres).revoke(user.session_token)
+    record_event(
+        services.postgres, "logout", "success", user_id=user.id, email=user.email, ip=ip
+    )
+
+
+def change_password(
+    services: Services, user: User, current: str, new: str, ip: str | None
+) -> None:
+    """Replace the password; every session and JWT of the user stops working."""
+    users = UserRepository(services.postgres)
+    stored = users.password_hash(user.id)
+    if stored is None or not verify_password(current, stored):
+        record_event(
+            services.postgres,
+            "password_change",
+            "failure",
+            user_id=user.id,
+            email=user.email,
+            ip=ip,
+            details={"reason": "wrong_current_password"},
+        )
+        raise ValidationFailed(
+            "Your current password is not correct.",
+            details={
+                "fields": {"current_password": "Your current password is not correct."}
+            },
+        )
+    if problem := password_problem(new):
+        raise ValidationFailed(problem, details={"fields": {"new_password": problem}})
+    users.change_password(user.id, hash_password(new))
+    SessionRepository(services.postgres).revoke_all(user.id)
+    record_event(
+        services.postgres,
+        "password_change",
+        "success",
+        user_id=user.id,
+        email=user.email,
+        ip=ip,
+    )
+
+
+def create_api_token(
+    services: Services, owner_id: str, name: str, ip: str | None
+) -> tuple[ApiToken, str]:
+    """A new personal token for the owner; the secret is returned only here."""
+    name = name.strip()
+    if not name or len(name) > 64 or not name.isprintable():
+        problem = "Give the token a name of 1 to 64 printable characters."
+        raise ValidationFailed(problem, details={"fields": {"name": problem}})
+    repository = ApiTokenRepository(services.postgres)
+    if repository.count(owner_id) >= api_tokens.MAX_TOKENS_PER_USER:
+        raise Conflict(
+            f"You already have {api_tokens.MAX_TOKENS_PER_USER} tokens; revoke one "
+            "first."
+        )
+    token, secret = repository.create(owner_id, name)
+    record_event(
+        services.postgres,
+        "token_create",
+        "success",
+        user_id=owner_id,
+        ip=ip,
+        details={"token_id": token.id, "name": name},
+    )
+    return token, secret
+
+
+def list_api_tokens(services: Services, owner_id: str) -> list[ApiToken]:
+    """The owner's live personal tokens."""
+    return ApiTokenRepository(services.postgres).list(owner_id)
+
+
+def revoke_api_token(
+    services: Services, owner_id: str, token_id: str, ip: str | None
+) -> ApiToken:
+    """Revoke one of the owner's tokens (NotFound for anyone else's)."""
+    token = ApiTokenRepository(services.postgres).revoke(owner_id, token_id)
+    record_event(
+        services.postgres,
+        "token_revoke",
+        "success",
+        user_id=owner_id,
+        ip=ip,
+        details={"token_id": token.id, "name": token.name},
+    )
+    return token
