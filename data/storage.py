@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -12,7 +13,11 @@ import boto3
 import botocore.config
 import botocore.exceptions
 
-SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
+# Every path segment starts with a letter or digit: no "..", no ".", no hidden files,
+# no empty segments, so a key can never leave the store or name a temporary file.
+SAFE_SEGMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MAX_KEY_LENGTH = 1024
+TEMPORARY_PREFIX = ".upload-"
 
 
 class ObjectNotFound(KeyError):
@@ -21,7 +26,11 @@ class ObjectNotFound(KeyError):
 
 def validate_key(key: str) -> str:
     """Accept only server-made keys: no '..', no absolute paths, a safe alphabet."""
-    if not SAFE_KEY.match(key) or ".." in key.split("/") or "//" in key:
+    if (
+        not isinstance(key, str)
+        or not 0 < len(key) <= MAX_KEY_LENGTH
+        or not all(SAFE_SEGMENT.fullmatch(part) for part in key.split("/"))
+    ):
         raise ValueError(f"unsafe object key: {key!r}")
     return key
 
@@ -55,10 +64,18 @@ class LocalStore:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         size = 0
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as temporary:
-            for chunk in iter(lambda: stream.read(1024 * 1024), b""):
-                temporary.write(chunk)
-                size += len(chunk)
+        with tempfile.NamedTemporaryFile(
+            dir=path.parent, prefix=TEMPORARY_PREFIX, delete=False
+        ) as temporary:
+            try:
+                for chunk in iter(lambda: stream.read(1024 * 1024), b""):
+                    temporary.write(chunk)
+                    size += len(chunk)
+            except BaseException:
+                # A failed upload leaves neither a partial object nor a stray file.
+                temporary.close()
+                os.unlink(temporary.name)
+                raise
         os.replace(temporary.name, path)
         return size
 
@@ -66,7 +83,8 @@ class LocalStore:
         """Open an object for streaming reads."""
         try:
             return self._path(key).open("rb")
-        except FileNotFoundError as error:
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as error:
+            # A "directory" is only a key prefix, as in S3: not an object.
             raise ObjectNotFound(key) from error
 
     def get(self, key: str) -> bytes:
@@ -80,7 +98,8 @@ class LocalStore:
 
     def delete(self, key: str) -> None:
         """Delete one object; deleting a missing key is not an error."""
-        self._path(key).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            self._path(key).unlink()
 
     def delete_prefix(self, prefix: str) -> int:
         """Delete every object below prefix; return how many were deleted."""
@@ -94,7 +113,7 @@ class LocalStore:
         keys = [
             path.relative_to(self.root).as_posix()
             for path in self.root.rglob("*")
-            if path.is_file() and not path.name.startswith("tmp")
+            if path.is_file() and not path.name.startswith(TEMPORARY_PREFIX)
         ]
         return sorted(key for key in keys if key.startswith(prefix))
 
@@ -161,7 +180,12 @@ class S3Store:
         keys = self.list(prefix)
         for start in range(0, len(keys), 1000):
             batch = [{"Key": key} for key in keys[start : start + 1000]]
-            self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch})
+            response = self.client.delete_objects(
+                Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
+            )
+            # delete_objects reports per-key failures in the body, not as an error.
+            if response.get("Errors"):
+                raise OSError(f"could not delete {len(response['Errors'])} objects")
         return len(keys)
 
     def list(self, prefix: str = "") -> list[str]:
@@ -182,16 +206,28 @@ class S3Store:
 
 
 class _CountingReader:
-    """Wraps a stream and counts the bytes read through it."""
+    """Wraps a stream, counts the bytes read, and never returns a short read early."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
         self.size = 0
 
     def read(self, size: int = -1) -> bytes:
-        chunk = self.stream.read(size)
-        self.size += len(chunk)
-        return chunk
+        # boto3 takes a short read for the end of the file, but sockets and request
+        # streams may return fewer bytes than asked: keep reading until EOF.
+        if size is None or size < 0:
+            data = self.stream.read()
+        else:
+            parts, remaining = [], size
+            while remaining > 0:
+                chunk = self.stream.read(remaining)
+                if not chunk:
+                    break
+                parts.append(chunk)
+                remaining -= len(chunk)
+            data = b"".join(parts)
+        self.size += len(data)
+        return data
 
 
 def create_store(settings) -> ObjectStore:
