@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.pool
 from psycopg2 import sql
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 727274  # advisory lock key held while migrations run
 
 
 class Postgres:
@@ -53,7 +55,14 @@ def ensure_database(dsn: str) -> bool:
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
             if cursor.fetchone():
                 return False
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            try:
+                cursor.execute(
+                    sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+                )
+            except (psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
+                # Another process (worker, replica) created it first; a race shows
+                # up as a unique violation in pg_database rather than a duplicate.
+                return False
             log.info("created database", extra={"database": name})
             return True
     finally:
@@ -78,16 +87,25 @@ def drop_database(dsn: str) -> None:
 
 def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
     """The versioned migration files, ordered: `0001_name.sql` has version 1."""
-    files = []
+    files: dict[int, Path] = {}
     for path in sorted(directory.glob("*.sql")):
         version = int(path.name.split("_", 1)[0])
-        files.append((version, path))
-    return files
+        if version in files:
+            # Two branches picked the same number: refuse rather than skip one.
+            raise RuntimeError(
+                f"duplicate migration version {version}: "
+                f"{files[version].name} and {path.name}"
+            )
+        files[version] = path
+    return sorted(files.items())
 
 
 def apply_migrations(database: Postgres, directory: Path = MIGRATIONS_DIR) -> list[int]:
     """Apply pending migrations in order, each in its own transaction; return them."""
     with database.transaction() as cursor:
+        # Concurrent CREATE TABLE IF NOT EXISTS can still collide in the catalog, so
+        # app replicas and the worker starting together queue on the same lock.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
         cursor.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY,"
@@ -98,7 +116,7 @@ def apply_migrations(database: Postgres, directory: Path = MIGRATIONS_DIR) -> li
     for version, path in migration_files(directory):
         with database.transaction() as cursor:
             # The advisory lock makes concurrent starts apply each migration once.
-            cursor.execute("SELECT pg_advisory_xact_lock(727274)")
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             cursor.execute(
                 "SELECT 1 FROM schema_migrations WHERE version = %s", (version,)
             )
