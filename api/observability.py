@@ -8,6 +8,8 @@ import re
 import sys
 import time
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Flask, g, has_request_context, jsonify, request
 
@@ -15,9 +17,34 @@ from data.health import readiness
 from data.services import get_services
 
 health = Blueprint("health", __name__)
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-SECRET_FIELDS = re.compile(r"(password|secret|token|authorization|cookie)", re.I)
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+SECRET_FIELDS = re.compile(
+    r"(pass(word|wd)?|secret|token|authorization|cookie|api[_-]?key|credential"
+    r"|private[_-]?key)",
+    re.I,
+)
+# The password in "scheme://user:password@host" (database, Redis and Mongo URLs).
+URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.I)
+REDACTED = "[redacted]"
 STANDARD_ATTRIBUTES = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """Hide values under secret-looking keys and passwords inside URLs, recursively."""
+    if key and SECRET_FIELDS.search(key):
+        return REDACTED
+    if isinstance(value, dict):
+        return {name: redact(item, str(name)) for name, item in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [redact(item) for item in value]
+    if isinstance(value, str):
+        return URL_PASSWORD.sub(rf"\1{REDACTED}@", value)
+    return value
+
+
+def _to_text(value: Any) -> str:
+    """JSON fallback for other objects: their text, with URL passwords hidden."""
+    return redact(str(value))
 
 
 class JsonFormatter(logging.Formatter):
@@ -25,19 +52,21 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         if has_request_context():
-            entry["request_id"] = getattr(g, "request_id", None)
+            entry["request_id"] = g.get("request_id")
         for key, value in vars(record).items():
             if key not in STANDARD_ATTRIBUTES and not key.startswith("_"):
-                entry[key] = "[redacted]" if SECRET_FIELDS.search(key) else value
+                entry[key] = redact(value, key)
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, default=_to_text)
 
 
 def configure_logging(level: str) -> None:
@@ -59,7 +88,7 @@ def install_request_logging(server: Flask) -> None:
     @server.before_request
     def _start_request() -> None:
         supplied = request.headers.get("X-Request-ID", "")
-        g.request_id = supplied if REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        g.request_id = supplied if REQUEST_ID.fullmatch(supplied) else uuid.uuid4().hex
         g.request_started = time.perf_counter()
 
     @server.after_request
