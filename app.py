@@ -6,6 +6,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import api
 import auth
@@ -13,7 +14,7 @@ import callbacks
 from api.errors import install_error_handlers
 from api.observability import configure_logging, health, install_request_logging
 from components.navbar import memory_notice, navbar
-from config import Settings, load_settings
+from config import Settings, SettingsError, load_settings
 from data import cache as cache_module
 from data import mongo, postgres, storage
 from data.services import Services, get_services
@@ -50,6 +51,13 @@ def configure_server(server: Flask, settings: Settings) -> None:
         MAX_CONTENT_LENGTH=settings.max_upload_bytes + 1024 * 1024,
         INSIGHTBOARD_SETTINGS=settings,
     )
+    if settings.trusted_proxy_count:
+        # Only behind a known proxy chain may X-Forwarded-* set the client address,
+        # scheme and host; otherwise any client could forge them.
+        hops = settings.trusted_proxy_count
+        server.wsgi_app = ProxyFix(
+            server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
 
 
 def serve_layout() -> html.Div:
@@ -106,6 +114,10 @@ def __getattr__(name: str):
 
 
 if __name__ == "__main__":
-    application = create_app()
+    try:
+        application = create_app()
+    except SettingsError as error:
+        # A configuration mistake deserves one clear line, not a stack trace.
+        raise SystemExit(f"insightboard: {error}") from None
     settings = application.server.config["INSIGHTBOARD_SETTINGS"]
     application.run(host=settings.host, port=settings.port, debug=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
@@ -22,20 +22,25 @@ class Settings(BaseSettings):
     )
 
     app_env: Literal["development", "test", "production"] = "development"
-    secret_key: str = DEFAULT_SECRET_KEY
+    # repr=False keeps secrets (and URLs that may carry passwords) out of logs.
+    secret_key: str = Field(default=DEFAULT_SECRET_KEY, repr=False)
     host: str = "127.0.0.1"
     port: int = Field(default=8050, ge=1, le=65535)
     log_level: str = "INFO"
+    # Proxies in front of the app whose X-Forwarded-* headers are trusted (nginx: 1).
+    trusted_proxy_count: int = Field(default=0, ge=0, le=5)
 
-    database_url: str = "postgresql://postgres@127.0.0.1:5432/insightboard"
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/insightboard", repr=False
+    )
     database_pool_max: int = Field(default=10, ge=1)
     create_database: bool = True
 
-    mongo_uri: str | None = None
+    mongo_uri: str | None = Field(default=None, repr=False)
     mongo_db: str = "insightboard"
     mongo_timeout_ms: int = Field(default=5000, ge=100)
 
-    redis_url: str | None = None
+    redis_url: str | None = Field(default=None, repr=False)
     redis_timeout_s: float = Field(default=0.5, gt=0)
 
     s3_bucket: str | None = None
@@ -79,9 +84,22 @@ class Settings(BaseSettings):
         return self.max_upload_mb * 1024 * 1024
 
 
+def describe_errors(error: ValidationError) -> str:
+    """One readable line per problem, naming the variable but never its value."""
+    problems = []
+    for item in error.errors(include_input=False, include_url=False):
+        message = item["msg"].removeprefix("Value error, ")
+        names = [str(part).upper() for part in item["loc"] if part != "__root__"]
+        problems.append(f"{'.'.join(names)}: {message}" if names else message)
+    return "; ".join(problems)
+
+
 def load_settings(overrides: dict | None = None) -> Settings:
     """Build settings from the environment, with explicit overrides taking priority."""
     try:
         return Settings(**(overrides or {}))
-    except ValueError as error:
-        raise SettingsError(f"Invalid configuration: {error}") from error
+    except ValidationError as error:
+        # `from None`: pydantic's own message would echo the inputs, secrets included.
+        raise SettingsError(
+            f"Invalid configuration: {describe_errors(error)}"
+        ) from None

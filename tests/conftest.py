@@ -68,6 +68,8 @@ def make_app(database_url, tmp_path):
             # their own limits.
             "login_rate_limit": "1000/minute",
             "register_rate_limit": "1000/minute",
+            # Never the shared Redis that `make` exports for `make run`.
+            "redis_url": None,
             **overrides,
         }
         app = create_app(settings)
