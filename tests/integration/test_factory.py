@@ -74,14 +74,19 @@ def test_in_process_engine_shows_a_discreet_notice_in_the_shell(make_app):
 
 
 def _client_with_echo_route(app):
-    @app.server.get("/test-echo-request")
+    """A client whose /test-echo-request answers with what Flask saw, ahead of the
+    sign-in guard (the request object is the same one every handler gets)."""
+
     def echo():
+        if request.path != "/test-echo-request":
+            return None
         return {
             "remote_addr": request.remote_addr,
             "scheme": request.scheme,
             "host": request.host,
         }
 
+    app.server.before_request_funcs.setdefault(None, []).insert(0, echo)
     return app.server.test_client()
 
 
