@@ -7,3 +7,6 @@ import dash
 
 def register(app: dash.Dash) -> None:
     """Register every callback module on this app."""
+    from callbacks import analysis
+
+    analysis.register(app)

@@ -32,11 +32,21 @@ def test_every_control_is_read_from_the_query():
     )
     assert notices == []
     assert state == AnalysisState(
-        metric="orders", version=2, granularity="week", aggregation="mean",
-        method="zscore", threshold=2.5, k=3.0, alpha=0.01, max_outliers=4,
-        window=14, date_from=date(2024, 1, 2), date_to=date(2024, 1, 20),
-        filters={"region": ("North", "East")}, embed=True,
-    )  # fmt: skip
+        metric="orders",
+        version=2,
+        granularity="week",
+        aggregation="mean",
+        method="zscore",
+        threshold=2.5,
+        k=3.0,
+        alpha=0.01,
+        max_outliers=4,
+        window=14,
+        date_from=date(2024, 1, 2),
+        date_to=date(2024, 1, 20),
+        filters={"region": ("North", "East")},
+        embed=True,
+    )
 
 
 def test_serialise_writes_every_control_in_a_stable_order():
@@ -142,7 +152,17 @@ def test_to_params_has_the_contract_keys():
     state = replace(AnalysisState(metric="revenue"), date_to=date(2024, 1, 31))
     params = url_state.to_params(state)
     assert set(params) == {
-        "metric", "granularity", "aggregation", "method", "threshold", "k",
-        "alpha", "max_outliers", "window", "from", "to", "filters",
-    }  # fmt: skip
+        "metric",
+        "granularity",
+        "aggregation",
+        "method",
+        "threshold",
+        "k",
+        "alpha",
+        "max_outliers",
+        "window",
+        "from",
+        "to",
+        "filters",
+    }
     assert params["to"] == "2024-01-31" and params["from"] is None

@@ -1,0 +1,583 @@
+"""Callbacks of the analysis view: URL state, the view itself, selection, export.
+
+Callbacks stay thin: they parse inputs, call the services the API uses (the
+analytics view and the dataset service) and build output with the pure functions
+in `components/`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from callbacks import gateway
+from components import figures, url_state, widgets
+from components.analysis_layout import analysis_page, ids, not_found_page
+from components.export import anomalies_csv, export_filename
+from components.formatting import (
+    format_number,
+    format_percent,
+    format_timestamp,
+)
+from components.theme import SEVERITIES
+from components.url_state import AnalysisState
+from data.errors import DomainError, NotFound, Unprocessable, ValidationFailed
+from data.services import Services, get_services
+
+SEVERITY_RANK = {s.name: rank for rank, s in enumerate(SEVERITIES)}
+GRANULARITY_WORDS = {
+    "hour": "Hourly",
+    "day": "Daily",
+    "week": "Weekly",
+    "month": "Monthly",
+}
+AGGREGATION_WORDS = {
+    "sum": "sum",
+    "mean": "average",
+    "median": "median",
+    "min": "minimum",
+    "max": "maximum",
+    "count": "count",
+}
+FILTER_IDS = {"type": ids.FILTER, "dimension": ALL}
+
+
+# ---------------------------------------------------------------- page layout
+
+
+def page_layout(dataset_id: str | None, query: dict) -> object:
+    """The analysis page for the signed-in user, or a friendly not-found page."""
+    state, notices = url_state.parse_query(query)
+    user = gateway.user_or_none()
+    if user is None or not dataset_id:
+        return not_found_page()
+    try:
+        meta = gateway.dataset_meta(get_services(), user.id, dataset_id)
+    except NotFound:
+        return not_found_page()
+    versions = [entry["version"] for entry in meta["versions"]]
+    state, stale = url_state.reconcile(state, meta, versions)
+    return analysis_page(dataset_id, meta, state, notices + stale)
+
+
+# ------------------------------------------------------- controls ⇄ URL state
+
+
+def state_from_controls(values: dict, filter_ids: list, filter_values: list):
+    """An AnalysisState from the controls' values, with notices for bad numbers."""
+    query = {key: _text(values.get(key)) for key in url_state.KEY_ORDER}
+    query["version"] = _text(values.get("version"))
+    query["from"] = _date_text(values.get("from"))
+    query["to"] = _date_text(values.get("to"))
+    for component_id, chosen in zip(filter_ids, filter_values, strict=False):
+        if chosen:
+            query[url_state.FILTER_PREFIX + component_id["dimension"]] = list(chosen)
+    state, _ = url_state.parse_query(query)
+    return state
+
+
+def _text(value) -> str | None:
+    """A control value as query text (None stays None)."""
+    if value is None:
+        return None
+    return str(value)
+
+
+def _date_text(value: str | None) -> str | None:
+    """The date part of a date picker value ("2024-01-31" or with a time)."""
+    return value[:10] if isinstance(value, str) and value else None
+
+
+def control_values(state: AnalysisState, filter_ids: list) -> list:
+    """Values to put into the controls for a state, in `CONTROL_OUTPUTS` order."""
+    return [
+        state.metric,
+        state.granularity,
+        state.aggregation,
+        state.method,
+        state.threshold,
+        state.k,
+        state.alpha,
+        state.max_outliers,
+        state.window,
+        state.date_from.isoformat() if state.date_from else None,
+        state.date_to.isoformat() if state.date_to else None,
+        [list(state.filters.get(i["dimension"], ())) for i in filter_ids],
+    ]
+
+
+CONTROL_PROPS = [
+    (ids.METRIC, "value"),
+    (ids.GRANULARITY, "value"),
+    (ids.AGGREGATION, "value"),
+    (ids.METHOD, "value"),
+    (ids.THRESHOLD, "value"),
+    (ids.K, "value"),
+    (ids.ALPHA, "value"),
+    (ids.MAX_OUTLIERS, "value"),
+    (ids.WINDOW, "value"),
+    (ids.DATES, "start_date"),
+    (ids.DATES, "end_date"),
+    (FILTER_IDS, "value"),
+]
+CONTROL_KEYS = [
+    "metric",
+    "granularity",
+    "aggregation",
+    "method",
+    "threshold",
+    "k",
+    "alpha",
+    "max_outliers",
+    "window",
+    "from",
+    "to",
+]
+
+
+def sync_state(search, version, controls, filter_ids, current, metrics, embed):
+    """Controls changed → new URL; URL changed (back/forward) → controls follow.
+
+    One callback owns both directions, since Dash forbids cycles across callbacks.
+    A version change reloads the page through the router: columns may differ.
+    """
+    if ctx.triggered_id == ids.URL:
+        state = replace(url_state.parse_search(search)[0], embed=embed)
+        state = _fit_metric(state, metrics)
+        if url_state.serialise(state) == current:
+            raise PreventUpdate
+        if state.version != _version_number(version):
+            return sync_outputs(nav=url_state.serialise(state))
+        canonical = url_state.serialise(state)
+        return sync_outputs(state=canonical, controls=control_values(state, filter_ids))
+    values = dict(zip(CONTROL_KEYS, controls[:-1], strict=True))
+    values["version"] = version
+    state = state_from_controls(values, filter_ids, controls[-1])
+    state = _fit_metric(replace(state, embed=embed), metrics)
+    canonical = url_state.serialise(state)
+    if ctx.triggered_id == ids.VERSION:
+        return sync_outputs(nav=canonical)
+    if canonical == current and canonical == search:
+        raise PreventUpdate
+    return sync_outputs(
+        url=canonical, state=canonical, controls=control_values(state, filter_ids)
+    )
+
+
+def sync_outputs(url=no_update, state=no_update, nav=no_update, controls=None) -> dict:
+    """The sync callback's outputs; anything not given is left alone."""
+    return {
+        "url": url,
+        "state": state,
+        "nav": nav,
+        "controls": controls or [no_update] * len(CONTROL_PROPS),
+    }
+
+
+def _fit_metric(state: AnalysisState, metric_options: list | None) -> AnalysisState:
+    """A metric the dataset has (the first one when the asked one is unknown)."""
+    metrics = [o["value"] for o in metric_options or []]
+    if state.metric in metrics or not metrics:
+        return state
+    return replace(state, metric=metrics[0])
+
+
+def _version_number(value) -> int | None:
+    """The version select's value as a number (None for 'latest')."""
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
+def _page_href(state: AnalysisState) -> str:
+    """The same page with another version: a full re-render (columns may differ)."""
+    return url_state.serialise(state)
+
+
+# ------------------------------------------------------------- the main view
+
+
+def render_view(services: Services, owner_id: str, dataset_id: str, search: str):
+    """Everything the page shows for one state: the main callback's whole work."""
+    state, _ = url_state.parse_search(search)
+    try:
+        meta = gateway.dataset_meta(services, owner_id, dataset_id)
+    except NotFound:
+        return problem_outputs(dataset_gone())
+    version = _version_entry(meta, state.version)
+    problem = readiness_problem(meta, version)
+    if problem is not None:
+        return problem_outputs(*problem)
+    try:
+        view = gateway.analysis_view(
+            services, owner_id, dataset_id, url_state.to_params(state), state.version
+        )
+    except NotFound:
+        return problem_outputs(dataset_gone())
+    except (Unprocessable, ValidationFailed) as error:
+        return problem_outputs(analysis_problem(error, state))
+    return view_outputs(view, state)
+
+
+def _version_entry(meta: dict, version: int | None) -> dict | None:
+    """The asked version's metadata, or the latest one."""
+    versions = sorted(meta["versions"], key=lambda entry: entry["version"])
+    chosen = [entry for entry in versions if entry["version"] == version]
+    return chosen[0] if chosen else (versions[-1] if versions else None)
+
+
+def readiness_problem(meta: dict, version: dict | None):
+    """A (message, poll) pair when the version cannot be analysed yet, else None."""
+    if version is None:
+        return dataset_gone(), False
+    status = version["status"]
+    if status in gateway.IN_FLIGHT:
+        return processing_message(version), True
+    if status == "failed":
+        return failed_message(version), False
+    if not meta.get("metrics"):
+        return (
+            widgets.message_alert(
+                "No numeric column to analyse",
+                "This dataset has no metric column. Upload a version with at "
+                "least one numeric column (such as revenue or orders).",
+                "warning",
+                "123",
+            ),
+            False,
+        )
+    return None
+
+
+def processing_message(version: dict):
+    """'Still processing' with the rows done so far; the page polls until ready."""
+    progress = version.get("progress") or {}
+    done, total = progress.get("rowsDone") or 0, progress.get("rowsTotal") or 0
+    percent = round(100 * done / total) if total else 0
+    return html.Div(
+        [
+            widgets.message_alert(
+                "This dataset is still being processed",
+                f"Version {version['version']}: {done:,} of {total:,} rows so far. "
+                "The analysis appears here as soon as it is ready.",
+                "info",
+                "hourglass-split",
+            ),
+            dbc.Progress(
+                value=percent,
+                label=f"{percent}%",
+                striped=True,
+                animated=True,
+                className="mb-3",
+                style={"height": "1.25rem"},
+            ),
+        ]
+    )
+
+
+def failed_message(version: dict):
+    """Processing failed, with the reason the service recorded."""
+    return widgets.message_alert(
+        "Processing this dataset failed",
+        f"{version.get('error') or 'The file could not be processed.'} "
+        "Fix the file and upload it as a new version, or reprocess it from the "
+        "Datasets page.",
+        "danger",
+        "exclamation-octagon",
+    )
+
+
+def dataset_gone():
+    """The dataset no longer exists (or never belonged to this user)."""
+    return widgets.message_alert(
+        "Dataset not found",
+        "It may have been deleted. Go back to your datasets to pick another one.",
+        "secondary",
+        "search",
+    )
+
+
+def analysis_problem(error: DomainError, state: AnalysisState):
+    """Specific advice for a view the service could not compute."""
+    if isinstance(error, Unprocessable):
+        return widgets.message_alert(
+            "Not enough data for this analysis",
+            f"{error.message} Try a finer granularity, a wider date range, fewer "
+            "filters or another detection method.",
+            "warning",
+            "exclamation-triangle",
+        )
+    return widgets.message_alert(
+        "These settings cannot be used",
+        f"{error.message} Adjust the highlighted setting or reset the view.",
+        "warning",
+        "sliders",
+    )
+
+
+def problem_outputs(message, poll: bool = False) -> dict:
+    """Outputs that show only a message (and keep polling while processing)."""
+    return {
+        "status": message,
+        "content_class": "d-none",
+        "poll_disabled": not poll,
+        **{key: no_update for key in VIEW_KEYS},
+    }
+
+
+VIEW_KEYS = (
+    "kpis",
+    "timeseries",
+    "subtitle",
+    "histogram",
+    "box",
+    "rows",
+    "count",
+    "insights",
+    "filter_options",
+)
+
+
+def view_outputs(view: dict, state: AnalysisState) -> dict:
+    """The view turned into component properties by the pure builders."""
+    unit = (view["dataset"].get("units") or {}).get(view["params"]["metric"])
+    anomalies = view.get("anomalies") or []
+    notes = view.get("notes") or []
+    return {
+        "status": None,
+        "content_class": "",
+        "poll_disabled": True,
+        "kpis": widgets.kpi_cards(view["summary"], anomalies, unit),
+        "timeseries": figures.timeseries_figure(view),
+        "subtitle": chart_subtitle(view),
+        "histogram": figures.histogram_figure(view),
+        "box": figures.box_figure(view),
+        "rows": anomaly_rows(anomalies, unit, view["params"]["granularity"]),
+        "count": f"{len(anomalies)} found" if anomalies else "none found",
+        "insights": widgets.insight_list(view.get("insights") or [], notes),
+        "filter_options": view["dataset"].get("dimensions") or {},
+    }
+
+
+def chart_subtitle(view: dict) -> str:
+    """What the chart shows, in words: 'Daily sum of revenue · rolling mean …'."""
+    params = view["params"]
+    granularity = GRANULARITY_WORDS.get(params["granularity"], params["granularity"])
+    aggregation = AGGREGATION_WORDS.get(params["aggregation"], params["aggregation"])
+    band = figures.band_k(view)
+    return (
+        f"{granularity} {aggregation} of {params['metric']} · rolling mean over "
+        f"{params['window']} buckets with a ±{band:g}σ band · "
+        f"{len(view.get('series') or []):,} buckets"
+    )
+
+
+def anomaly_rows(anomalies: list[dict], unit: str | None, granularity: str) -> list:
+    """Table rows: raw values for sorting, formatted text for display."""
+    return [
+        {
+            "t": a["t"],
+            "date_text": format_timestamp(a["t"], granularity),
+            "value": a["value"],
+            "value_text": format_number(a["value"], unit),
+            "expected": a.get("expected"),
+            "expected_text": format_number(a.get("expected"), unit),
+            "deviation_pct": a.get("deviation_pct"),
+            "deviation_text": format_percent(a.get("deviation_pct")),
+            "severity": a.get("severity"),
+            "severity_rank": SEVERITY_RANK.get(a.get("severity"), 0),
+            "methods_text": ", ".join(a.get("methods") or []),
+        }
+        for a in anomalies
+    ]
+
+
+def filter_options(dimensions: dict, filter_ids: list, chosen: list) -> list:
+    """Options for each filter dropdown: the dimension's values (plus chosen ones)."""
+    options = []
+    for component_id, values in zip(filter_ids, chosen, strict=False):
+        known = list(dimensions.get(component_id["dimension"], []))
+        extra = [v for v in values or [] if v not in known]
+        options.append([{"label": v, "value": v} for v in known + extra])
+    return options
+
+
+# ------------------------------------------------------------- registration
+
+
+def register(app: dash.Dash) -> None:
+    """Register the analysis page's callbacks on this app."""
+    _register_sync(app)
+    _register_view(app)
+    _register_selection(app)
+    _register_download(app)
+    _register_share(app)
+    _register_toggles(app)
+
+
+def _register_sync(app: dash.Dash) -> None:
+    """Controls ⇄ URL."""
+    app.callback(
+        output={
+            "url": Output(ids.URL, "search"),
+            "state": Output(ids.STATE, "data"),
+            "nav": Output(ids.NAV, "search"),
+            "controls": [Output(component, prop) for component, prop in CONTROL_PROPS],
+        },
+        inputs={
+            "search": Input(ids.URL, "search"),
+            "version": Input(ids.VERSION, "value"),
+            "controls": [Input(component, prop) for component, prop in CONTROL_PROPS],
+            "filter_ids": State(FILTER_IDS, "id"),
+            "current": State(ids.STATE, "data"),
+            "metrics": State(ids.METRIC, "options"),
+            "embed": State(ids.EMBED, "data"),
+        },
+        prevent_initial_call=True,
+    )(sync_state)
+
+
+def _register_view(app: dash.Dash) -> None:
+    """State → the whole view."""
+    outputs = {
+        "status": Output(ids.STATUS, "children"),
+        "content_class": Output(ids.CONTENT, "className"),
+        "poll_disabled": Output(ids.POLL, "disabled"),
+        "kpis": Output(ids.KPIS, "children"),
+        "timeseries": Output(ids.TIMESERIES, "figure"),
+        "subtitle": Output(ids.CHART_SUBTITLE, "children"),
+        "histogram": Output(ids.HISTOGRAM, "figure"),
+        "box": Output(ids.BOX, "figure"),
+        "rows": Output(ids.TABLE, "rowData"),
+        "count": Output(ids.TABLE_COUNT, "children"),
+        "insights": Output(ids.INSIGHTS, "children"),
+        "filter_options": Output(FILTER_IDS, "options"),
+    }
+
+    @app.callback(
+        output=outputs,
+        inputs={
+            "search": Input(ids.STATE, "data"),
+            "tick": Input(ids.POLL, "n_intervals"),
+            "dataset_id": State(ids.DATASET, "data"),
+            "filter_ids": State(FILTER_IDS, "id"),
+            "chosen": State(FILTER_IDS, "value"),
+        },
+    )
+    def update_view(search, tick, dataset_id, filter_ids, chosen):
+        """Compute and draw the view for the current state."""
+        user = gateway.user_or_none()
+        if user is None:
+            raise PreventUpdate
+        result = render_view(get_services(), user.id, dataset_id, search)
+        dims = result["filter_options"]
+        result["filter_options"] = (
+            [no_update] * len(filter_ids)
+            if dims is no_update
+            else filter_options(dims, filter_ids, chosen)
+        )
+        return result
+
+
+def _register_selection(app: dash.Dash) -> None:
+    """Chart click ⇄ table selection, and a ring around the selected anomaly."""
+
+    @app.callback(
+        Output(ids.TABLE, "selectedRows"),
+        Output(ids.TABLE, "scrollTo"),
+        Input(ids.TIMESERIES, "clickData"),
+        prevent_initial_call=True,
+    )
+    def select_clicked_anomaly(click):
+        """Clicking an anomaly marker selects and reveals its row."""
+        t = _clicked_anomaly(click)
+        if t is None:
+            raise PreventUpdate
+        return {"ids": [t]}, {"rowId": t, "rowPosition": "middle"}
+
+    @app.callback(
+        Output(ids.TIMESERIES, "figure", allow_duplicate=True),
+        Input(ids.TABLE, "selectedRows"),
+        prevent_initial_call=True,
+    )
+    def ring_selected_anomaly(rows):
+        """Draw a ring around the selected row's point on the chart."""
+        patch = Patch()
+        row = rows[0] if isinstance(rows, list) and rows else None
+        x = [figures.plot_time(row["t"])] if row else []
+        patch["data"][0]["x"] = x
+        patch["data"][0]["y"] = [row["value"]] if row else []
+        return patch
+
+
+def _clicked_anomaly(click: dict | None) -> str | None:
+    """The anomaly time of a click on a marker (customdata), else None."""
+    points = (click or {}).get("points") or []
+    if not points:
+        return None
+    custom = points[0].get("customdata")
+    return custom if isinstance(custom, str) else None
+
+
+def _register_download(app: dash.Dash) -> None:
+    """The anomalies as a formula-safe CSV file."""
+
+    @app.callback(
+        Output(ids.DOWNLOAD, "data"),
+        Input(ids.DOWNLOAD_BUTTON, "n_clicks"),
+        State(ids.STATE, "data"),
+        State(ids.DATASET, "data"),
+        prevent_initial_call=True,
+    )
+    def download_anomalies(_clicks, search, dataset_id):
+        """Recompute (cached) the view for the state and send its anomalies."""
+        user = gateway.user_or_none()
+        if user is None:
+            raise PreventUpdate
+        return anomalies_download(get_services(), user.id, dataset_id, search)
+
+
+def anomalies_download(services: Services, owner_id: str, dataset_id: str, search):
+    """dcc.Download data for the view's anomalies (nothing when unavailable)."""
+    state, _ = url_state.parse_search(search)
+    try:
+        view = gateway.analysis_view(
+            services, owner_id, dataset_id, url_state.to_params(state), state.version
+        )
+    except DomainError:
+        raise PreventUpdate from None
+    name = export_filename(view["dataset"]["name"], view["params"]["metric"])
+    return dcc.send_string(anomalies_csv(view.get("anomalies") or []), name)
+
+
+def _register_share(app: dash.Dash) -> None:
+    """'Copy link': the canonical URL of this exact view, also shown in a toast."""
+    app.clientside_callback(
+        """
+        function(clicks, search) {
+            if (!clicks) { return [window.dash_clientside.no_update,
+                                   window.dash_clientside.no_update, false]; }
+            var url = window.location.origin + window.location.pathname + search;
+            return [url, url, true];
+        }
+        """,
+        Output(ids.COPY_LINK, "content"),
+        Output(ids.SHARE_URL, "value"),
+        Output(ids.SHARE_TOAST, "is_open"),
+        Input(ids.COPY_LINK, "n_clicks"),
+        State(ids.STATE, "data"),
+        prevent_initial_call=True,
+    )
+
+
+def _register_toggles(app: dash.Dash) -> None:
+    """The 'Parameters & filters' collapse."""
+    app.clientside_callback(
+        "function(n, open) { return !open; }",
+        Output(ids.PARAMS_COLLAPSE, "is_open"),
+        Input(ids.PARAMS_TOGGLE, "n_clicks"),
+        State(ids.PARAMS_COLLAPSE, "is_open"),
+        prevent_initial_call=True,
+    )

@@ -1,0 +1,640 @@
+"""Layout of the analysis view (/datasets/<id>): pure builders, ids defined once."""
+
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from components import url_state
+from components.url_state import AnalysisState
+from components.widgets import card, empty_state, icon, labelled, status_badge
+
+PREFIX = "analysis"
+
+
+class ids:  # noqa: N801 - a namespace of component ids, read as ids.METRIC
+    """Component ids of the analysis page."""
+
+    PAGE = f"{PREFIX}-page"
+    URL = f"{PREFIX}-url"
+    NAV = f"{PREFIX}-nav"
+    EMBED = f"{PREFIX}-embed"
+    STATE = f"{PREFIX}-state"
+    DATASET = f"{PREFIX}-dataset"
+    METRIC = f"{PREFIX}-metric"
+    VERSION = f"{PREFIX}-version"
+    GRANULARITY = f"{PREFIX}-granularity"
+    AGGREGATION = f"{PREFIX}-aggregation"
+    METHOD = f"{PREFIX}-method"
+    THRESHOLD = f"{PREFIX}-threshold"
+    K = f"{PREFIX}-k"
+    ALPHA = f"{PREFIX}-alpha"
+    MAX_OUTLIERS = f"{PREFIX}-max-outliers"
+    WINDOW = f"{PREFIX}-window"
+    DATES = f"{PREFIX}-dates"
+    FILTER = f"{PREFIX}-filter"  # pattern-matching: {"type": FILTER, "dimension": d}
+    PARAMS_TOGGLE = f"{PREFIX}-params-toggle"
+    PARAMS_COLLAPSE = f"{PREFIX}-params-collapse"
+    NOTICES = f"{PREFIX}-notices"
+    STATUS = f"{PREFIX}-status"
+    CONTENT = f"{PREFIX}-content"
+    KPIS = f"{PREFIX}-kpis"
+    TIMESERIES = f"{PREFIX}-timeseries"
+    CHART_SUBTITLE = f"{PREFIX}-chart-subtitle"
+    HISTOGRAM = f"{PREFIX}-histogram"
+    BOX = f"{PREFIX}-box"
+    TABLE = f"{PREFIX}-anomalies"
+    TABLE_COUNT = f"{PREFIX}-anomaly-count"
+    INSIGHTS = f"{PREFIX}-insights"
+    DOWNLOAD_BUTTON = f"{PREFIX}-download-button"
+    DOWNLOAD = f"{PREFIX}-download"
+    COPY_LINK = f"{PREFIX}-copy-link"
+    SHARE_URL = f"{PREFIX}-share-url"
+    SHARE_TOAST = f"{PREFIX}-share-toast"
+    POLL = f"{PREFIX}-poll"
+
+
+METHOD_LABELS = {
+    "auto": "Auto (robust consensus)",
+    "zscore": "Z-score",
+    "modified_zscore": "Modified z-score (median/MAD)",
+    "iqr": "IQR fences",
+    "grubbs": "Generalized ESD (Grubbs)",
+    "rolling": "Rolling window deviation",
+}
+GRANULARITY_LABELS = {
+    "hour": "Hourly",
+    "day": "Daily",
+    "week": "Weekly",
+    "month": "Monthly",
+}
+AGGREGATION_LABELS = {
+    "sum": "Sum",
+    "mean": "Average",
+    "median": "Median",
+    "min": "Minimum",
+    "max": "Maximum",
+    "count": "Count",
+}
+
+
+def choice_options(spec: url_state.Choice, labels: dict[str, str]) -> list[dict]:
+    """Dropdown options for a choice, in the spec's order."""
+    return [
+        {"label": labels.get(value, value), "value": value} for value in spec.options
+    ]
+
+
+def select(component_id: str, options: list[dict], value, **extra) -> dbc.Select:
+    """A native select: keyboard friendly and fast on tablets."""
+    return dbc.Select(id=component_id, options=options, value=value, size="sm", **extra)
+
+
+def number_input(component_id: str, spec: url_state.Number, value) -> dbc.Input:
+    """A bounded number input that reports its value on blur or Enter."""
+    return dbc.Input(
+        id=component_id,
+        type="number",
+        min=spec.low,
+        max=spec.high,
+        step=1 if spec.integer else "any",
+        value=value,
+        size="sm",
+        debounce=True,
+        required=True,
+    )
+
+
+def version_options(meta: dict) -> list[dict]:
+    """'Latest' plus one option per version, newest first."""
+    options = [{"label": "Latest", "value": "latest"}]
+    for entry in sorted(meta.get("versions") or [], key=lambda v: -v["version"]):
+        options.append(
+            {"label": f"v{entry['version']}", "value": str(entry["version"])}
+        )
+    return options
+
+
+def primary_controls(meta: dict, state: AnalysisState) -> dbc.Row:
+    """The controls every user reaches for: metric, aggregation, time, method, dates."""
+    metrics = [{"label": m, "value": m} for m in meta.get("metrics") or []]
+    return dbc.Row(
+        [
+            labelled("Metric", ids.METRIC, select(ids.METRIC, metrics, state.metric)),
+            labelled(
+                "Aggregation",
+                ids.AGGREGATION,
+                select(
+                    ids.AGGREGATION,
+                    choice_options(url_state.AGGREGATION, AGGREGATION_LABELS),
+                    state.aggregation,
+                ),
+            ),
+            labelled(
+                "Granularity",
+                ids.GRANULARITY,
+                select(
+                    ids.GRANULARITY,
+                    choice_options(url_state.GRANULARITY, GRANULARITY_LABELS),
+                    state.granularity,
+                ),
+            ),
+            labelled(
+                "Detection method",
+                ids.METHOD,
+                select(
+                    ids.METHOD,
+                    choice_options(url_state.METHOD, METHOD_LABELS),
+                    state.method,
+                ),
+                width={"md": 6, "xl": 3},
+            ),
+            labelled(
+                "Version",
+                ids.VERSION,
+                select(
+                    ids.VERSION,
+                    version_options(meta),
+                    str(state.version) if state.version else "latest",
+                ),
+                width={"md": 6, "xl": 1},
+            ),
+        ],
+        className="g-3",
+    )
+
+
+def date_range(state: AnalysisState) -> dcc.DatePickerRange:
+    """The date range picker (empty ends mean 'from the start' / 'to the end')."""
+    return dcc.DatePickerRange(
+        id=ids.DATES,
+        start_date=state.date_from.isoformat() if state.date_from else None,
+        end_date=state.date_to.isoformat() if state.date_to else None,
+        display_format="YYYY-MM-DD",
+        first_day_of_week=1,
+        clearable=True,
+        start_date_placeholder_text="Start",
+        end_date_placeholder_text="End",
+        className="ib-dates",
+    )
+
+
+def parameter_controls(state: AnalysisState) -> dbc.Row:
+    """Detection parameters and the rolling window."""
+    fields = [
+        (
+            "Threshold",
+            ids.THRESHOLD,
+            url_state.THRESHOLD,
+            state.threshold,
+            "z-score / modified z-score cut-off",
+        ),
+        ("k", ids.K, url_state.K, state.k, "IQR fence and band multiplier"),
+        ("Alpha", ids.ALPHA, url_state.ALPHA, state.alpha, "ESD significance level"),
+        (
+            "Max outliers",
+            ids.MAX_OUTLIERS,
+            url_state.MAX_OUTLIERS,
+            state.max_outliers,
+            "ESD upper bound",
+        ),
+        (
+            "Rolling window",
+            ids.WINDOW,
+            url_state.WINDOW,
+            state.window,
+            "buckets in the rolling mean",
+        ),
+    ]
+    return dbc.Row(
+        [
+            labelled(
+                label,
+                component_id,
+                number_input(component_id, spec, value),
+                help_text=help_text,
+                width={"md": 4, "xl": 2},
+            )
+            for label, component_id, spec, value, help_text in fields
+        ],
+        className="g-3",
+    )
+
+
+def filter_controls(meta: dict, state: AnalysisState) -> list:
+    """One multi-select per dimension; options arrive with the view."""
+    controls = []
+    for dimension in meta.get("dimensions") or []:
+        chosen = list(state.filters.get(dimension, ()))
+        component_id = {"type": ids.FILTER, "dimension": dimension}
+        controls.append(
+            dbc.Col(
+                [
+                    html.Label(dimension, className="form-label small fw-semibold"),
+                    dcc.Dropdown(
+                        id=component_id,
+                        options=[{"label": v, "value": v} for v in chosen],
+                        value=chosen,
+                        multi=True,
+                        placeholder=f"All {dimension}",
+                        className="ib-dropdown",
+                    ),
+                ],
+                md=6,
+                xl=4,
+            )
+        )
+    return controls
+
+
+def controls_card(meta: dict, state: AnalysisState) -> dbc.Card:
+    """The toolbar: primary controls, then a collapsible row of parameters."""
+    filters = filter_controls(meta, state)
+    toggle_label = "Parameters & filters"
+    return card(
+        [
+            primary_controls(meta, state),
+            dbc.Row(
+                [
+                    labelled(
+                        "Date range",
+                        ids.DATES,
+                        date_range(state),
+                        width={"md": 8, "xl": 6},
+                    ),
+                    dbc.Col(
+                        dbc.Button(
+                            [
+                                icon("sliders"),
+                                toggle_label,
+                                _active_filter_badge(state),
+                            ],
+                            id=ids.PARAMS_TOGGLE,
+                            color="link",
+                            size="sm",
+                            className="px-0 text-decoration-none",
+                            **{
+                                "aria-expanded": "false",
+                                "aria-controls": ids.PARAMS_COLLAPSE,
+                            },
+                        ),
+                        className="d-flex align-items-end justify-content-md-end",
+                        md=4,
+                        xl=6,
+                    ),
+                ],
+                className="g-3 mt-0",
+            ),
+            dbc.Collapse(
+                html.Div(
+                    [
+                        parameter_controls(state),
+                        dbc.Row(filters, className="g-3 mt-0") if filters else None,
+                    ],
+                    className="pt-3 mt-3 border-top",
+                ),
+                id=ids.PARAMS_COLLAPSE,
+                is_open=bool(state.filters),
+            ),
+        ],
+        class_name="mb-3 ib-controls",
+        body_class="py-3",
+    )
+
+
+def _active_filter_badge(state: AnalysisState):
+    """A count of active filters next to the toggle (so hidden filters are seen)."""
+    if not state.filters:
+        return None
+    return dbc.Badge(
+        str(len(state.filters)), color="primary", pill=True, className="ms-2"
+    )
+
+
+def header(meta: dict, state: AnalysisState) -> html.Div:
+    """Breadcrumb, dataset name with version and status, and the share actions."""
+    version = _chosen_version(meta, state)
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Nav(
+                        [dcc.Link("Datasets", href="/datasets"), html.Span(" / ")],
+                        className="small text-muted",
+                        **{"aria-label": "Breadcrumb"},
+                    ),
+                    html.H1(
+                        [
+                            meta.get("name") or "Dataset",
+                            html.Span(
+                                f"v{version['version']}" if version else "",
+                                className="badge text-bg-light border ms-2 fs-6 "
+                                "align-middle fw-normal",
+                            ),
+                            status_badge(
+                                version["status"] if version else None,
+                                class_name="ms-2 fs-6 align-middle",
+                            ),
+                        ],
+                        className="h3 mb-0",
+                    ),
+                ]
+            ),
+            share_actions(),
+        ],
+        className="d-flex flex-wrap justify-content-between align-items-end gap-3 mb-3",
+    )
+
+
+def _chosen_version(meta: dict, state: AnalysisState) -> dict | None:
+    """The version the state asks for (or the latest)."""
+    versions = sorted(meta.get("versions") or [], key=lambda v: v["version"])
+    if not versions:
+        return None
+    for entry in versions:
+        if entry["version"] == state.version:
+            return entry
+    return versions[-1]
+
+
+def share_actions() -> html.Div:
+    """ "Copy link" (a clipboard copy of the exact view) and the CSV download."""
+    return html.Div(
+        [
+            dcc.Clipboard(
+                id=ids.COPY_LINK,
+                children=html.Span([icon("link-45deg"), "Copy link"]),
+                copied_children=html.Span([icon("check2"), "Copied"]),
+                title="Copy a link that reopens exactly this view",
+                className="btn btn-outline-primary btn-sm",
+            ),
+            dbc.Button(
+                [icon("download"), "Anomalies CSV"],
+                id=ids.DOWNLOAD_BUTTON,
+                color="primary",
+                size="sm",
+            ),
+            dcc.Download(id=ids.DOWNLOAD),
+        ],
+        className="d-flex gap-2",
+    )
+
+
+def share_toast() -> dbc.Toast:
+    """Confirms the copy and shows the link (also for browsers without clipboard)."""
+    return dbc.Toast(
+        [
+            html.Label("Link to this view", htmlFor=ids.SHARE_URL, className="small"),
+            dbc.Input(id=ids.SHARE_URL, readonly=True, size="sm", value=""),
+        ],
+        id=ids.SHARE_TOAST,
+        header="Link copied",
+        icon="success",
+        is_open=False,
+        dismissable=True,
+        duration=8000,
+        className="ib-toast",
+    )
+
+
+def kpi_skeleton() -> html.Div:
+    """The KPI grid before the first view arrives."""
+    return html.Div(id=ids.KPIS, className="ib-kpis mb-3")
+
+
+def graph(component_id: str, height: int) -> dcc.Graph:
+    """A chart area with the mode bar trimmed to what people use."""
+    return dcc.Graph(
+        id=component_id,
+        config={
+            "displaylogo": False,
+            "responsive": True,
+            "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+            "toImageButtonOptions": {"format": "png", "scale": 2},
+        },
+        style={"height": f"{height}px"},
+    )
+
+
+def chart_card(view_title: str, subtitle_id: str | None, body, **extra) -> dbc.Card:
+    """A card with a title line (and an optional live subtitle) above a chart."""
+    title = html.Div(
+        [
+            html.H2(view_title, className="h6 mb-0"),
+            html.Div(id=subtitle_id, className="small text-muted")
+            if subtitle_id
+            else None,
+        ],
+        className="mb-2",
+    )
+    return card([title, body], **extra)
+
+
+def anomalies_grid() -> dag.AgGrid:
+    """The anomalies table: sortable, one selectable row per anomaly."""
+    return dag.AgGrid(
+        id=ids.TABLE,
+        columnDefs=ANOMALY_COLUMNS,
+        rowData=[],
+        defaultColDef={"sortable": True, "resizable": True, "filter": False},
+        getRowId="params.data.t",
+        columnSize="responsiveSizeToFit",
+        dashGridOptions={
+            "rowSelection": {
+                "mode": "singleRow",
+                "checkboxes": False,
+                "enableClickSelection": True,
+            },
+            "domLayout": "normal",
+            "overlayNoRowsTemplate": "No anomalies with these settings.",
+            "suppressCellFocus": False,
+            "animateRows": False,
+        },
+        style={"height": "340px"},
+        className="ag-theme-quartz ib-grid",
+    )
+
+
+ANOMALY_COLUMNS = [
+    {
+        "field": "t",
+        "headerName": "Date",
+        "minWidth": 110,
+        "sort": "asc",
+        "valueFormatter": {"function": "params.data.date_text"},
+    },
+    {
+        "field": "value",
+        "headerName": "Value",
+        "type": "rightAligned",
+        "valueFormatter": {"function": "params.data.value_text"},
+    },
+    {
+        "field": "expected",
+        "headerName": "Expected",
+        "type": "rightAligned",
+        "valueFormatter": {"function": "params.data.expected_text"},
+    },
+    {
+        "field": "deviation_pct",
+        "headerName": "Deviation",
+        "type": "rightAligned",
+        "valueFormatter": {"function": "params.data.deviation_text"},
+    },
+    {
+        "field": "severity",
+        "headerName": "Severity",
+        "minWidth": 120,
+        "cellRenderer": "SeverityBadge",
+        "comparator": {
+            "function": "nodeA.data.severity_rank - nodeB.data.severity_rank"
+        },
+    },
+    {"field": "methods_text", "headerName": "Methods", "minWidth": 130},
+]
+
+
+def main_content() -> html.Div:
+    """KPIs, the main chart, the distribution charts, the table and the insights."""
+    return html.Div(
+        [
+            dcc.Loading(kpi_skeleton(), type="dot", delay_show=150),
+            chart_card(
+                "Over time",
+                ids.CHART_SUBTITLE,
+                dcc.Loading(graph(ids.TIMESERIES, 440), type="default", delay_show=150),
+                class_name="mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        chart_card(
+                            "Distribution",
+                            None,
+                            dcc.Loading(graph(ids.HISTOGRAM, 300), delay_show=150),
+                            class_name="h-100",
+                        ),
+                        lg=7,
+                    ),
+                    dbc.Col(
+                        chart_card(
+                            "Spread",
+                            None,
+                            dcc.Loading(graph(ids.BOX, 300), delay_show=150),
+                            class_name="h-100",
+                        ),
+                        lg=5,
+                    ),
+                ],
+                className="g-3 mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(table_card(), lg=7),
+                    dbc.Col(insights_card(), lg=5),
+                ],
+                className="g-3 mb-4",
+            ),
+        ],
+        id=ids.CONTENT,
+    )
+
+
+def table_card() -> dbc.Card:
+    """The anomalies table with its count."""
+    title = html.Div(
+        [
+            html.H2("Anomalies", className="h6 mb-0"),
+            html.Span(id=ids.TABLE_COUNT, className="small text-muted"),
+        ],
+        className="d-flex justify-content-between align-items-baseline mb-2",
+    )
+    return card([title, anomalies_grid()], class_name="h-100")
+
+
+def insights_card() -> dbc.Card:
+    """The generated summary, in plain sentences."""
+    return card(
+        [
+            html.H2([icon("lightbulb"), "Insights"], className="h6 mb-2"),
+            html.Div(id=ids.INSIGHTS, className="ib-insights"),
+        ],
+        class_name="h-100 ib-insights-card",
+    )
+
+
+def stores(dataset_id: str, state: AnalysisState) -> list:
+    """The page-local URL, the canonical state and the processing poll."""
+    return [
+        # Writes the query string without re-rendering (history.pushState only).
+        dcc.Location(id=ids.URL, refresh=False),
+        # A version change re-renders the page through the router instead.
+        dcc.Location(id=ids.NAV, refresh="callback-nav"),
+        dcc.Store(id=ids.DATASET, data=dataset_id),
+        dcc.Store(id=ids.EMBED, data=state.embed),
+        dcc.Store(id=ids.STATE, data=url_state.serialise(state)),
+        dcc.Interval(id=ids.POLL, interval=2000, disabled=True),
+    ]
+
+
+def notices_alert(notices: list[str]) -> dbc.Alert | None:
+    """What in the link was ignored (invalid or stale values), dismissable."""
+    return dbc.Alert(
+        [
+            html.Div(
+                [icon("info-circle"), "Some settings in this link were adjusted:"],
+                className="fw-semibold",
+            ),
+            html.Ul([html.Li(notice) for notice in notices], className="mb-0 small"),
+        ],
+        id=ids.NOTICES,
+        color="warning",
+        dismissable=True,
+        is_open=bool(notices),
+        className="py-2",
+    )
+
+
+def analysis_page(
+    dataset_id: str, meta: dict, state: AnalysisState, notices: list[str]
+) -> html.Div:
+    """The full analysis page, or its embed form (no chrome, no controls)."""
+    if state.embed:
+        return html.Div(
+            [
+                *stores(dataset_id, state),
+                html.Div(id=ids.STATUS),
+                html.H1(meta.get("name") or "Dataset", className="h6 text-muted mb-2"),
+                main_content(),
+            ],
+            id=ids.PAGE,
+            className="ib-embed",
+        )
+    return html.Div(
+        [
+            *stores(dataset_id, state),
+            header(meta, state),
+            notices_alert(notices),
+            controls_card(meta, state),
+            html.Div(id=ids.STATUS),
+            main_content(),
+            share_toast(),
+        ],
+        id=ids.PAGE,
+    )
+
+
+def not_found_page() -> html.Div:
+    """Shown for an unknown dataset id (or one that belongs to someone else)."""
+    return html.Div(
+        empty_state(
+            "search",
+            "Dataset not found",
+            "The link may be old, or the dataset was deleted.",
+            dcc.Link(
+                "Back to your datasets", href="/datasets", className="btn btn-primary"
+            ),
+        ),
+        id=ids.PAGE,
+    )

@@ -1,0 +1,163 @@
+"""Small layout pieces shared by the pages: cards, labels, badges, KPIs, alerts."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import html
+
+from components import theme
+from components.formatting import format_count, format_number
+
+STATUS_STYLES = {
+    "uploaded": ("secondary", "Queued", "hourglass-split"),
+    "processing": ("info", "Processing", "arrow-repeat"),
+    "processed": ("success", "Ready", "check-circle-fill"),
+    "cached": ("success", "Ready", "check-circle-fill"),
+    "failed": ("danger", "Failed", "exclamation-octagon-fill"),
+}
+
+
+def icon(name: str, class_name: str = "me-1") -> html.I:
+    """A Bootstrap icon, hidden from screen readers (the text next to it speaks)."""
+    return html.I(className=f"bi bi-{name} {class_name}", **{"aria-hidden": "true"})
+
+
+def card(children, class_name: str = "", body_class: str = "") -> dbc.Card:
+    """The standard surface: white, rounded, a soft shadow, no border."""
+    return dbc.Card(
+        dbc.CardBody(children, class_name=body_class),
+        class_name=f"border-0 shadow-sm ib-card {class_name}".strip(),
+    )
+
+
+def labelled(
+    label: str,
+    component_id: str,
+    control,
+    help_text: str | None = None,
+    width: dict | None = None,
+) -> dbc.Col:
+    """A control with its visible label (and optional hint) in a responsive column."""
+    sizes = width or {"md": 4, "xl": 2}
+    hint = html.Div(help_text, className="form-text mt-0 small") if help_text else None
+    return dbc.Col(
+        [
+            dbc.Label(
+                label, html_for=component_id, class_name="small fw-semibold mb-1"
+            ),
+            control,
+            hint,
+        ],
+        **sizes,
+    )
+
+
+def status_badge(status: str | None, class_name: str = "") -> dbc.Badge | None:
+    """A status pill with an icon (so the state is not told by colour alone)."""
+    if status is None:
+        return None
+    colour, label, icon_name = STATUS_STYLES.get(status, ("secondary", status, "dot"))
+    return dbc.Badge(
+        [icon(icon_name), label],
+        color=colour,
+        class_name=f"ib-status fw-medium {class_name}".strip(),
+        pill=True,
+    )
+
+
+def severity_badge(severity: str) -> html.Span:
+    """A severity label with its marker shape and colour (same as on the chart)."""
+    style = theme.severity_style(severity)
+    return html.Span(
+        [icon(style.icon), style.label],
+        className=f"ib-severity ib-severity-{style.name}",
+    )
+
+
+def kpi_card(label: str, value: str, hint: str | None = None, accent: bool = False):
+    """One number with its label; `title` carries the exact value on hover."""
+    return html.Div(
+        [
+            html.Div(label, className="ib-kpi-label"),
+            html.Div(value, className="ib-kpi-value"),
+            html.Div(hint, className="ib-kpi-hint") if hint else None,
+        ],
+        className="ib-kpi" + (" ib-kpi-accent" if accent else ""),
+        role="group",
+        **{"aria-label": f"{label}: {value}"},
+    )
+
+
+def kpi_cards(summary: dict, anomalies: list[dict], unit: str | None) -> list:
+    """The summary as KPI cards, anomalies first (the reason people come)."""
+    by_severity = [
+        f"{sum(a.get('severity') == s.name for a in anomalies)} {s.name}"
+        for s in reversed(theme.SEVERITIES)
+        if any(a.get("severity") == s.name for a in anomalies)
+    ]
+    return [
+        kpi_card(
+            "Anomalies",
+            format_count(len(anomalies)),
+            " · ".join(by_severity) or "none found",
+            accent=True,
+        ),
+        kpi_card("Mean", format_number(summary.get("mean"), unit)),
+        kpi_card("Median", format_number(summary.get("median"), unit)),
+        kpi_card("Std. deviation", format_number(summary.get("std_pop"), unit)),
+        kpi_card("Minimum", format_number(summary.get("min"), unit)),
+        kpi_card("Maximum", format_number(summary.get("max"), unit)),
+        kpi_card(
+            "Data points",
+            format_count(summary.get("count")),
+            f"{format_count(summary.get('missing'))} missing"
+            if summary.get("missing")
+            else None,
+        ),
+    ]
+
+
+def empty_state(icon_name: str, title: str, text: str, *actions) -> html.Div:
+    """A friendly empty or error state with a clear next step."""
+    return html.Div(
+        [
+            html.Div(icon(icon_name, ""), className="ib-empty-icon"),
+            html.H2(title, className="h4 mt-3"),
+            html.P(text, className="text-muted mb-4 mx-auto ib-empty-text"),
+            html.Div(list(actions), className="d-flex gap-2 justify-content-center"),
+        ],
+        className="ib-empty text-center py-5",
+    )
+
+
+def message_alert(title: str, text: str, colour: str = "warning", icon_name: str = ""):
+    """A specific, friendly message with a title line."""
+    return dbc.Alert(
+        [
+            html.Div(
+                [icon(icon_name or "info-circle"), title], className="fw-semibold"
+            ),
+            html.Div(text, className="small"),
+        ],
+        color=colour,
+        className="ib-message",
+    )
+
+
+def insight_list(insights: list[str], notes: list[str]) -> list:
+    """Insights as a list of sentences, then the method notes in a quieter voice."""
+    if not insights and not notes:
+        return [html.P("Nothing notable in this selection.", className="text-muted")]
+    items = [
+        html.Li([icon("stars", "me-2 text-primary"), html.Span(text)])
+        for text in insights
+    ]
+    parts = [html.Ul(items, className="list-unstyled ib-insight-list mb-0")]
+    if notes:
+        parts.append(
+            html.Ul(
+                [html.Li(note) for note in notes],
+                className="small text-muted mt-3 mb-0 ps-3 ib-notes",
+            )
+        )
+    return parts
