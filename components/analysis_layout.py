@@ -60,10 +60,20 @@ METHOD_LABELS = {
     "zscore": "Z-score",
     "modified_zscore": "Modified z-score (median/MAD)",
     "iqr": "IQR fences",
-    "grubbs": "Generalized ESD (Grubbs)",
-    "rolling": "Rolling window deviation",
+    "gesd": "Generalized ESD (Rosner)",
+    "rolling_zscore": "Rolling z-score",
+}
+# Which detection parameters each method reads (the others are disabled).
+METHOD_PARAMETERS = {
+    "auto": ("threshold", "k", "alpha", "max_outliers"),
+    "zscore": ("threshold",),
+    "modified_zscore": ("threshold",),
+    "iqr": ("k",),
+    "gesd": ("alpha", "max_outliers"),
+    "rolling_zscore": ("threshold",),
 }
 GRANULARITY_LABELS = {
+    "raw": "Raw rows",
     "hour": "Hourly",
     "day": "Daily",
     "week": "Weekly",
@@ -72,7 +82,6 @@ GRANULARITY_LABELS = {
 AGGREGATION_LABELS = {
     "sum": "Sum",
     "mean": "Average",
-    "median": "Median",
     "min": "Minimum",
     "max": "Maximum",
     "count": "Count",
@@ -102,7 +111,7 @@ def number_input(component_id: str, spec: url_state.Number, value) -> dbc.Input:
         value=value,
         size="sm",
         debounce=True,
-        required=True,
+        placeholder="default" if spec.default is None else None,
     )
 
 
@@ -121,7 +130,12 @@ def primary_controls(meta: dict, state: AnalysisState) -> dbc.Row:
     metrics = [{"label": m, "value": m} for m in meta.get("metrics") or []]
     return dbc.Row(
         [
-            labelled("Metric", ids.METRIC, select(ids.METRIC, metrics, state.metric)),
+            labelled(
+                "Metric",
+                ids.METRIC,
+                select(ids.METRIC, metrics, state.metric),
+                width={"md": 4, "xl": 3},
+            ),
             labelled(
                 "Aggregation",
                 ids.AGGREGATION,
@@ -158,7 +172,7 @@ def primary_controls(meta: dict, state: AnalysisState) -> dbc.Row:
                     version_options(meta),
                     str(state.version) if state.version else "latest",
                 ),
-                width={"md": 6, "xl": 1},
+                width={"md": 6, "xl": 2},
             ),
         ],
         className="g-3",
@@ -188,9 +202,9 @@ def parameter_controls(state: AnalysisState) -> dbc.Row:
             ids.THRESHOLD,
             url_state.THRESHOLD,
             state.threshold,
-            "z-score / modified z-score cut-off",
+            "score cut-off; empty = the method's default",
         ),
-        ("k", ids.K, url_state.K, state.k, "IQR fence and band multiplier"),
+        ("k", ids.K, url_state.K, state.k, "IQR fence multiplier"),
         ("Alpha", ids.ALPHA, url_state.ALPHA, state.alpha, "ESD significance level"),
         (
             "Max outliers",
@@ -204,7 +218,7 @@ def parameter_controls(state: AnalysisState) -> dbc.Row:
             ids.WINDOW,
             url_state.WINDOW,
             state.window,
-            "buckets in the rolling mean",
+            "buckets in the rolling mean and rolling z-score",
         ),
     ]
     return dbc.Row(
@@ -264,20 +278,16 @@ def controls_card(meta: dict, state: AnalysisState) -> dbc.Card:
                         width={"md": 8, "xl": 6},
                     ),
                     dbc.Col(
-                        dbc.Button(
+                        html.Button(
                             [
                                 icon("sliders"),
                                 toggle_label,
                                 _active_filter_badge(state),
                             ],
                             id=ids.PARAMS_TOGGLE,
-                            color="link",
-                            size="sm",
-                            className="px-0 text-decoration-none",
-                            **{
-                                "aria-expanded": "false",
-                                "aria-controls": ids.PARAMS_COLLAPSE,
-                            },
+                            type="button",
+                            className="btn btn-link btn-sm px-0 text-decoration-none",
+                            **{"aria-controls": ids.PARAMS_COLLAPSE},
                         ),
                         className="d-flex align-items-end justify-content-md-end",
                         md=4,
@@ -409,6 +419,7 @@ def graph(component_id: str, height: int) -> dcc.Graph:
         id=component_id,
         config={
             "displaylogo": False,
+            "displayModeBar": "hover",
             "responsive": True,
             "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
             "toImageButtonOptions": {"format": "png", "scale": 2},
@@ -447,7 +458,7 @@ def anomalies_grid() -> dag.AgGrid:
                 "enableClickSelection": True,
             },
             "domLayout": "normal",
-            "overlayNoRowsTemplate": "No anomalies with these settings.",
+            "localeText": {"noRowsToShow": "No anomalies with these settings"},
             "suppressCellFocus": False,
             "animateRows": False,
         },
@@ -496,15 +507,23 @@ ANOMALY_COLUMNS = [
 
 
 def main_content() -> html.Div:
-    """KPIs, the main chart, the distribution charts, the table and the insights."""
+    """KPIs, the main chart, the anomalies with the insights, then distributions."""
     return html.Div(
         [
             dcc.Loading(kpi_skeleton(), type="dot", delay_show=150),
             chart_card(
                 "Over time",
                 ids.CHART_SUBTITLE,
-                dcc.Loading(graph(ids.TIMESERIES, 440), type="default", delay_show=150),
+                dcc.Loading(graph(ids.TIMESERIES, 440), delay_show=150),
                 class_name="mb-3",
+            ),
+            dbc.Row(
+                [
+                    # The table sits right under the chart: a click there selects here.
+                    dbc.Col(table_card(), lg=8),
+                    dbc.Col(insights_card(), lg=4),
+                ],
+                className="g-3 mb-3",
             ),
             dbc.Row(
                 [
@@ -526,13 +545,6 @@ def main_content() -> html.Div:
                         ),
                         lg=5,
                     ),
-                ],
-                className="g-3 mb-3",
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(table_card(), lg=7),
-                    dbc.Col(insights_card(), lg=5),
                 ],
                 className="g-3 mb-4",
             ),

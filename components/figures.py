@@ -13,7 +13,7 @@ from components.formatting import axis_affixes, format_number, format_percent
 # About one point per horizontal pixel of a wide chart: more cannot be seen.
 DISPLAY_MAX_POINTS = 2000
 DEFAULT_BAND_K = 2.0
-HIGHLIGHT_NAME = "Selected anomaly"
+HIGHLIGHT_NAME = "Selection"
 
 
 def plot_time(value: str) -> str:
@@ -74,6 +74,15 @@ def _metric_label(view: dict) -> str:
     return str((view.get("params") or {}).get("metric") or "value")
 
 
+PERIOD_WORDS = {"hour": "Hours", "day": "Days", "week": "Weeks", "month": "Months"}
+
+
+def _period_word(view: dict) -> str:
+    """What one histogram count is: days, weeks, ... (the series buckets)."""
+    granularity = (view.get("params") or {}).get("granularity")
+    return PERIOD_WORDS.get(granularity, "Periods")
+
+
 def series_trace(view: dict, max_points: int = DISPLAY_MAX_POINTS) -> go.Scatter:
     """The series line, downsampled for display with every anomaly kept."""
     series = view.get("series") or []
@@ -103,9 +112,16 @@ def _rolling_points(view: dict, max_points: int) -> list[dict]:
 
 
 def band_k(view: dict) -> float:
-    """How many rolling standard deviations the expected band spans."""
-    k = (view.get("params") or {}).get("k")
-    return float(k) if isinstance(k, int | float) and k > 0 else DEFAULT_BAND_K
+    """How many rolling standard deviations the expected band spans.
+
+    For the rolling z-score the band is the detector's own limit; otherwise a
+    conventional ±2σ shows what "usual" looks like.
+    """
+    params = view.get("params") or {}
+    threshold = params.get("threshold")
+    if params.get("method") == "rolling_zscore" and isinstance(threshold, int | float):
+        return float(threshold)
+    return DEFAULT_BAND_K
 
 
 def rolling_traces(view: dict, max_points: int = DISPLAY_MAX_POINTS) -> list:
@@ -122,7 +138,7 @@ def rolling_traces(view: dict, max_points: int = DISPLAY_MAX_POINTS) -> list:
         lower.append(p["mean"] - k * p["std"] if has_band else None)
         upper.append(p["mean"] + k * p["std"] if has_band else None)
     window = (view.get("params") or {}).get("window")
-    band_name = f"Expected range (±{k:g}σ)"
+    band_name = f"Expected range ±{k:g}σ"
     common = {"x": x, "mode": "lines", "hoverinfo": "skip", "connectgaps": False}
     return [
         go.Scatter(
@@ -199,14 +215,15 @@ def anomaly_traces(view: dict) -> list[go.Scatter]:
     return traces
 
 
-def highlight_trace(view: dict, selected_t: str | None) -> go.Scatter | None:
-    """A ring around the selected anomaly, or None when nothing is selected."""
+def highlight_trace(view: dict, selected_t: str | None) -> go.Scatter:
+    """A ring around the selected anomaly (empty when nothing is selected).
+
+    It is always the first trace, so a selection can move it with a small Patch.
+    """
     match = [a for a in view.get("anomalies") or [] if a["t"] == selected_t]
-    if not match:
-        return None
     return go.Scatter(
-        x=[plot_time(match[0]["t"])],
-        y=[match[0]["value"]],
+        x=[plot_time(match[0]["t"])] if match else [],
+        y=[match[0]["value"]] if match else [],
         mode="markers",
         name=HIGHLIGHT_NAME,
         showlegend=False,
@@ -225,17 +242,27 @@ def timeseries_figure(
 ) -> go.Figure:
     """Series, rolling mean with band, anomaly markers, range slider and zoom."""
     figure = go.Figure(
-        [*rolling_traces(view, max_points), series_trace(view, max_points)]
+        [
+            highlight_trace(view, selected_t),
+            *rolling_traces(view, max_points),
+            series_trace(view, max_points),
+            *anomaly_traces(view),
+        ]
     )
-    figure.add_traces(anomaly_traces(view))
-    highlight = highlight_trace(view, selected_t)
-    if highlight is not None:
-        figure.add_trace(highlight)
     figure.update_layout(
         template=theme.TEMPLATE,
         height=420,
         hovermode="closest",
         uirevision=_ui_revision(view),
+        # Below the range slider: the legend never fights the zoom buttons.
+        legend={
+            "yref": "container",
+            "y": 0,
+            "yanchor": "bottom",
+            "x": 0,
+            "orientation": "h",
+        },
+        margin={"t": 40, "b": 8},
         yaxis={"title": {"text": _metric_label(view)}, **axis_affixes(_unit(view))},
         xaxis={
             "type": "date",
@@ -305,45 +332,50 @@ def histogram_figure(view: dict) -> go.Figure:
     edges = histogram.get("edges") or []
     counts = histogram.get("counts") or []
     unit = _unit(view)
-    centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:], strict=False)]
-    widths = [b - a for a, b in zip(edges[:-1], edges[1:], strict=False)]
-    ranges = [
-        f"{format_number(a, unit)} – {format_number(b, unit)}"
-        for a, b in zip(edges[:-1], edges[1:], strict=False)
-    ]
+    periods = _period_word(view)
+    pairs = list(zip(edges[:-1], edges[1:], strict=False))
     figure = go.Figure(
         go.Bar(
-            x=centres,
+            x=[(a + b) / 2 for a, b in pairs],
             y=counts,
-            width=widths,
-            name="Buckets",
+            width=[b - a for a, b in pairs],
+            name=periods,
+            showlegend=False,
             marker={
                 "color": "rgba(37, 99, 235, 0.55)",
                 "line": {"color": theme.ACCENT, "width": 1},
             },
-            customdata=ranges,
-            hovertemplate="%{customdata}<br>%{y} buckets<extra></extra>",
+            customdata=[
+                f"{format_number(a, unit)} – {format_number(b, unit)}" for a, b in pairs
+            ],
+            hovertemplate=f"%{{customdata}}<br>%{{y}} {periods.lower()}<extra></extra>",
         )
     )
-    for line in threshold_lines(view):
-        figure.add_vline(
-            x=line["x"],
-            line={"color": line["colour"], "dash": line["dash"], "width": 1.5},
-            annotation={
-                "text": line["label"],
-                "font": {"size": 10, "color": line["colour"]},
-                "textangle": -90,
-            },
-            annotation_position="top left" if line["side"] == "low" else "top right",
-        )
+    _draw_threshold_lines(figure, view)
     figure.update_layout(
         template=theme.TEMPLATE,
         height=300,
-        showlegend=False,
         xaxis={"title": {"text": _metric_label(view)}, **axis_affixes(unit)},
-        yaxis={"title": {"text": "Buckets"}},
+        yaxis={"title": {"text": periods}},
     )
     return figure
+
+
+def _draw_threshold_lines(figure: go.Figure, view: dict) -> None:
+    """Vertical lines for thresholds/fences, each kind named once in the legend."""
+    named = set()
+    for line in threshold_lines(view):
+        style = {"color": line["colour"], "dash": line["dash"], "width": 1.5}
+        figure.add_vline(x=line["x"], line=style)
+        if line["label"] in named:
+            continue
+        named.add(line["label"])
+        # Shapes have no legend entry: an empty trace carries the name.
+        figure.add_trace(
+            go.Scatter(
+                x=[None], y=[None], mode="lines", line=style, name=line["label"] + "s"
+            )
+        )
 
 
 def box_figure(view: dict) -> go.Figure:
@@ -360,6 +392,8 @@ def box_figure(view: dict) -> go.Figure:
                 median=[box["median"]],
                 q3=[box["q3"]],
                 lowerfence=[box["lower_whisker"]],
+                mean=[_summary_mean(view)],
+                boxmean=_summary_mean(view) is not None,
                 upperfence=[box["upper_whisker"]],
                 orientation="h",
                 name=label,
@@ -394,6 +428,11 @@ def box_figure(view: dict) -> go.Figure:
         yaxis={"showticklabels": False},
     )
     return figure
+
+
+def _summary_mean(view: dict) -> float | None:
+    """The mean from the summary (drawn as a dashed line inside the box)."""
+    return (view.get("summary") or {}).get("mean")
 
 
 def empty_figure(message: str, height: int = 300) -> go.Figure:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import parse_qs, quote, urlencode
 
-FILTER_PREFIX = "f."
+# The same `filter.<dimension>=value` form as GET /api/analytics/{id}.
+FILTER_PREFIX = "filter."
 MAX_FILTER_VALUES = 50
 MAX_VALUE_LENGTH = 200
 
@@ -35,29 +36,34 @@ class Number:
     label: str
     low: float
     high: float
-    default: float | int
+    default: float | int | None
     integer: bool = False
 
 
+# Mirrors data.analytics.params (the service validates again; this keeps links tidy).
 GRANULARITY = Choice(
-    "granularity", "granularity", ("hour", "day", "week", "month"), "day"
+    "granularity", "granularity", ("raw", "hour", "day", "week", "month"), "day"
 )
 AGGREGATION = Choice(
-    "aggregation",
-    "aggregation",
-    ("sum", "mean", "median", "min", "max", "count"),
-    "sum",
+    "aggregation", "aggregation", ("sum", "mean", "count", "min", "max"), "sum"
 )
 METHOD = Choice(
     "method",
     "detection method",
-    ("auto", "zscore", "modified_zscore", "iqr", "grubbs", "rolling"),
+    ("auto", "zscore", "modified_zscore", "iqr", "gesd", "rolling_zscore"),
     "auto",
 )
-THRESHOLD = Number("threshold", "threshold", 0.5, 10.0, 3.5)
-K = Number("k", "k (IQR / band multiplier)", 0.5, 10.0, 1.5)
-ALPHA = Number("alpha", "alpha", 0.0001, 0.5, 0.05)
-MAX_OUTLIERS = Number("max_outliers", "maximum outliers", 1, 1000, 10, integer=True)
+# None: the method's own default threshold (3.5 robust, 3.0 z-scores).
+THRESHOLD = Number("threshold", "threshold", 0.1, 100.0, None)
+DEFAULT_THRESHOLDS = {
+    "auto": 3.5,
+    "zscore": 3.0,
+    "modified_zscore": 3.5,
+    "rolling_zscore": 3.0,
+}
+K = Number("k", "k (IQR multiplier)", 0.1, 10.0, 1.5)
+ALPHA = Number("alpha", "alpha", 0.001, 0.2, 0.05)
+MAX_OUTLIERS = Number("max_outliers", "maximum outliers", 1, 100, 10, integer=True)
 WINDOW = Number("window", "rolling window", 2, 365, 7, integer=True)
 CHOICES = (GRANULARITY, AGGREGATION, METHOD)
 NUMBERS = (THRESHOLD, K, ALPHA, MAX_OUTLIERS, WINDOW)
@@ -74,7 +80,7 @@ class AnalysisState:
     granularity: str = GRANULARITY.default
     aggregation: str = AGGREGATION.default
     method: str = METHOD.default
-    threshold: float = THRESHOLD.default
+    threshold: float | None = THRESHOLD.default
     k: float = K.default
     alpha: float = ALPHA.default
     max_outliers: int = MAX_OUTLIERS.default
@@ -117,7 +123,9 @@ def parse_choice(spec: Choice, raw: str | None, notices: list[str]) -> str:
     return spec.default
 
 
-def parse_number(spec: Number, raw: str | None, notices: list[str]) -> float | int:
+def parse_number(
+    spec: Number, raw: str | None, notices: list[str]
+) -> float | int | None:
     """A number within bounds, or its default with a notice."""
     if raw is None or raw == "":
         return spec.default
@@ -131,9 +139,10 @@ def parse_number(spec: Number, raw: str | None, notices: list[str]) -> float | i
     if valid:
         return int(value) if spec.integer else value
     kind = "a whole number" if spec.integer else "a number"
+    fallback = "the default" if spec.default is None else f"{spec.default:g}"
     notices.append(
         f"The {spec.label} “{_shown(raw)}” is not {kind} between {spec.low:g} and "
-        f"{spec.high:g}; using {spec.default:g} instead."
+        f"{spec.high:g}; using {fallback} instead."
     )
     return spec.default
 
@@ -187,7 +196,8 @@ def parse_filters(query: Mapping, notices: list[str]) -> dict[str, tuple[str, ..
             notices.append(f"Too many values for filter “{_shown(key[2:])}”; ignored.")
             continue
         if values:
-            filters[key[len(FILTER_PREFIX) :]] = tuple(dict.fromkeys(values))
+            # Sorted, as the service canonicalises them: equal views, equal links.
+            filters[key[len(FILTER_PREFIX) :]] = tuple(sorted(set(values)))
     return filters
 
 
@@ -271,6 +281,13 @@ def to_params(state: AnalysisState) -> dict:
         "to": state.date_to.isoformat() if state.date_to else None,
         "filters": {dim: list(values) for dim, values in state.filters.items()},
     }
+
+
+def effective_threshold(state: AnalysisState) -> float | None:
+    """The threshold the method will use (None for methods without one)."""
+    if state.method not in DEFAULT_THRESHOLDS:
+        return None
+    return state.threshold or DEFAULT_THRESHOLDS[state.method]
 
 
 def reconcile(

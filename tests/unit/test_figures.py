@@ -56,9 +56,13 @@ def test_each_severity_has_its_own_colour_and_shape():
     assert len({s.colour for s in theme.SEVERITIES}) == len(theme.SEVERITIES)
 
 
-def test_band_is_rolling_mean_plus_minus_k_rolling_std():
+@pytest.mark.parametrize(
+    ("method", "threshold", "k"),
+    [("auto", 3.5, figures.DEFAULT_BAND_K), ("rolling_zscore", 2.5, 2.5)],
+)
+def test_band_is_rolling_mean_plus_minus_k_rolling_std(method, threshold, k):
     view = sample_view()
-    k = view["params"]["k"]
+    view["params"].update(method=method, threshold=threshold)
     lower, upper = traces_named(figures.timeseries_figure(view), "Expected range")
     for point, low, high in zip(view["rolling"], lower.y, upper.y, strict=True):
         if point["mean"] is None:
@@ -68,14 +72,16 @@ def test_band_is_rolling_mean_plus_minus_k_rolling_std():
             assert high == pytest.approx(point["mean"] + k * point["std"])
 
 
-def test_selected_anomaly_gets_a_highlight_ring_and_unknown_selection_none():
+def test_selected_anomaly_gets_a_ring_in_the_first_trace_and_unknown_none():
     view = sample_view()
     target = view["anomalies"][1]
     figure = figures.timeseries_figure(view, selected_t=target["t"])
-    ring = traces_named(figure, figures.HIGHLIGHT_NAME)
-    assert list(ring[0].x) == [figures.plot_time(target["t"])]
+    assert figure.data[0].name == figures.HIGHLIGHT_NAME
+    assert list(figure.data[0].x) == [figures.plot_time(target["t"])]
+    assert list(figure.data[0].y) == [target["value"]]
     other = figures.timeseries_figure(view, selected_t="2030-01-01T00:00:00+00:00")
-    assert not traces_named(other, figures.HIGHLIGHT_NAME)
+    assert other.data[0].name == figures.HIGHLIGHT_NAME
+    assert list(other.data[0].x) == []
 
 
 def test_currency_unit_prefixes_the_value_axis():
@@ -94,12 +100,16 @@ def test_histogram_bars_match_bins_and_lines_sit_on_thresholds_and_fences():
     vertical = sorted(s.x0 for s in figure.layout.shapes if s.x0 == s.x1)
     wanted = sorted([*view["thresholds"]["zscore"], *view["thresholds"]["iqr"]])
     assert vertical == pytest.approx(wanted)
+    legend = {trace.name for trace in figure.data if trace.showlegend is not False}
+    assert legend == {"z-score limits", "IQR fences"}
 
 
 def test_histogram_without_thresholds_draws_no_lines():
     view = sample_view()
     view["thresholds"] = {"zscore": None, "iqr": None}
-    assert figures.histogram_figure(view).layout.shapes == ()
+    figure = figures.histogram_figure(view)
+    assert figure.layout.shapes == ()
+    assert len(figure.data) == 1
 
 
 def test_box_uses_the_precomputed_quartiles_and_plots_outliers():
@@ -113,6 +123,7 @@ def test_box_uses_the_precomputed_quartiles_and_plots_outliers():
     )
     assert box.lowerfence[0] == view["box"]["lower_whisker"]
     assert box.upperfence[0] == view["box"]["upper_whisker"]
+    assert box.mean[0] == view["summary"]["mean"]
     assert list(figure.data[1].x) == view["box"]["outliers"]
 
 
@@ -121,7 +132,8 @@ def test_empty_series_still_builds_figures():
     view.update(series=[], rolling=[], anomalies=[])
     view["histogram"] = {"edges": [], "counts": [], "rule": "none"}
     view["box"] = {key: None for key in view["box"]} | {"outliers": []}
-    assert len(figures.timeseries_figure(view).data) == 1
+    view["thresholds"] = {"zscore": None, "iqr": None}
+    assert len(figures.timeseries_figure(view).data) == 2  # ring + empty series
     assert len(figures.histogram_figure(view).data) == 1
     assert figures.box_figure(view).data == ()
 

@@ -28,7 +28,7 @@ def test_every_control_is_read_from_the_query():
     state, notices = parse_search(
         "?metric=orders&version=2&granularity=week&aggregation=mean&method=zscore"
         "&threshold=2.5&k=3&alpha=0.01&max_outliers=4&window=14"
-        "&from=2024-01-02&to=2024-01-20&f.region=North&f.region=East&embed=1"
+        "&from=2024-01-02&to=2024-01-20&filter.region=North&filter.region=East&embed=1"
     )
     assert notices == []
     assert state == AnalysisState(
@@ -44,7 +44,7 @@ def test_every_control_is_read_from_the_query():
         window=14,
         date_from=date(2024, 1, 2),
         date_to=date(2024, 1, 20),
-        filters={"region": ("North", "East")},
+        filters={"region": ("East", "North")},
         embed=True,
     )
 
@@ -53,9 +53,19 @@ def test_serialise_writes_every_control_in_a_stable_order():
     search = serialise(AnalysisState(metric="revenue", date_from=date(2024, 1, 1)))
     keys = list(parse_qs(search[1:]))
     assert keys[:3] == ["metric", "granularity", "aggregation"]
-    for key in ("method", "threshold", "k", "alpha", "max_outliers", "window", "from"):
+    for key in ("method", "k", "alpha", "max_outliers", "window", "from"):
         assert key in keys
-    assert "version" not in keys and "embed" not in keys
+    # Unset threshold and version mean "the method's default" and "the latest".
+    assert not {"threshold", "version", "embed"} & set(keys)
+    assert "threshold=4" in serialise(AnalysisState(threshold=4.0))
+
+
+def test_effective_threshold_follows_the_method_unless_set():
+    assert url_state.effective_threshold(AnalysisState(method="auto")) == 3.5
+    assert url_state.effective_threshold(AnalysisState(method="zscore")) == 3.0
+    assert url_state.effective_threshold(AnalysisState(method="iqr")) is None
+    chosen = AnalysisState(method="zscore", threshold=2.5)
+    assert url_state.effective_threshold(chosen) == 2.5
 
 
 def test_round_trip_with_awkward_names_and_values():
@@ -64,7 +74,7 @@ def test_round_trip_with_awkward_names_and_values():
         version=3,
         method="iqr",
         k=2.25,
-        filters={"Channel & Co": ("Web",), "region": ("South", "North")},
+        filters={"Channel & Co": ("Web",), "region": ("North", "South")},
     )
     parsed, notices = parse_search(serialise(state))
     assert notices == []
@@ -86,7 +96,7 @@ def test_round_trip_property(granularity, method, threshold, window, metric, val
         method=method,
         threshold=threshold,
         window=window,
-        filters={"dim": tuple(dict.fromkeys(values))},
+        filters={"dim": tuple(sorted(set(values)))},
     )
     parsed, notices = parse_search(serialise(state))
     assert notices == []
@@ -118,7 +128,7 @@ def test_compact_dates_and_long_hostile_values_are_refused_politely():
 
 
 def test_unknown_keys_are_ignored_and_repeated_keys_use_the_first_value():
-    state, notices = parse_search("?utm_source=mail&method=iqr&method=zscore&f.=x")
+    state, notices = parse_search("?utm_source=mail&method=iqr&method=zscore&filter.=x")
     assert state.method == "iqr"
     assert state.filters == {}
     assert notices == []
