@@ -7,7 +7,6 @@ import shutil
 import socket
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
@@ -84,7 +83,9 @@ def wait_for_http(
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"process exited with {process.returncode}")
-        with contextlib.suppress(urllib.error.URLError, ConnectionError):
+        # OSError covers refused connections, resets and read timeouts (gunicorn
+        # accepts connections before its worker has finished building the app).
+        with contextlib.suppress(OSError):
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return response.read()
