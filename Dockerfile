@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+# Insightboard image: dependencies are installed in a builder stage, the runtime
+# stage holds only the virtualenv and the source, and runs as an unprivileged user.
+# Not built on the machine where it was written (no Docker engine there);
+# tests/integration/test_deploy.py checks its structure.
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS builder
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+# Dependencies first, so this layer is rebuilt only when the pins change.
+COPY pyproject.toml constraints.txt ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
+ && pip install -c constraints.txt -r requirements.txt
+COPY . .
+# Installing the project proves it builds with exactly these pins. The runtime runs
+# the source tree (Dash looks for pages/ and assets/ beside app.py), so the
+# installed copy is removed to leave one copy of the code.
+RUN pip install -c constraints.txt . \
+ && pip uninstall --yes insightboard
+
+FROM ${PYTHON_IMAGE} AS runtime
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    APP_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8050 \
+    GUNICORN_WORKERS=2 \
+    GUNICORN_THREADS=4
+RUN groupadd --system --gid 10001 insightboard \
+ && useradd --system --uid 10001 --gid insightboard --no-create-home \
+            --home-dir /nonexistent --shell /usr/sbin/nologin insightboard
+WORKDIR /app
+COPY --from=builder /opt/venv /opt/venv
+# The code belongs to root and is read-only for the app; only var/ is writable
+# (the local object store, used when no S3 bucket is configured).
+COPY . .
+RUN mkdir -p /app/var && chown insightboard:insightboard /app/var
+USER 10001:10001
+EXPOSE 8050
+# slim has no curl: the check is Python's urllib against /healthz.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=40s --retries=3 \
+    CMD ["python", "deploy/healthcheck.py", "http"]
+CMD ["gunicorn", "--config", "deploy/gunicorn.conf.py", "app:server"]

@@ -1,0 +1,25 @@
+"""Gunicorn settings for `gunicorn app:server`, read from the environment."""
+
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+worker_class = "gthread"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so that slow leaks never accumulate.
+max_requests = 2000
+max_requests_jitter = 200
+# The app writes its own JSON access lines with the request id.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Heartbeat files on tmpfs: a slow container disk must not look like a hung worker.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+if not os.environ.get("MONGO_URI"):
+    # The in-process MongoDB engine lives inside one process: several workers would
+    # each see different datasets, so without a server there is exactly one worker.
+    workers = 1
