@@ -9,7 +9,13 @@ from api.openapi import add_path
 from auth import service
 from auth.identity import current_user
 from auth.login import client_ip
-from auth.validation import login_input, read_json_object, registration_input
+from auth.validation import (
+    login_input,
+    raise_for_fields,
+    read_json_object,
+    registration_input,
+    string_fields,
+)
 from data.services import get_services
 
 
@@ -123,6 +129,141 @@ add_path(
         "responses": {
             "200": _json(USER, "The account"),
             "401": _error("No valid credential"),
+        },
+    },
+)
+
+
+@api.get("/auth/tokens")
+def list_tokens_api():
+    """The caller's personal API tokens (never their secrets)."""
+    owner = current_user()
+    tokens = service.list_api_tokens(get_services(), owner.id)
+    return jsonify({"tokens": [token.public() for token in tokens]})
+
+
+@api.post("/auth/tokens")
+def create_token_api():
+    """Create a personal API token; the secret is in this response only."""
+    owner = current_user()
+    values, errors = string_fields(read_json_object(request), ("name",))
+    raise_for_fields(errors)
+    token, secret = service.create_api_token(
+        get_services(), owner.id, values["name"], client_ip()
+    )
+    return jsonify({**token.public(), "token": secret}), 201
+
+
+@api.delete("/auth/tokens/<token_id>")
+def revoke_token_api(token_id: str):
+    """Revoke one of the caller's tokens (404 for anyone else's)."""
+    owner = current_user()
+    service.revoke_api_token(get_services(), owner.id, token_id, client_ip())
+    return "", 204
+
+
+@api.get("/auth/users")
+def list_users_api():
+    """Every account (administrators only)."""
+    users = service.list_users(get_services(), current_user())
+    return jsonify({"users": [user.public() for user in users]})
+
+
+TOKEN_INFO = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "name": {"type": "string"},
+        "prefix": {"type": "string"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "last_used_at": {"type": "string", "format": "date-time", "nullable": True},
+    },
+}
+add_path(
+    "/api/auth/tokens",
+    "get",
+    {
+        "summary": "List your personal API tokens",
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "properties": {"tokens": {"type": "array", "items": TOKEN_INFO}},
+                },
+                "Your live tokens",
+            ),
+            "401": _error("No valid credential"),
+        },
+    },
+)
+add_path(
+    "/api/auth/tokens",
+    "post",
+    {
+        "summary": "Create a personal API token (the secret is shown once)",
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {"name": {"type": "string", "maxLength": 64}},
+                    }
+                }
+            },
+        },
+        "responses": {
+            "201": _json(
+                {
+                    "allOf": [
+                        TOKEN_INFO,
+                        {"type": "object", "properties": {"token": {"type": "string"}}},
+                    ]
+                },
+                "Created; `token` is the secret",
+            ),
+            "400": _error("Invalid name"),
+            "401": _error("No valid credential"),
+            "409": _error("Too many tokens"),
+        },
+    },
+)
+add_path(
+    "/api/auth/tokens/{token_id}",
+    "delete",
+    {
+        "summary": "Revoke one of your personal API tokens",
+        "parameters": [
+            {
+                "name": "token_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "format": "uuid"},
+            }
+        ],
+        "responses": {
+            "204": {"description": "Revoked"},
+            "401": _error("No valid credential"),
+            "404": _error("No such token of yours"),
+        },
+    },
+)
+add_path(
+    "/api/auth/users",
+    "get",
+    {
+        "summary": "List accounts (administrators only; no user data)",
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "properties": {"users": {"type": "array", "items": USER}},
+                },
+                "Every account",
+            ),
+            "401": _error("No valid credential"),
+            "403": _error("Not an administrator"),
         },
     },
 )

@@ -27,7 +27,12 @@ def install_error_handlers(server: Flask) -> None:
 
     @server.errorhandler(DomainError)
     def _domain_error(error: DomainError):
-        return error_response(error.status, error.code, error.message, **error.details)
+        response, status = error_response(
+            error.status, error.code, error.message, **error.details
+        )
+        if "retry_after" in error.details:
+            response.headers["Retry-After"] = str(error.details["retry_after"])
+        return response, status
 
     @server.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

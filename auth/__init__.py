@@ -8,6 +8,7 @@ from flask import Flask, has_request_context
 
 from auth.guard import guard_request
 from auth.identity import current_user_or_none, load_bearer_user, load_session_user
+from auth.limits import init_limits
 from auth.login import login_manager, logout_routes
 
 
@@ -21,6 +22,7 @@ def init_app(server: Flask) -> None:
     login_manager.user_loader(load_session_user)
     login_manager.request_loader(load_bearer_user)
     server.before_request(guard_request)
+    init_limits(server, settings)
     server.register_blueprint(logout_routes)
 
 

@@ -41,8 +41,9 @@ def sign_out_browser() -> None:
     user = current_user_or_none()
     if user is not None and user.auth_method == "session":
         service.close_session(get_services(), user, client_ip())
-    logout_user()  # also clears the remember-me cookie
     session.clear()
+    # After clear(): logout_user() leaves the flag that deletes the remember-me cookie.
+    logout_user()
 
 
 @logout_routes.post("/logout")

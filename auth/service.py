@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import jwt
 
-from auth import api_tokens, jwt_tokens
+from auth import api_tokens, jwt_tokens, limits
 from auth.api_tokens import ApiToken, ApiTokenRepository
 from auth.audit import record_event
 from auth.passwords import (
@@ -21,7 +21,7 @@ from auth.passwords import (
 )
 from auth.sessions import SessionRepository
 from auth.users import User, UserRepository
-from data.errors import Conflict, Unauthorized, ValidationFailed
+from data.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
 from data.services import Services
 
 INVALID_CREDENTIALS = "Incorrect e-mail or password."
@@ -31,6 +31,7 @@ def register_account(
     services: Services, email: str, password: str, ip: str | None
 ) -> User:
     """Create an account from validated input; Conflict when the e-mail is taken."""
+    limits.enforce("register", ip, email)
     repository = UserRepository(services.postgres)
     try:
         user = repository.create(email, hash_password(password))
@@ -63,6 +64,7 @@ def authenticate(
 
     `via` ("api" or "browser") is recorded in the audit trail.
     """
+    limits.enforce("login", ip, email)
     found = UserRepository(services.postgres).credentials(email)
     if found is None:
         burn_verification_time(password)  # same cost as a wrong password
@@ -81,17 +83,29 @@ def authenticate(
             details={"via": via},
         )
         raise Unauthorized(INVALID_CREDENTIALS)
+    record_sign_in(services, user, ip, via)
+    return user
+
+
+def record_sign_in(services: Services, user: User, ip: str | None, via: str) -> None:
+    """Stamp last_login and audit a successful sign-in."""
     UserRepository(services.postgres).record_login(user.id)
     record_event(
         services.postgres,
         "login",
         "success",
         user_id=user.id,
-        email=email,
+        email=user.email,
         ip=ip,
         details={"via": via},
     )
-    return user
+
+
+def list_users(services: Services, requester: User) -> list[User]:
+    """Every account (admins only): account facts, never anyone's data."""
+    if requester.role != "admin":
+        raise Forbidden("Only administrators can list users.")
+    return UserRepository(services.postgres).list_users()
 
 
 def access_token_response(services: Services, user: User) -> dict:

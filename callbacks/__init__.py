@@ -7,7 +7,10 @@ import dash
 
 def register(app: dash.Dash) -> None:
     """Register every callback module on this app."""
-    from callbacks import analysis, datasets
+    from callbacks import account, analysis, datasets, login, registration
 
     analysis.register(app)
     datasets.register(app)
+    login.register(app)
+    registration.register(app)
+    account.register(app)

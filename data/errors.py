@@ -29,6 +29,14 @@ class Unauthorized(DomainError):
     code = "unauthorized"
 
 
+class Forbidden(DomainError):
+    """The caller is known but their role does not allow this (never used to hide
+    another user's resource: that is NotFound)."""
+
+    status = 403
+    code = "forbidden"
+
+
 class NotFound(DomainError):
     """The resource does not exist or is not the caller's (never say which)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from auth.guard import callback_output_ids, login_url
+from auth.redirects import safe_next
 from auth.validation import email_problem, normalise_email
 
 
@@ -56,3 +57,36 @@ def test_login_url_carries_next_only_when_useful():
     """/login?next=... is encoded; the home page needs no next."""
     assert login_url("/") == "/login"
     assert login_url("/datasets?a=1&b=2") == "/login?next=%2Fdatasets%3Fa%3D1%26b%3D2"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example",
+        "//evil.example/path",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "https://evil.example",
+        "http://evil.example/datasets",
+        "javascript:alert(1)",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "evil.example",
+        "",
+        None,
+        ["/datasets"],
+        "/login",
+        "/" + "a" * 3000,
+    ],
+)
+def test_unsafe_next_targets_fall_back_to_home(target):
+    """Open-redirect attempts and non-strings never become the redirect target."""
+    assert safe_next(target) == "/"
+
+
+@pytest.mark.parametrize(
+    "target", ["/datasets", "/analysis?metric=revenue&g=day", "/account#tokens"]
+)
+def test_local_next_targets_are_followed(target):
+    """Local paths with query strings survive unchanged."""
+    assert safe_next(target) == target

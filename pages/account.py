@@ -1,0 +1,35 @@
+"""Your account: profile, password and personal API tokens."""
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import html
+
+from auth import service
+from auth.identity import current_user_or_none
+from components.account import sign_in_prompt
+from components.auth_forms import password_card, profile_card, tokens_card
+from data.services import get_services
+
+dash.register_page(
+    __name__, path="/account", name="Account", title="Account · Insightboard"
+)
+
+
+def layout(**_query) -> html.Div:
+    """The account page (the guard has already refused anonymous visitors)."""
+    user = current_user_or_none()
+    if user is None:
+        return sign_in_prompt("/login?next=%2Faccount")
+    tokens = service.list_api_tokens(get_services(), user.id)
+    return html.Div(
+        [
+            html.H1("Your account", className="h3 mb-4"),
+            dbc.Row(
+                [
+                    dbc.Col([profile_card(user), password_card()], lg=5),
+                    dbc.Col(tokens_card(tokens), lg=7),
+                ]
+            ),
+        ],
+        id="account-page",
+    )

@@ -1,0 +1,110 @@
+"""Browser tests of accounts: register, sign out, sign in, protected pages."""
+
+from __future__ import annotations
+
+import uuid
+
+from tests.conftest import ARTIFACTS
+from tests.e2e.helpers import (
+    click,
+    sign_in_in_browser,
+    sign_out_in_browser,
+    sign_up_in_browser,
+)
+from tests.services import free_port
+
+
+def _email() -> str:
+    return f"e2e-{uuid.uuid4().hex[:8]}@example.com"
+
+
+def test_visitor_registers_signs_out_signs_in_and_reaches_a_protected_page(
+    dash_duo, app
+):
+    """The whole account round trip, with the user's e-mail in the navbar."""
+    dash_duo.start_server(app, port=free_port())
+    email, password = _email(), "a long enough password"
+    sign_up_in_browser(dash_duo, email, password)
+    assert dash_duo.find_element("#navbar-user").text == email
+    sign_out_in_browser(dash_duo)
+    assert "signed out" in dash_duo.find_element("#login-page").text
+    assert not dash_duo.driver.find_elements("css selector", "#navbar-user")
+
+    # A protected page sends us to sign in, then back to where we were going.
+    dash_duo.driver.get(dash_duo.server_url + "/account")
+    dash_duo.wait_for_element("#login-email", timeout=10)
+    assert "next=%2Faccount" in dash_duo.driver.current_url
+    dash_duo.find_element("#login-email").send_keys(email)
+    dash_duo.find_element("#login-password").send_keys(password)
+    click(dash_duo, "#login-submit")
+    dash_duo.wait_for_element("#account-page", timeout=15)
+    assert dash_duo.find_element("#navbar-user").text == email
+    assert email in dash_duo.find_element("#account-profile").text
+    sign_out_in_browser(dash_duo)
+    assert dash_duo.get_logs() == []
+
+
+def test_visitor_sees_specific_errors_while_filling_the_forms(dash_duo, app):
+    """Too short, passwords differ, bad e-mail, e-mail taken, wrong password."""
+    dash_duo.start_server(app, port=free_port())
+    dash_duo.driver.get(dash_duo.server_url + "/register")
+    email_box = dash_duo.wait_for_element("#register-email", timeout=10)
+    email_box.send_keys("not-an-email")
+    dash_duo.find_element("#register-password").send_keys("short")
+    dash_duo.wait_for_contains_text("#register-email-feedback", "valid e-mail")
+    dash_duo.wait_for_contains_text("#register-password-feedback", "Too short")
+    dash_duo.find_element("#register-confirm").send_keys("other")
+    click(dash_duo, "#register-email")
+    dash_duo.wait_for_contains_text("#register-confirm-feedback", "do not match")
+    ARTIFACTS.mkdir(exist_ok=True)
+    dash_duo.driver.save_screenshot(str(ARTIFACTS / "register-errors.png"))
+
+    taken = _email()
+    sign_up_in_browser(dash_duo, taken, "password-one-two")
+    sign_out_in_browser(dash_duo)
+    dash_duo.driver.get(dash_duo.server_url + "/register")
+    dash_duo.wait_for_element("#register-email", timeout=10).send_keys(taken)
+    dash_duo.find_element("#register-password").send_keys("password-three")
+    dash_duo.find_element("#register-confirm").send_keys("password-three")
+    click(dash_duo, "#register-submit")
+    dash_duo.wait_for_contains_text("#register-error", "already exists", timeout=10)
+
+    dash_duo.driver.get(dash_duo.server_url + "/login")
+    dash_duo.wait_for_element("#login-email", timeout=10).send_keys(taken)
+    dash_duo.find_element("#login-password").send_keys("wrong-password")
+    click(dash_duo, "#login-submit")
+    dash_duo.wait_for_contains_text("#login-error", "Incorrect e-mail or password")
+    dash_duo.driver.save_screenshot(str(ARTIFACTS / "login-error.png"))
+    sign_in_in_browser(dash_duo, taken, "password-one-two")
+
+
+def test_login_and_register_pages_look_right(dash_duo, app):
+    """Screenshots of the sign-in and registration pages for review."""
+    dash_duo.start_server(app, port=free_port())
+    ARTIFACTS.mkdir(exist_ok=True)
+    for page in ("login", "register"):
+        dash_duo.driver.get(dash_duo.server_url + f"/{page}")
+        dash_duo.wait_for_element(f"#{page}-page .card", timeout=10)
+        dash_duo.driver.save_screenshot(str(ARTIFACTS / f"{page}.png"))
+    assert dash_duo.get_logs() == []
+
+
+def test_user_creates_and_revokes_an_api_token_on_the_account_page(dash_duo, app):
+    """A token is shown once, listed, usable as a bearer token, then revoked."""
+    dash_duo.start_server(app, port=free_port())
+    sign_up_in_browser(dash_duo, _email(), "a long enough password")
+    dash_duo.driver.get(dash_duo.server_url + "/account")
+    dash_duo.wait_for_element("#account-token-name", timeout=10).send_keys("ci")
+    click(dash_duo, "#account-token-create")
+    secret = dash_duo.wait_for_element("#account-token-value", timeout=10).text
+    assert secret.startswith("ibt_")
+    client = app.server.test_client()
+    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200
+    ARTIFACTS.mkdir(exist_ok=True)
+    dash_duo.driver.save_screenshot(str(ARTIFACTS / "account.png"))
+    click(dash_duo, ".account-token-row button")
+    dash_duo.wait_for_contains_text("#account-token-message", "revoked", timeout=10)
+    dash_duo.wait_for_element("#account-no-tokens", timeout=10)
+    me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 401
