@@ -15,6 +15,11 @@ def token_digest(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 
+def printable(text: str) -> str:
+    """`text` without control characters (PostgreSQL refuses NUL in text)."""
+    return "".join(char for char in text if char.isprintable())
+
+
 class SessionRepository:
     """Reads and writes user_sessions."""
 
@@ -43,7 +48,7 @@ class SessionRepository:
                     remember,
                     lifetime,
                     ip,
-                    (user_agent or "")[:300],
+                    printable(user_agent or "")[:300],
                 ),
             )
         return token

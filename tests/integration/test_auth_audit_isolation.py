@@ -1,0 +1,223 @@
+"""The audit trail of account events, and per-user isolation of account resources."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg2
+import pytest
+
+from data import postgres
+from tests.conftest import POSTGRES_SERVER
+from tests.dash_calls import post_callback, response_values, router_body
+
+PASSWORD = "a long enough password"
+
+
+def events(app, user_id: str | None = None, address: str | None = None) -> list:
+    services = app.server.extensions["insightboard"]
+    with services.postgres.transaction() as cursor:
+        cursor.execute(
+            "SELECT action, outcome, user_id::text, email, ip, details"
+            " FROM audit_events WHERE user_id = %s::uuid OR email = %s ORDER BY id",
+            (user_id, address),
+        )
+        return cursor.fetchall()
+
+
+def sign_in_form(client, app, address, password=PASSWORD):
+    return post_callback(
+        client,
+        app,
+        "login-redirect.href",
+        {
+            "login-submit.n_clicks": 1,
+            "login-email.value": address,
+            "login-password.value": password,
+        },
+        triggered="login-submit.n_clicks",
+    )
+
+
+def test_every_account_event_is_recorded_with_who_when_where_and_outcome(app, new_user):
+    """Registration, sign-in (good and bad), tokens, password change and sign-out."""
+    api = app.server.test_client()
+    user = new_user(api, password=PASSWORD)
+    api.post("/api/auth/login", json={"email": user["email"], "password": "wrong-pw"})
+    created = api.post("/api/auth/tokens", json={"name": "ci"}, headers=user["headers"])
+    api.delete(f"/api/auth/tokens/{created.get_json()['id']}", headers=user["headers"])
+    browser = app.server.test_client()
+    sign_in_form(browser, app, user["email"])
+    post_callback(
+        browser,
+        app,
+        "account-password-message.children",
+        {
+            "account-change-password.n_clicks": 1,
+            "account-current-password.value": PASSWORD,
+            "account-new-password.value": "another long password",
+            "account-confirm-password.value": "another long password",
+        },
+        triggered="account-change-password.n_clicks",
+    )
+    browser.post("/logout")
+    recorded = [(action, outcome) for action, outcome, *_ in events(app, user["id"])]
+    assert recorded == [
+        ("register", "success"),
+        ("login", "success"),
+        ("login", "failure"),
+        ("token_create", "success"),
+        ("token_revoke", "success"),
+        ("login", "success"),
+        ("password_change", "success"),
+        ("logout", "success"),
+    ]
+    assert all(ip == "127.0.0.1" for *_, ip, _details in events(app, user["id"]))
+
+
+def test_failed_sign_in_for_an_unknown_email_is_recorded_without_a_user(app, client):
+    """Attempts on accounts that do not exist are still visible in the trail."""
+    address = f"ghost-{uuid.uuid4().hex[:8]}@example.com"
+    client.post("/api/auth/login", json={"email": address, "password": "whatever1"})
+    assert events(app, address=address) == [
+        ("login", "failure", None, address, "127.0.0.1", {"via": "api"})
+    ]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET outcome = 'success'",
+        "DELETE FROM audit_events",
+        "TRUNCATE audit_events",
+    ],
+)
+def test_the_audit_table_refuses_updates_and_deletes(app, new_user, statement):
+    """Append-only is enforced by the database, not by good manners."""
+    new_user(app.server.test_client())
+    services = app.server.extensions["insightboard"]
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        with services.postgres.transaction() as cursor:
+            cursor.execute(statement)
+    with services.postgres.transaction() as cursor:
+        cursor.execute("SELECT count(*) FROM audit_events")
+        assert cursor.fetchone()[0] > 0
+
+
+@pytest.fixture
+def owner_and_intruder(client, new_user):
+    """User A with one personal token, and user B."""
+    owner = new_user(client)
+    created = client.post(
+        "/api/auth/tokens", json={"name": "owner-token"}, headers=owner["headers"]
+    ).get_json()
+    return owner, created, new_user(client)
+
+
+def test_another_users_token_cannot_be_listed_or_revoked_through_the_api(
+    client, owner_and_intruder
+):
+    """B sees none of A's tokens; deleting one answers exactly like a missing one."""
+    owner, token, intruder = owner_and_intruder
+    listed = client.get("/api/auth/tokens", headers=intruder["headers"])
+    assert listed.get_json() == {"tokens": []}
+    attack = client.delete(
+        f"/api/auth/tokens/{token['id']}", headers=intruder["headers"]
+    )
+    missing = client.delete(
+        f"/api/auth/tokens/{uuid.uuid4()}", headers=intruder["headers"]
+    )
+    assert attack.status_code == missing.status_code == 404
+    assert attack.get_json() == missing.get_json()
+    assert "owner-token" not in attack.get_data(as_text=True)
+    still = client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {token['token']}"}
+    )
+    assert still.status_code == 200 and still.get_json()["id"] == owner["id"]
+
+
+def test_another_users_token_cannot_be_revoked_through_a_dash_callback(
+    app, client, owner_and_intruder
+):
+    """B's browser posting the revoke callback with A's token id changes nothing."""
+    owner, token, intruder = owner_and_intruder
+    browser = app.server.test_client()
+    sign_in_form(browser, app, intruder["email"], intruder["password"])
+    match = {"type": "account-token-revoke", "index": token["id"]}
+    response = post_callback(
+        browser,
+        app,
+        "account-token-list.children",
+        {
+            '{"index":["ALL"],"type":"account-token-revoke"}.n_clicks': [
+                {"id": match, "property": "n_clicks", "value": 1}
+            ]
+        },
+        triggered=f'{{"index":"{token["id"]}","type":"account-token-revoke"}}.n_clicks',
+    )
+    assert response.status_code == 200
+    values = response_values(response)
+    assert "does not exist" in str(values["account-token-message"])
+    assert "owner-token" not in response.get_data(as_text=True)
+    listed = client.get("/api/auth/tokens", headers=owner["headers"]).get_json()
+    assert [item["id"] for item in listed["tokens"]] == [token["id"]]
+
+
+def test_the_owner_can_revoke_through_the_same_callback(
+    app, client, owner_and_intruder
+):
+    """Control case: the callback does revoke the caller's own token."""
+    owner, token, _ = owner_and_intruder
+    browser = app.server.test_client()
+    sign_in_form(browser, app, owner["email"], owner["password"])
+    match = {"type": "account-token-revoke", "index": token["id"]}
+    response = post_callback(
+        browser,
+        app,
+        "account-token-list.children",
+        {
+            '{"index":["ALL"],"type":"account-token-revoke"}.n_clicks': [
+                {"id": match, "property": "n_clicks", "value": 1}
+            ]
+        },
+        triggered=f'{{"index":"{token["id"]}","type":"account-token-revoke"}}.n_clicks',
+    )
+    assert "revoked" in str(response_values(response)["account-token-message"])
+    assert client.get("/api/auth/tokens", headers=owner["headers"]).get_json() == {
+        "tokens": []
+    }
+    revoked = client.get(
+        "/api/auth/me", headers={"Authorization": f"Bearer {token['token']}"}
+    )
+    assert revoked.status_code == 401
+
+
+def test_account_page_shows_only_the_callers_tokens(app, client, owner_and_intruder):
+    """B's account page (router callback) lists none of A's tokens."""
+    _, _, intruder = owner_and_intruder
+    browser = app.server.test_client()
+    sign_in_form(browser, app, intruder["email"], intruder["password"])
+    page = browser.post("/_dash-update-component", json=router_body("/account"))
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "account-page" in text and intruder["email"] in text
+    assert "owner-token" not in text
+
+
+def test_admins_list_accounts_but_others_get_403(make_app, new_user):
+    """Only the admin (first account) may list users; the list holds no user data."""
+    url = f"{POSTGRES_SERVER}/ib_test_admin_{uuid.uuid4().hex[:8]}"
+    try:
+        client = make_app(database_url=url).server.test_client()
+        admin, analyst = new_user(client), new_user(client)
+        listed = client.get("/api/auth/users", headers=admin["headers"])
+        assert listed.status_code == 200
+        assert [u["email"] for u in listed.get_json()["users"]] == [
+            admin["email"],
+            analyst["email"],
+        ]
+        assert all("password" not in str(u) for u in listed.get_json()["users"])
+        refused = client.get("/api/auth/users", headers=analyst["headers"])
+        assert refused.status_code == 403
+    finally:
+        postgres.drop_database(url)
