@@ -27,6 +27,7 @@ run: deps demo
 
 lint: deps-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: system-deps deps-test lint
 	$(PY) -m pytest

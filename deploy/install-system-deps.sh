@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Debian packages the tests need: Chromium + driver (browser tests), nginx (config check).
+# Debian packages the tests need: Chromium + driver (browser tests), nginx (config
+# check and the proxy test), redis-server (private Redis), make and python3-venv.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v redis-server >/dev/null || missing+=(redis-server)
+command -v make >/dev/null || missing+=(make)
+# Debian's python3 needs python3-venv for `python3 -m venv` (make creates .venv).
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

@@ -309,6 +309,13 @@ def test_env_example_shows_the_real_defaults():
         assert value == field.default, name
 
 
+def test_readme_configuration_table_lists_every_setting():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    in_table = set(re.findall(r"^\| `([A-Z0-9_]+)`", section, re.MULTILINE))
+    assert SETTING_NAMES - in_table == set(), "add these to the README table"
+
+
 def test_every_variable_compose_reads_is_documented():
     text = (ROOT / "docker-compose.yml").read_text()
     referenced = set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", text))
