@@ -163,7 +163,7 @@ def _guard_router(body: dict) -> Response | None:
     payload = {
         "multi": True,
         "response": {
-            "_pages_content": {"children": sign_in_prompt(login_url(target))},
+            "_pages_content": {"children": sign_in_prompt(target)},
             "_pages_store": {"data": {"title": "Sign in · Insightboard"}},
         },
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import dash_bootstrap_components as dbc
 from dash import html
 
@@ -55,8 +57,10 @@ def anonymous_links() -> list:
     ]
 
 
-def sign_in_prompt(login_href: str) -> html.Div:
-    """What a visitor sees on a protected page: a short reason and a way in."""
+def sign_in_prompt(next_target: str) -> html.Div:
+    """What a visitor sees on a protected page: a short reason and a way in that
+    comes back to `next_target`."""
+    query = "?" + urlencode({"next": next_target}) if next_target != "/" else ""
     return html.Div(
         dbc.Card(
             dbc.CardBody(
@@ -70,14 +74,14 @@ def sign_in_prompt(login_href: str) -> html.Div:
                     ),
                     dbc.Button(
                         "Sign in",
-                        href=login_href,
+                        href="/login" + query,
                         color="primary",
                         external_link=True,
                         className="me-2",
                     ),
                     dbc.Button(
                         "Create an account",
-                        href="/register",
+                        href="/register" + query,
                         color="link",
                         external_link=True,
                     ),

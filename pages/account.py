@@ -19,7 +19,7 @@ def layout(**_query) -> html.Div:
     """The account page (the guard has already refused anonymous visitors)."""
     user = current_user_or_none()
     if user is None:
-        return sign_in_prompt("/login?next=%2Faccount")
+        return sign_in_prompt("/account")
     tokens = service.list_api_tokens(get_services(), user.id)
     return html.Div(
         [

@@ -108,3 +108,34 @@ def test_user_creates_and_revokes_an_api_token_on_the_account_page(dash_duo, app
     dash_duo.wait_for_element("#account-no-tokens", timeout=10)
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {secret}"})
     assert me.status_code == 401
+
+
+def test_visitor_following_a_link_to_a_protected_page_is_asked_to_sign_in(
+    dash_duo, app
+):
+    """In-app navigation renders a sign-in card, and signing in leads back there."""
+    dash_duo.start_server(app, port=free_port())
+    email, password = _email(), "a long enough password"
+    sign_up_in_browser(dash_duo, email, password)
+    sign_out_in_browser(dash_duo)
+    dash_duo.driver.get(dash_duo.server_url + "/")
+    dash_duo.wait_for_element("#home-page", timeout=10)
+    click(dash_duo, "#navbar a[href='/datasets']")
+    dash_duo.wait_for_element("#sign-in-required", timeout=10)
+    ARTIFACTS.mkdir(exist_ok=True)
+    dash_duo.driver.save_screenshot(str(ARTIFACTS / "sign-in-required.png"))
+    click(dash_duo, "#sign-in-required a.btn-primary")
+    dash_duo.wait_for_element("#login-email", timeout=10).send_keys(email)
+    dash_duo.find_element("#login-password").send_keys(password)
+    click(dash_duo, "#login-submit")
+    dash_duo.wait_for_text_to_equal("#navbar-user", email, timeout=15)
+    assert dash_duo.driver.current_url.endswith("/datasets")
+    assert not dash_duo.driver.find_elements("css selector", "#sign-in-required")
+
+
+def test_anonymous_visitor_to_an_unknown_page_is_sent_to_sign_in(dash_duo, app):
+    """Every path except the public list needs an account, unknown ones included."""
+    dash_duo.start_server(app, port=free_port())
+    dash_duo.driver.get(dash_duo.server_url + "/no-such-page")
+    dash_duo.wait_for_element("#login-email", timeout=10)
+    assert "next=%2Fno-such-page" in dash_duo.driver.current_url
