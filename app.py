@@ -94,6 +94,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
         suppress_callback_exceptions=True,
     )
     app.layout = serve_layout
+    auth.init_dash(app)
     callbacks.register(app)
     return app
 

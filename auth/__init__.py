@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import Flask, has_request_context
 
-from auth.guard import guard_request
+from auth.guard import guard_request, reject_malformed_callback
 from auth.identity import current_user_or_none, load_bearer_user, load_session_user
 from auth.limits import init_limits
 from auth.login import login_manager, logout_routes
@@ -24,6 +24,12 @@ def init_app(server: Flask) -> None:
     server.before_request(guard_request)
     init_limits(server, settings)
     server.register_blueprint(logout_routes)
+
+
+def init_dash(app) -> None:
+    """After Dash has bound its hooks: refuse malformed callback requests."""
+    app.server.extensions["insightboard_dash"] = app
+    app.server.before_request(reject_malformed_callback)
 
 
 def account_nav() -> tuple[str | None, list]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode, urlsplit
 
-from flask import Response, redirect, request
+from flask import Response, current_app, redirect, request
 from plotly.io.json import to_json_plotly
 
 from api.errors import error_response
+from auth.callback_requests import callback_request_problem
 from auth.identity import current_user_or_none
 
 PUBLIC_PATHS = frozenset(
@@ -109,7 +110,10 @@ def _guard_callback() -> Response | None:
         )
     if current_user_or_none() is not None:
         return None
-    body = request.get_json(silent=True)
+    return _refuse_anonymous_callback(request.get_json(silent=True))
+
+
+def _refuse_anonymous_callback(body: object) -> Response | None:
     key = body.get("output") if isinstance(body, dict) else None
     if not isinstance(key, str):
         return json_error(400, "bad_request", "Malformed callback request.")
@@ -119,6 +123,18 @@ def _guard_callback() -> Response | None:
     if outputs and outputs <= PUBLIC_CALLBACK_OUTPUTS:
         return None
     return json_error(401, "unauthorized", "Sign in to use this page.")
+
+
+def reject_malformed_callback() -> Response | None:
+    """A before_request hook registered after Dash's own (so every callback,
+    the page router included, is known): malformed callback requests get 400."""
+    if request.path != CALLBACK_PATH:
+        return None
+    dash_app = current_app.extensions["insightboard_dash"]
+    problem = callback_request_problem(
+        request.get_json(silent=True), dash_app.callback_map
+    )
+    return json_error(400, "bad_request", problem) if problem else None
 
 
 def callback_output_ids(key: str) -> frozenset[str]:
