@@ -15,6 +15,7 @@ from api.errors import install_error_handlers
 from api.observability import configure_logging, health, install_request_logging
 from components.navbar import memory_notice, navbar
 from config import Settings, SettingsError, load_settings
+from data import analytics as _analytics  # noqa: F401  (registers its indexes)
 from data import cache as cache_module
 from data import mongo, postgres, storage
 from data.services import Services, get_services

@@ -1,0 +1,287 @@
+"""Anomaly detectors over a bucketed series (pure numpy; one value per bucket).
+
+Global statistics (mean, standard deviation, median, MAD, quartiles) and the
+trailing-window baselines come from the aggregation pipeline; the detectors apply
+them point by point. Generalized ESD is sequential (remove the most extreme
+value, recompute, repeat), so it runs here on the series values.
+
+Every detector returns every flagged point, not only the largest.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+MODIFIED_Z_SCALE = 0.6745  # Iglewicz & Hoaglin: MAD/0.6745 estimates sigma
+MEAN_AD_SCALE = 1.253314  # sqrt(pi/2): mean absolute deviation to sigma (MAD = 0)
+MINIMUM_POINTS = {
+    "zscore": 3,
+    "iqr": 4,
+    "modified_zscore": 3,
+    "gesd": 3,
+    "auto": 0,
+}
+SEVERITY_BANDS = ((3.0, "critical"), (2.0, "high"), (1.5, "medium"), (0.0, "low"))
+GESD_ACCURATE_FROM = 15  # Rosner: critical values are accurate from about n = 15
+ROBUST_VOTERS = ("modified_zscore", "iqr", "gesd", "rolling_zscore")
+METHOD_LABELS = {
+    "zscore": "z-score",
+    "iqr": "IQR fences",
+    "modified_zscore": "modified z-score",
+    "gesd": "generalized ESD",
+    "rolling_zscore": "rolling z-score",
+    "auto": "auto",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One flagged point: signed score, baseline and score/threshold ratio."""
+
+    score: float
+    expected: float
+    ratio: float
+    baseline: str  # what `expected` is, for explanations ("median", "mean", ...)
+
+
+@dataclass
+class Detection:
+    """A method's result: flagged points by position in the value array."""
+
+    method: str
+    findings: dict[int, Finding] = field(default_factory=dict)
+    applicable: bool = True
+    note: str | None = None
+
+
+def minimum_points(method: str, window: int) -> int:
+    """The fewest non-empty points a method needs."""
+    if method == "rolling_zscore":
+        return window + 1
+    return MINIMUM_POINTS[method]
+
+
+def severity(ratio: float) -> str:
+    """Severity band of a score relative to its method's threshold."""
+    for lower, name in SEVERITY_BANDS:
+        if ratio >= lower:
+            return name
+    return "low"
+
+
+def _too_short(method: str, count: int, needed: int) -> Detection:
+    note = f"needs at least {needed} points; the series has {count}"
+    return Detection(method, applicable=False, note=note)
+
+
+def max_possible_z(count: int) -> float:
+    """The largest |z| any point can reach among `count` values: (n-1)/sqrt(n)."""
+    return (count - 1) / math.sqrt(count) if count else 0.0
+
+
+def detect_zscore(values: np.ndarray, mean, std_pop, threshold: float) -> Detection:
+    """Plain z-score against the population mean and standard deviation."""
+    count = len(values)
+    if count < MINIMUM_POINTS["zscore"]:
+        return _too_short("zscore", count, MINIMUM_POINTS["zscore"])
+    if not std_pop:
+        return Detection("zscore", note="all values are equal, so no z-scores exist")
+    scores = (values - mean) / std_pop
+    detection = Detection("zscore")
+    for index in np.flatnonzero(np.abs(scores) >= threshold):
+        score = float(scores[index])
+        detection.findings[int(index)] = Finding(
+            score, float(mean), abs(score) / threshold, "mean"
+        )
+    if max_possible_z(count) < threshold:
+        detection.note = (
+            f"with {count} points |z| cannot exceed {max_possible_z(count):.2f} "
+            f"((n-1)/sqrt(n)), so no point can reach {threshold:g}"
+        )
+    return detection
+
+
+def detect_iqr(values: np.ndarray, q1, q3, median, k: float) -> Detection:
+    """Tukey fences: below Q1 - k*IQR or above Q3 + k*IQR."""
+    count = len(values)
+    if count < MINIMUM_POINTS["iqr"]:
+        return _too_short("iqr", count, MINIMUM_POINTS["iqr"])
+    iqr = q3 - q1
+    if iqr <= 0:
+        return Detection(
+            "iqr",
+            note="the IQR is 0 (at least half the values are equal), so the fences "
+            "cannot separate outliers; the modified z-score handles this case",
+        )
+    detection = Detection("iqr")
+    above = (values - q3) / iqr
+    below = (values - q1) / iqr
+    for index, value in enumerate(values):
+        if value > q3 + k * iqr or value < q1 - k * iqr:
+            score = float(above[index] if value > q3 else below[index])
+            detection.findings[index] = Finding(
+                score, float(median), abs(score) / k, "median"
+            )
+    return detection
+
+
+def modified_zscores(values: np.ndarray, median, mad, mean_abs_dev) -> tuple:
+    """Iglewicz-Hoaglin scores 0.6745*(x-median)/MAD; with MAD = 0, the mean
+    absolute deviation scaled by 1.2533 replaces MAD/0.6745 (IBM SPSS's rule)."""
+    if mad and mad > 0:
+        return MODIFIED_Z_SCALE * (values - median) / mad, None
+    if mean_abs_dev and mean_abs_dev > 0:
+        note = (
+            "the MAD is 0 (at least half the values equal the median); scores use "
+            "the mean absolute deviation instead (x - median) / (1.2533 * meanAD)"
+        )
+        return (values - median) / (MEAN_AD_SCALE * mean_abs_dev), note
+    return None, "all values are equal, so no robust scores exist"
+
+
+def detect_modified_zscore(
+    values: np.ndarray, median, mad, mean_abs_dev, threshold: float
+) -> Detection:
+    """Robust z-score from the median and MAD (Iglewicz & Hoaglin, 3.5)."""
+    count = len(values)
+    if count < MINIMUM_POINTS["modified_zscore"]:
+        return _too_short("modified_zscore", count, MINIMUM_POINTS["modified_zscore"])
+    scores, note = modified_zscores(values, median, mad, mean_abs_dev)
+    detection = Detection("modified_zscore", note=note)
+    if scores is None:
+        return detection
+    for index in np.flatnonzero(np.abs(scores) >= threshold):
+        score = float(scores[index])
+        detection.findings[int(index)] = Finding(
+            score, float(median), abs(score) / threshold, "median"
+        )
+    return detection
+
+
+def gesd_critical_value(count: int, step: int, alpha: float) -> float:
+    """Rosner's lambda_i for the i-th removal (1-based) among `count` values."""
+    remaining = count - step + 1
+    p = 1 - alpha / (2 * remaining)
+    t = stats.t.ppf(p, remaining - 2)
+    return (remaining - 1) * t / math.sqrt((remaining - 2 + t * t) * remaining)
+
+
+def gesd_steps(values: np.ndarray, max_outliers: int, alpha: float) -> list[tuple]:
+    """(position, signed R_i, lambda_i) for each removal until max_outliers."""
+    remaining = list(range(len(values)))
+    steps = []
+    for step in range(1, max_outliers + 1):
+        current = values[remaining]
+        mean, std = current.mean(), current.std(ddof=1)
+        if not std > 0:
+            break  # the rest are equal: nothing more can stand out
+        deviations = (current - mean) / std
+        extreme = int(np.argmax(np.abs(deviations)))
+        critical = gesd_critical_value(len(values), step, alpha)
+        steps.append((remaining[extreme], float(deviations[extreme]), critical))
+        remaining.pop(extreme)
+    return steps
+
+
+def detect_gesd(values: np.ndarray, alpha: float, max_outliers: int) -> Detection:
+    """Generalized ESD (Rosner 1983): the number of outliers is the largest i with
+    R_i > lambda_i, for i up to min(max_outliers, n // 2)."""
+    count = len(values)
+    if count < MINIMUM_POINTS["gesd"]:
+        return _too_short("gesd", count, MINIMUM_POINTS["gesd"])
+    limit = min(max_outliers, count // 2)
+    steps = gesd_steps(values, limit, alpha)
+    outliers = max(
+        (i + 1 for i, (_, r, lam) in enumerate(steps) if abs(r) > lam), default=0
+    )
+    flagged = steps[:outliers]
+    clean = np.delete(values, [position for position, _, _ in flagged])
+    expected = float(clean.mean()) if len(clean) else float(values.mean())
+    detection = Detection("gesd", note=_gesd_note(count, max_outliers, limit))
+    for position, score, critical in flagged:
+        detection.findings[position] = Finding(
+            score, expected, abs(score) / critical, "mean"
+        )
+    return detection
+
+
+def _gesd_note(count: int, requested: int, limit: int) -> str | None:
+    notes = []
+    if limit < requested:
+        notes.append(f"tested for up to {limit} outliers (half of {count} points)")
+    if count < GESD_ACCURATE_FROM:
+        notes.append(
+            f"critical values are approximate below {GESD_ACCURATE_FROM} points"
+        )
+    return "; ".join(notes) or None
+
+
+def detect_rolling_zscore(
+    values: np.ndarray,
+    baselines: list[tuple],
+    window: int,
+    threshold: float,
+) -> Detection:
+    """Contextual z-score against the `window` buckets before each point.
+
+    `baselines[i]` is (mean, sample std, count) of the trailing window. A point is
+    scored when that window holds at least max(2, window // 2) values."""
+    count = len(values)
+    needed = minimum_points("rolling_zscore", window)
+    if count < needed:
+        return _too_short("rolling_zscore", count, needed)
+    detection = Detection("rolling_zscore")
+    least = max(2, window // 2)
+    unscored = 0
+    for index, (mean, std, support) in enumerate(baselines):
+        if mean is None or std is None or support < least or not std > 0:
+            unscored += 1
+            continue
+        score = (float(values[index]) - mean) / std
+        if abs(score) >= threshold:
+            detection.findings[index] = Finding(
+                score,
+                float(mean),
+                abs(score) / threshold,
+                f"trailing {window}-bucket mean",
+            )
+    if unscored:
+        detection.note = (
+            f"{unscored} points had too few or identical values in their trailing "
+            "window and were not scored"
+        )
+    return detection
+
+
+def combine_auto(
+    detections: dict[str, Detection],
+    primary: np.ndarray | None,
+    median,
+    threshold: float,
+) -> Detection:
+    """Auto mode: a point is anomalous when at least two applicable robust methods
+    (modified z-score, IQR fences, generalized ESD, rolling z-score) flag it, or
+    the only applicable one does. Severity comes from the modified z-score."""
+    voters = [name for name in ROBUST_VOTERS if detections[name].applicable]
+    needed = min(2, len(voters))
+    votes: dict[int, int] = {}
+    for name in voters:
+        for index in detections[name].findings:
+            votes[index] = votes.get(index, 0) + 1
+    detection = Detection("auto", applicable=bool(voters))
+    for index, count in sorted(votes.items()):
+        if needed and count >= needed:
+            score = float(primary[index]) if primary is not None else 0.0
+            ratio = abs(score) / threshold
+            detection.findings[index] = Finding(score, float(median), ratio, "median")
+    labels = ", ".join(METHOD_LABELS[name] for name in voters)
+    detection.note = (
+        f"flags points where at least {needed} of: {labels} agree"
+        if voters
+        else "too few points for any method"
+    )
+    return detection

@@ -1,0 +1,220 @@
+"""Analytics services: compute a view with one aggregate call, store it, cache it.
+
+Cache keys name exactly what they hold (docs/contracts.md):
+`analytics:{datasetId}:{version}:{revision}:{metric}:{paramsHash}`. The dataset
+document is read (and ownership checked) before the cache, so a deleted dataset is
+a 404, a new version or a reprocess (new revision) is a different key, and a stale
+entry can never be served. A Redis outage makes every read a miss (short timeouts
+in data.cache), so views are computed instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from data import mongo
+from data.analytics.assemble import assemble_view
+from data.analytics.params import (
+    default_params,
+    params_hash,
+    parse_moment,
+    parse_params,
+)
+from data.analytics.pipeline import time_bounds, view_pipeline
+from data.cache import cache_get, cache_set
+from data.errors import Conflict, NotFound, Unprocessable
+from data.services import Services
+
+READABLE = ("processed", "cached")
+RAW_ROW_LIMIT = 20_000  # raw views read rows, not roll-ups; keep them bounded
+DATASET_ID = re.compile(r"^[0-9a-f]{32}$")
+
+mongo.register_indexes(
+    "analytics",
+    (
+        [("datasetId", 1), ("version", 1), ("revision", 1), ("paramsHash", 1)],
+        {"name": "analytics_result"},
+    ),
+)
+
+
+def load_dataset(
+    services: Services, owner_id: str, dataset_id: str, version: int | None = None
+) -> dict:
+    """The owner's readable dataset version (latest readable when version is None).
+
+    Another user's dataset is NotFound, like a missing one; a version that is
+    still processing (or failed) is a Conflict naming its status."""
+    if not isinstance(dataset_id, str) or not DATASET_ID.match(dataset_id):
+        raise NotFound("No such dataset.")
+    query: dict = {"datasetId": dataset_id, "userId": owner_id}
+    if version is not None:
+        query["version"] = version
+    versions = list(services.mongo.datasets.find(query).sort("version", -1))
+    if not versions:
+        raise NotFound("No such dataset.")
+    for doc in versions:
+        if doc.get("status") in READABLE:
+            return doc
+    latest = versions[0]
+    raise Conflict(
+        f"Version {latest['version']} is not ready for analysis (status "
+        f"{latest.get('status')}).",
+        details={"status": latest.get("status")},
+    )
+
+
+def cache_key(dataset: dict, params: dict) -> str:
+    """The cache key of one view of one dataset version and revision."""
+    return (
+        f"analytics:{dataset['datasetId']}:{dataset['version']}:"
+        f"{dataset.get('revision', 1)}:{params['metric']}:{params_hash(params)}"
+    )
+
+
+def _column_key(dataset: dict, name: str) -> str:
+    for column in dataset.get("columns", []):
+        if column["name"] == name:
+            return column["key"]
+    raise Unprocessable(f"Column {name!r} is missing from the dataset description.")
+
+
+def _bounds(params: dict):
+    start = parse_moment(params["from"], "from")
+    end = parse_moment(params["to"], "to")
+    return time_bounds(
+        start[0] if start else None,
+        end[0] if end else None,
+        bool(end and end[1]),
+        params["granularity"],
+    )
+
+
+def build_query(dataset: dict, params: dict) -> tuple[str, list[dict]]:
+    """The collection and pipeline for a view (pure, for tests and benchmarks)."""
+    filters = {
+        _column_key(dataset, name): values for name, values in params["filters"].items()
+    }
+    return view_pipeline(
+        dataset["datasetId"],
+        dataset["version"],
+        _column_key(dataset, params["metric"]),
+        params,
+        _bounds(params),
+        filters,
+    )
+
+
+def compute_view(services: Services, dataset: dict, params: dict) -> dict:
+    """Run the view's single aggregate call and assemble the view."""
+    if (
+        params["granularity"] == "raw"
+        and (dataset.get("rowCount") or 0) > RAW_ROW_LIMIT
+    ):
+        raise Unprocessable(
+            f"Raw views are limited to {RAW_ROW_LIMIT:,} rows; this dataset has "
+            f"{dataset['rowCount']:,}. Choose hour, day, week or month.",
+            details={"minimum": None, "limit": RAW_ROW_LIMIT},
+        )
+    collection, stages = build_query(dataset, params)
+    result = next(iter(services.mongo[collection].aggregate(stages)))
+    return assemble_view(dataset, params, result)
+
+
+def store_result(services: Services, dataset: dict, params: dict, view: dict) -> None:
+    """Keep the result in `analytics` with the dataset version and parameters."""
+    identity = {
+        "datasetId": dataset["datasetId"],
+        "version": dataset["version"],
+        "revision": dataset.get("revision", 1),
+        "paramsHash": params_hash(params),
+    }
+    document = {
+        **identity,
+        "userId": dataset["userId"],
+        "metric": params["metric"],
+        "params": params,
+        "summary": view["summary"],
+        "anomalies": view["anomalies"],
+        "methods": view["methods"],
+        "insights": view["insights"],
+        "createdAt": dt.datetime.now(dt.UTC),
+    }
+    services.mongo.analytics.replace_one(identity, document, upsert=True)
+
+
+def mark_cached(services: Services, dataset: dict) -> None:
+    """processed → cached, only for the revision whose view was just cached."""
+    now = dt.datetime.now(dt.UTC)
+    services.mongo.datasets.update_one(
+        {
+            "_id": dataset["_id"],
+            "status": "processed",
+            "revision": dataset.get("revision"),
+        },
+        {
+            "$set": {"status": "cached", "updatedAt": now},
+            "$push": {
+                "statusHistory": {
+                    "status": "cached",
+                    "at": now,
+                    "message": "analysis cached",
+                }
+            },
+        },
+    )
+
+
+def _compute_and_keep(
+    services: Services, dataset: dict, params: dict, key: str
+) -> dict:
+    view = compute_view(services, dataset, params)
+    store_result(services, dataset, params, view)
+    if cache_set(key, view) and dataset.get("status") == "processed":
+        mark_cached(services, dataset)
+    return view
+
+
+def get_view(
+    services: Services,
+    owner_id: str,
+    dataset_id: str,
+    params: dict,
+    version: int | None = None,
+) -> dict:
+    """The analysis view: from the cache when present, else computed and cached."""
+    dataset = load_dataset(services, owner_id, dataset_id, version)
+    canonical = parse_params(params, dataset)
+    key = cache_key(dataset, canonical)
+    cached = cache_get(key)
+    if cached is not None:
+        return {**cached, "cached": True}
+    return _compute_and_keep(services, dataset, canonical, key)
+
+
+def run_analytics(
+    services: Services,
+    owner_id: str,
+    dataset_id: str,
+    params: dict,
+    force: bool = False,
+    version: int | None = None,
+) -> dict:
+    """Compute (or with force, recompute), store and cache a view."""
+    if not force:
+        return get_view(services, owner_id, dataset_id, params, version)
+    dataset = load_dataset(services, owner_id, dataset_id, version)
+    canonical = parse_params(params, dataset)
+    return _compute_and_keep(
+        services, dataset, canonical, cache_key(dataset, canonical)
+    )
+
+
+def warm_default_view(
+    services: Services, owner_id: str, dataset_id: str, version: int
+) -> dict:
+    """Ingest's hook: compute and cache the default view; status becomes cached."""
+    dataset = load_dataset(services, owner_id, dataset_id, version)
+    params = default_params(dataset)
+    return _compute_and_keep(services, dataset, params, cache_key(dataset, params))

@@ -1,0 +1,263 @@
+"""Shape one aggregate result into the analysis view (docs/contracts.md), pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from data.analytics import detectors as det
+from data.analytics import narrative
+from data.analytics.params import DEFAULT_THRESHOLDS
+from data.analytics.pipeline import MAX_HISTOGRAM_BINS
+from data.errors import Unprocessable
+
+SUMMARY_FIELDS = {
+    "count": "n",
+    "missing": "missing",
+    "sum": "sum",
+    "mean": "mean",
+    "median": "median",
+    "std_pop": "std_pop",
+    "std_sample": "std_sample",
+    "min": "min",
+    "max": "max",
+    "q1": "q1",
+    "q3": "q3",
+    "iqr": "iqr",
+}
+
+
+def _iso(moment: dt.datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat()
+
+
+def _float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def summary(doc: dict) -> dict:
+    """Summary statistics of the series' non-empty values (all from the pipeline)."""
+    result = {name: _float(doc.get(field)) for name, field in SUMMARY_FIELDS.items()}
+    result["count"] = int(doc.get("n") or 0)
+    result["missing"] = int(doc.get("missing") or 0)
+    result["sum"] = float(doc.get("sum") or 0)
+    return result
+
+
+def series(doc: dict) -> list[dict]:
+    """[{t, value, count}] in time order; missing buckets carry value null."""
+    return [
+        {
+            "t": _iso(point["t"]),
+            "value": _float(point["value"]),
+            "count": int(point["count"]),
+        }
+        for point in doc["series"]
+    ]
+
+
+def rolling(doc: dict) -> list[dict]:
+    """Rolling mean and sample standard deviation over the trailing window."""
+    return [
+        {
+            "t": _iso(point["t"]),
+            "mean": _float(point.get("rolling_mean")),
+            "std": _float(point.get("rolling_std")),
+        }
+        for point in doc["series"]
+    ]
+
+
+def histogram(doc: dict, bins: list[dict]) -> dict:
+    """Edges and counts (bins without values count 0) and the rule used."""
+    edges = [float(edge) for edge in doc.get("edges") or []]
+    counts = [0] * max(len(edges) - 1, 0)
+    for row in bins:
+        counts[int(row["_id"])] = int(row["count"])
+    return {"edges": edges, "counts": counts, "rule": _histogram_rule(doc)}
+
+
+def _histogram_rule(doc: dict) -> str:
+    count = doc.get("n") or 0
+    if not count:
+        return "no values"
+    if doc["max"] == doc["min"]:
+        return "one bin: all values are equal"
+    if not doc.get("iqr"):
+        return "Sturges (IQR is 0)"
+    capped = doc["hist_bins"] >= MAX_HISTOGRAM_BINS
+    return "Freedman-Diaconis" + (
+        f", capped at {MAX_HISTOGRAM_BINS} bins" if capped else ""
+    )
+
+
+def box(doc: dict) -> dict:
+    """Box-plot data: quartiles, Tukey whiskers and the points beyond them."""
+    return {
+        "q1": _float(doc.get("q1")),
+        "median": _float(doc.get("median")),
+        "q3": _float(doc.get("q3")),
+        "lower_whisker": _float(doc.get("lower_whisker")),
+        "upper_whisker": _float(doc.get("upper_whisker")),
+        "outliers": [float(value) for value in doc.get("outliers") or []],
+    }
+
+
+def thresholds(doc: dict, params: dict) -> dict:
+    """Value bands for charts: mean ± t·σ and the Tukey fences."""
+    z = (
+        params["threshold"]
+        if params["method"] == "zscore"
+        else DEFAULT_THRESHOLDS["zscore"]
+    )
+    zscore = None
+    if doc.get("n") and doc.get("std_pop") is not None:
+        zscore = [doc["mean"] - z * doc["std_pop"], doc["mean"] + z * doc["std_pop"]]
+    iqr = None
+    if doc.get("n"):
+        iqr = [float(doc["lower_fence"]), float(doc["upper_fence"])]
+    return {"zscore": zscore, "iqr": iqr}
+
+
+def dimensions(dataset: dict, combos: list) -> dict[str, list[str]]:
+    """Each dimension's values present in the data, sorted."""
+    names = {column["key"]: column["name"] for column in dataset.get("columns", [])}
+    found: dict[str, set[str]] = {
+        name: set() for name in dataset.get("dimensionColumns") or []
+    }
+    for combo in combos:
+        for key, value in (combo or {}).items():
+            if names.get(key) in found and value is not None:
+                found[names[key]].add(str(value))
+    return {name: sorted(values) for name, values in found.items()}
+
+
+class Points:
+    """The non-empty series points the detectors see, with their baselines."""
+
+    def __init__(self, doc: dict) -> None:
+        present = [p for p in doc["series"] if p.get("value") is not None]
+        self.times = [point["t"] for point in present]
+        self.positions = np.array(
+            [i for i, p in enumerate(doc["series"]) if p.get("value") is not None],
+            dtype=float,
+        )
+        self.values = np.array([float(point["value"]) for point in present])
+        self.baselines = [
+            (
+                p.get("baseline_mean"),
+                p.get("baseline_std"),
+                p.get("baseline_count") or 0,
+            )
+            for p in present
+        ]
+
+
+def refuse_short_series(params: dict, count: int) -> None:
+    """422 when the chosen method needs more points than the series has."""
+    method = params["method"]
+    if method == "auto":
+        return
+    needed = det.minimum_points(method, params["window"])
+    if count < needed:
+        raise Unprocessable(
+            f"The {det.METHOD_LABELS[method]} method needs at least {needed} points; "
+            f"this series has {count} (granularity {params['granularity']}).",
+            details={"method": method, "minimum": needed, "points": count},
+        )
+
+
+def run_detectors(points: Points, doc: dict, params: dict) -> dict[str, det.Detection]:
+    """Every method on the same points; the chosen one uses the request's threshold."""
+    method, values = params["method"], points.values
+
+    def threshold(name: str) -> float:
+        return params["threshold"] if method == name else DEFAULT_THRESHOLDS[name]
+
+    detections = {
+        "zscore": det.detect_zscore(
+            values, doc.get("mean"), doc.get("std_pop"), threshold("zscore")
+        ),
+        "iqr": det.detect_iqr(
+            values, doc.get("q1"), doc.get("q3"), doc.get("median"), params["k"]
+        ),
+        "modified_zscore": det.detect_modified_zscore(
+            values,
+            doc.get("median"),
+            doc.get("mad"),
+            doc.get("mean_abs_dev"),
+            threshold("modified_zscore"),
+        ),
+        "gesd": det.detect_gesd(values, params["alpha"], params["max_outliers"]),
+        "rolling_zscore": det.detect_rolling_zscore(
+            values, points.baselines, params["window"], threshold("rolling_zscore")
+        ),
+    }
+    primary, _ = det.modified_zscores(
+        values, doc.get("median"), doc.get("mad"), doc.get("mean_abs_dev")
+    )
+    auto_threshold = (
+        params["threshold"] if method == "auto" else DEFAULT_THRESHOLDS["auto"]
+    )
+    detections["auto"] = det.combine_auto(
+        detections, primary, doc.get("median"), auto_threshold
+    )
+    return detections
+
+
+def anomalies(points, detections, params, unit: str | None) -> list[dict]:
+    """The chosen method's anomalies, most severe first, with agreeing methods."""
+    chosen = detections[params["method"]]
+    rows = []
+    for index, finding in chosen.findings.items():
+        value = float(points.values[index])
+        moment = points.times[index]
+        rows.append(
+            {
+                "t": _iso(moment),
+                "value": value,
+                "expected": finding.expected,
+                "deviation": value - finding.expected,
+                "deviation_pct": (value - finding.expected)
+                / abs(finding.expected)
+                * 100
+                if finding.expected
+                else None,
+                "score": finding.score,
+                "direction": "spike" if value > finding.expected else "drop",
+                "severity": det.severity(finding.ratio),
+                "methods": [
+                    name
+                    for name in det.ROBUST_VOTERS + ("zscore",)
+                    if index in detections[name].findings
+                ],
+                "explanation": narrative.explanation(
+                    params["metric"],
+                    moment,
+                    params["granularity"],
+                    value,
+                    finding.expected,
+                    finding.baseline,
+                    unit,
+                ),
+                "_ratio": finding.ratio,
+            }
+        )
+    rows.sort(key=lambda row: (-row["_ratio"], row["t"]))
+    for row in rows:
+        del row["_ratio"]
+    return rows
+
+
+def methods_summary(detections: dict, params: dict) -> dict:
+    """Flag counts and notes per method (auto only when it is the chosen mode)."""
+    names = list(det.ROBUST_VOTERS) + ["zscore"]
+    if params["method"] == "auto":
+        names.append("auto")
+    return {
+        name: {"flagged": len(detections[name].findings), "note": detections[name].note}
+        for name in names
+    }

@@ -1,0 +1,192 @@
+"""Test data for analytics: dataset, records and roll-up documents built straight
+from a pandas frame, following docs/contracts.md (independent of the ingest code)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+
+import pandas as pd
+
+ROLLUP_GRANULARITIES = ("hour", "day", "week", "month")
+
+
+def bucket_column(times: pd.Series, granularity: str) -> pd.Series:
+    """Bucket starts computed with pandas (UTC; weeks start on Monday)."""
+    if granularity == "hour":
+        return times.dt.floor("h")
+    days = times.dt.floor("D")
+    if granularity == "day":
+        return days
+    if granularity == "week":
+        return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+    return days - pd.to_timedelta(days.dt.day - 1, unit="D")
+
+
+def _number(value) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+def dataset_document(
+    owner_id: str,
+    dataset_id: str,
+    frame: pd.DataFrame,
+    time_column: str,
+    metrics: list[str],
+    dimensions: list[str],
+    version: int = 1,
+    revision: int = 1,
+    status: str = "processed",
+    units: dict | None = None,
+    name: str = "Sample",
+) -> dict:
+    """A `datasets` document describing the frame's columns."""
+    names = [time_column, *metrics, *dimensions]
+    roles = {time_column: "time", **dict.fromkeys(metrics, "metric")}
+    columns = [
+        {
+            "name": column,
+            "key": f"c{index}",
+            "type": "datetime"
+            if column == time_column
+            else ("number" if column in metrics else "string"),
+            "role": roles.get(column, "dimension"),
+            "unit": (units or {}).get(column),
+        }
+        for index, column in enumerate(names)
+    ]
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "_id": f"{dataset_id}-v{version}",
+        "datasetId": dataset_id,
+        "userId": owner_id,
+        "datasetName": name,
+        "nameKey": name.casefold(),
+        "version": version,
+        "revision": revision,
+        "objectKey": f"datasets/{owner_id}/{dataset_id}/v{version}/source.csv",
+        "format": "csv",
+        "checksum": "0" * 64,
+        "sizeBytes": 0,
+        "uploadedAt": now,
+        "updatedAt": now,
+        "columns": columns,
+        "timeColumn": time_column,
+        "metricColumns": list(metrics),
+        "dimensionColumns": list(dimensions),
+        "status": status,
+        "statusHistory": [{"status": status, "at": now, "message": None}],
+        "error": None,
+        "rowCount": len(frame),
+        "skippedRows": 0,
+        "rowErrors": [],
+        "progress": {"rowsDone": len(frame), "rowsTotal": len(frame)},
+    }
+
+
+def record_documents(dataset: dict, frame: pd.DataFrame) -> list[dict]:
+    """One `records` document per row."""
+    keys = {column["name"]: column["key"] for column in dataset["columns"]}
+    times = pd.to_datetime(frame[dataset["timeColumn"]], utc=True)
+    documents = []
+    for row, (index, moment) in enumerate(times.items()):
+        documents.append(
+            {
+                "datasetId": dataset["datasetId"],
+                "version": dataset["version"],
+                "row": row + 1,
+                "t": moment.to_pydatetime(),
+                "m": {
+                    keys[m]: _number(frame.at[index, m])
+                    for m in dataset["metricColumns"]
+                },
+                "d": {
+                    keys[d]: str(frame.at[index, d])
+                    for d in dataset["dimensionColumns"]
+                },
+            }
+        )
+    return documents
+
+
+def rollup_documents(dataset: dict, frame: pd.DataFrame) -> list[dict]:
+    """`rollups` documents for every granularity and dimension combination."""
+    keys = {column["name"]: column["key"] for column in dataset["columns"]}
+    metrics, dimensions = dataset["metricColumns"], dataset["dimensionColumns"]
+    data = frame.copy()
+    data["__t"] = pd.to_datetime(data[dataset["timeColumn"]], utc=True)
+    for metric in metrics:
+        data[metric] = pd.to_numeric(data[metric], errors="coerce").astype(float)
+    documents = []
+    for granularity in ROLLUP_GRANULARITIES:
+        data["__b"] = bucket_column(data["__t"], granularity)
+        for group_key, group in data.groupby(["__b", *dimensions], sort=True):
+            bucket = group_key[0] if isinstance(group_key, tuple) else group_key
+            combo = group_key[1:] if isinstance(group_key, tuple) else ()
+            documents.append(
+                _rollup(dataset, keys, granularity, bucket, dimensions, combo, group)
+            )
+    return documents
+
+
+def _rollup(dataset, keys, granularity, bucket, dimensions, combo, group) -> dict:
+    metrics = dataset["metricColumns"]
+    present = {m: group[m].dropna() for m in metrics}
+    return {
+        "datasetId": dataset["datasetId"],
+        "version": dataset["version"],
+        "g": granularity,
+        "b": bucket.to_pydatetime(),
+        "d": {keys[d]: str(v) for d, v in zip(dimensions, combo, strict=True)},
+        "rows": len(group),
+        "n": {keys[m]: int(present[m].size) for m in metrics},
+        "s": {keys[m]: float(present[m].sum()) for m in metrics},
+        "q": {keys[m]: float((present[m] ** 2).sum()) for m in metrics},
+        "lo": {
+            keys[m]: float(present[m].min()) if present[m].size else None
+            for m in metrics
+        },
+        "hi": {
+            keys[m]: float(present[m].max()) if present[m].size else None
+            for m in metrics
+        },
+    }
+
+
+def insert_dataset(
+    database,
+    owner_id: str,
+    frame: pd.DataFrame,
+    time_column: str,
+    metrics: list[str],
+    dimensions: list[str] = (),
+    dataset_id: str | None = None,
+    **options,
+) -> dict:
+    """Insert a processed dataset version with its records and roll-ups."""
+    dataset_id = dataset_id or uuid.uuid4().hex
+    dataset = dataset_document(
+        owner_id,
+        dataset_id,
+        frame,
+        time_column,
+        list(metrics),
+        list(dimensions),
+        **options,
+    )
+    database.datasets.insert_one(dict(dataset))
+    records = record_documents(dataset, frame)
+    if records:
+        database.records.insert_many(records)
+        database.rollups.insert_many(rollup_documents(dataset, frame))
+    return dataset
+
+
+def sample_frame(path) -> pd.DataFrame:
+    """The sample sales CSV as a frame (dates as UTC timestamps)."""
+    frame = pd.read_csv(path)
+    frame["date"] = pd.to_datetime(frame["date"], utc=True)
+    return frame
