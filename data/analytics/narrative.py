@@ -23,7 +23,7 @@ TREND_SAMPLE = 1000  # Theil-Sen is O(n^2); longer series are sampled evenly
 
 
 def format_number(value: float | None, unit: str | None = None) -> str:
-    """89000 -> "89,000"; 36685.714 -> "36,685.71"; 0.01234 -> "0.01234"."""
+    """89000 -> "89,000"; 36685.714 -> "36,685.71"; 0.012341 -> "0.01234"."""
     if value is None or not math.isfinite(value):
         return "n/a"
     if abs(value - round(value)) <= 1e-9 * max(1.0, abs(value)):

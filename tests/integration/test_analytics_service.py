@@ -1,0 +1,196 @@
+"""Analytics services on a real Redis: cache hit and miss, invalidation by new
+version, reprocess and delete, a Redis outage, storage and the cached status."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from data import analytics
+from data.cache import cache
+from data.errors import Conflict, NotFound, Unprocessable
+from tests.analytics_data import insert_dataset, rollup_documents, sample_frame
+from tests.conftest import SAMPLE_CSV
+from tests.services import RedisServer
+
+OWNER = "00000000-0000-4000-8000-000000000001"
+
+
+@pytest.fixture
+def redis_app(make_app, redis_server):
+    """An app on the run's private Redis; yields (app, services) in an app context."""
+    app = make_app(redis_url=redis_server.url)
+    with app.server.app_context():
+        yield app, app.server.extensions["insightboard"]
+
+
+def sample_dataset(services, **options) -> dict:
+    return insert_dataset(
+        services.mongo,
+        OWNER,
+        sample_frame(SAMPLE_CSV),
+        "date",
+        ["revenue", "orders"],
+        **options,
+    )
+
+
+def without_flag(view: dict) -> dict:
+    return {key: value for key, value in view.items() if key != "cached"}
+
+
+def test_miss_then_hit_returns_the_same_view(redis_app):
+    _, services = redis_app
+    dataset = sample_dataset(services)
+    first = analytics.get_view(services, OWNER, dataset["datasetId"], {})
+    second = analytics.get_view(services, OWNER, dataset["datasetId"], {})
+    assert (first["cached"], second["cached"]) == (False, True)
+    assert without_flag(first) == without_flag(second)
+    key = analytics.cache_key(dataset, analytics.default_params(dataset))
+    assert key.startswith(f"analytics:{dataset['datasetId']}:1:1:revenue:")
+    assert cache.get(key)["summary"] == first["summary"]
+
+
+def test_result_is_stored_and_status_becomes_cached(redis_app):
+    _, services = redis_app
+    dataset = sample_dataset(services)
+    view = analytics.get_view(services, OWNER, dataset["datasetId"], {"method": "gesd"})
+    stored = services.mongo.analytics.find_one({"datasetId": dataset["datasetId"]})
+    assert stored["version"] == 1 and stored["revision"] == 1
+    assert stored["params"] == view["params"]
+    assert stored["paramsHash"] == analytics.params_hash(view["params"])
+    assert stored["anomalies"] == view["anomalies"]
+    assert stored["userId"] == OWNER
+    record = services.mongo.datasets.find_one({"_id": dataset["_id"]})
+    assert record["status"] == "cached"
+    assert record["statusHistory"][-1]["status"] == "cached"
+
+
+def test_new_version_is_never_served_from_the_old_cache(redis_app):
+    _, services = redis_app
+    dataset = sample_dataset(services)
+    dataset_id = dataset["datasetId"]
+    old = analytics.get_view(services, OWNER, dataset_id, {})
+    frame = sample_frame(SAMPLE_CSV).assign(revenue=lambda f: f["revenue"] * 2)
+    insert_dataset(
+        services.mongo,
+        OWNER,
+        frame,
+        "date",
+        ["revenue"],
+        dataset_id=dataset_id,
+        version=2,
+    )
+    new = analytics.get_view(services, OWNER, dataset_id, {})
+    assert new["cached"] is False and new["dataset"]["version"] == 2
+    assert new["summary"]["sum"] == 2 * old["summary"]["sum"]
+    pinned = analytics.get_view(services, OWNER, dataset_id, {}, version=1)
+    assert pinned["cached"] is True and pinned["summary"] == old["summary"]
+
+
+def test_reprocess_bumps_revision_and_recomputes(redis_app):
+    _, services = redis_app
+    dataset = sample_dataset(services)
+    before = analytics.get_view(services, OWNER, dataset["datasetId"], {})
+    frame = sample_frame(SAMPLE_CSV).assign(revenue=lambda f: f["revenue"] + 1)
+    services.mongo.rollups.delete_many({"datasetId": dataset["datasetId"]})
+    services.mongo.rollups.insert_many(rollup_documents(dataset, frame))
+    services.mongo.datasets.update_one(
+        {"_id": dataset["_id"]}, {"$set": {"revision": 2, "status": "processed"}}
+    )
+    after = analytics.get_view(services, OWNER, dataset["datasetId"], {})
+    assert after["cached"] is False and after["dataset"]["revision"] == 2
+    assert after["summary"]["sum"] == before["summary"]["sum"] + 7
+
+
+def test_deleted_dataset_is_not_found_although_cached(redis_app):
+    _, services = redis_app
+    dataset = sample_dataset(services)
+    analytics.get_view(services, OWNER, dataset["datasetId"], {})
+    services.mongo.datasets.delete_many({"datasetId": dataset["datasetId"]})
+    with pytest.raises(NotFound):
+        analytics.get_view(services, OWNER, dataset["datasetId"], {})
+
+
+def test_another_owner_gets_not_found(redis_app):
+    _, services = redis_app
+    dataset = sample_dataset(services)
+    other = "00000000-0000-4000-8000-000000000002"
+    with pytest.raises(NotFound):
+        analytics.get_view(services, other, dataset["datasetId"], {})
+    with pytest.raises(NotFound):
+        analytics.get_view(services, OWNER, "not-a-dataset-id", {})
+
+
+def test_version_still_processing_is_a_conflict(redis_app):
+    _, services = redis_app
+    dataset = sample_dataset(services, status="processing")
+    with pytest.raises(Conflict, match="status processing"):
+        analytics.get_view(services, OWNER, dataset["datasetId"], {})
+
+
+def test_force_recomputes_a_cached_view(redis_app):
+    _, services = redis_app
+    dataset = sample_dataset(services)
+    analytics.run_analytics(services, OWNER, dataset["datasetId"], {})
+    again = analytics.run_analytics(services, OWNER, dataset["datasetId"], {})
+    forced = analytics.run_analytics(
+        services, OWNER, dataset["datasetId"], {}, force=True
+    )
+    assert (again["cached"], forced["cached"]) == (True, False)
+
+
+def test_warm_default_view_caches_and_marks_the_version(redis_app):
+    _, services = redis_app
+    dataset = sample_dataset(services)
+    warmed = analytics.warm_default_view(services, OWNER, dataset["datasetId"], 1)
+    assert warmed["params"] == analytics.default_params(dataset)
+    status = services.mongo.datasets.find_one({"_id": dataset["_id"]})["status"]
+    assert status == "cached"
+    assert analytics.get_view(services, OWNER, dataset["datasetId"], {})["cached"]
+
+
+def test_series_too_short_for_the_method_names_the_minimum(redis_app):
+    _, services = redis_app
+    dataset = sample_dataset(services)
+    with pytest.raises(Unprocessable, match="at least 8 points; this series has 7"):
+        analytics.get_view(
+            services, OWNER, dataset["datasetId"], {"method": "rolling_zscore"}
+        )
+
+
+def test_redis_outage_degrades_to_computing(make_app):
+    """With Redis stopped every view is computed (no error); after Redis returns,
+    caching resumes without a restart."""
+    server = RedisServer().start()
+    try:
+        app = make_app(redis_url=server.url)
+        with app.server.app_context():
+            services = app.server.extensions["insightboard"]
+            dataset = sample_dataset(services)
+            server.stop()
+            views = [
+                analytics.get_view(services, OWNER, dataset["datasetId"], {})
+                for _ in range(2)
+            ]
+            assert [view["cached"] for view in views] == [False, False]
+            assert views[0]["anomalies"] == views[1]["anomalies"]
+            status = services.mongo.datasets.find_one({"_id": dataset["_id"]})["status"]
+            assert status == "processed"  # nothing was cached
+            server = RedisServer(port=server.port).start()
+            analytics.get_view(services, OWNER, dataset["datasetId"], {})
+            assert analytics.get_view(services, OWNER, dataset["datasetId"], {})[
+                "cached"
+            ]
+    finally:
+        server.stop()
+
+
+def test_empty_dataset_view_has_no_values(redis_app):
+    _, services = redis_app
+    frame = pd.DataFrame({"date": pd.to_datetime([], utc=True), "revenue": []})
+    dataset = insert_dataset(services.mongo, OWNER, frame, "date", ["revenue"])
+    view = analytics.get_view(services, OWNER, dataset["datasetId"], {})
+    assert view["series"] == [] and view["anomalies"] == []
+    assert view["summary"]["count"] == 0
+    assert view["insights"] == ["No values in the selected range."]
