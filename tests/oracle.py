@@ -156,8 +156,9 @@ def trailing(series: pd.Series, window: int) -> tuple[pd.Series, pd.Series, pd.S
     )
 
 
-def rolling_flags(series: pd.Series, window: int, threshold: float) -> set:
-    """Positions (in the full series) whose contextual |z| reaches the threshold."""
+def rolling_flags(series: pd.Series, window: int, threshold: float) -> set | None:
+    """Positions (in the full series) whose contextual |z| reaches the threshold;
+    None when a score sits within rounding distance of the threshold."""
     means, stds, counts = trailing(series, window)
     flagged = set()
     least = max(2, window // 2)
@@ -165,6 +166,9 @@ def rolling_flags(series: pd.Series, window: int, threshold: float) -> set:
         std = stds.iloc[position]
         if math.isnan(value) or counts.iloc[position] < least or not std > 0:
             continue
-        if abs(value - means.iloc[position]) / std >= threshold:
+        score = abs(value - means.iloc[position]) / std
+        if abs(score - threshold) <= 1e-9 * threshold:
+            return None
+        if score >= threshold:
             flagged.add(position)
     return flagged

@@ -124,13 +124,32 @@ def check_summary(view, expected: pd.Series, scale: float):
     assert np.allclose(
         view["histogram"]["edges"], edges, rtol=1e-12, atol=1e-12 * scale
     )
-    assert view["histogram"]["counts"] == counts.tolist()
+    assert sum(view["histogram"]["counts"]) == values.size
+    # Bucket sums may differ from the oracle's in the last bit; a value that sits
+    # on a bin edge may then fall either side of it.
+    on_edge = np.isclose(
+        values[:, None], edges[None, :], rtol=1e-12, atol=1e-12 * scale
+    )
+    if not on_edge.any():
+        assert view["histogram"]["counts"] == counts.tolist()
     box = oracle.box(values, 1.5)
-    assert view["box"]["outliers"] == box["outliers"]
-    assert view["box"]["lower_whisker"] == box["lower_whisker"]
-    assert view["box"]["upper_whisker"] == box["upper_whisker"]
+    if not near_fences(values, box["fences"], scale):
+        assert len(view["box"]["outliers"]) == len(box["outliers"])
+        for got, want in zip(view["box"]["outliers"], box["outliers"], strict=True):
+            assert close(got, want, scale)
+    for name in ("lower_whisker", "upper_whisker"):
+        assert close(view["box"][name], box[name], scale)
     for got, want in zip(view["thresholds"]["iqr"], box["fences"], strict=True):
         assert close(got, want, scale)
+
+
+def near_fences(values: np.ndarray, fences, scale: float) -> bool:
+    """A value within rounding distance of a Tukey fence (either side is right)."""
+    return bool(
+        np.isclose(
+            values[:, None], np.array(fences)[None, :], rtol=1e-12, atol=1e-12 * scale
+        ).any()
+    )
 
 
 def check_rolling(view, expected: pd.Series, window: int, scale: float):
@@ -163,21 +182,24 @@ def oracle_flags(expected: pd.Series, params: dict) -> dict[str, set | None]:
             lambda v: oracle.zscore_scores(v) if v.std() > 0 else None, 3.0, 3
         ),
         "modified_zscore": by_score(oracle.modified_zscore_scores, 3.5, 3),
-        "iqr": {times[i] for i in oracle.iqr_flags(values, params["k"])}
-        if n >= 4
-        else None,
+        "iqr": None,
         "gesd": None,
         "rolling_zscore": None,
     }
+    if n >= 4:
+        fences = oracle.box(values, params["k"])["fences"]
+        scale = float(np.abs(values).sum())
+        if not near_fences(values, fences, scale):
+            flags["iqr"] = {times[i] for i in oracle.iqr_flags(values, params["k"])}
     if n >= 3:
         found, table = oracle.gesd(values, params["alpha"], params["max_outliers"])
         if all(abs(r - lam) > 1e-9 for r, lam in table):
             flags["gesd"] = {times[i] for i in found}
     if n >= window + 1:
         full_times = [moment.isoformat() for moment in expected.index]
-        flags["rolling_zscore"] = {
-            full_times[i] for i in oracle.rolling_flags(expected, window, 3.0)
-        }
+        rolling = oracle.rolling_flags(expected, window, 3.0)
+        if rolling is not None:
+            flags["rolling_zscore"] = {full_times[i] for i in rolling}
     return flags
 
 

