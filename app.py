@@ -18,6 +18,7 @@ from config import Settings, SettingsError, load_settings
 from data import analytics as _analytics  # noqa: F401  (registers its indexes)
 from data import cache as cache_module
 from data import mongo, postgres, storage
+from data.ingest import lifecycle as ingest_lifecycle
 from data.services import Services, get_services
 
 
@@ -81,6 +82,8 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     configure_server(server, settings)
     server.extensions["insightboard"] = build_services(settings)
     cache_module.cache.init_app(server, config=cache_module.cache_config(settings))
+    # Ingest job runner, rebuild from the object store, requeue unfinished versions.
+    ingest_lifecycle.start(server.extensions["insightboard"], server)
     install_request_logging(server)
     install_error_handlers(server)
     server.register_blueprint(health)

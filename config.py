@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=200, ge=1)
     max_rows: int = Field(default=5_000_000, ge=1)
     max_columns: int = Field(default=500, ge=1)
+    # Ingest (data/ingest): see the module docstrings for what each one bounds.
+    max_line_kb: int = Field(default=1024, ge=1)
+    max_dimension_columns: int = Field(default=5, ge=0)
+    max_bad_row_fraction: float = Field(default=0.1, ge=0, le=1)
+    ingest_chunk_rows: int = Field(default=25_000, ge=100)
+    ingest_mode: Literal["auto", "rq", "rq-local", "thread", "inline"] = "auto"
+    ingest_queue: str = Field(default="ingest", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    ingest_stale_after_s: int = Field(default=120, ge=1)
 
     @model_validator(mode="after")
     def _refuse_weak_secret_in_production(self) -> Settings:
@@ -77,6 +85,17 @@ class Settings(BaseSettings):
     def in_process_mongo(self) -> bool:
         """True when no MongoDB server is configured and the in-process engine runs."""
         return not self.mongo_uri
+
+    @property
+    def resolved_ingest_mode(self) -> str:
+        """How ingest jobs run: an RQ worker process, RQ in this process, or threads."""
+        if self.ingest_mode != "auto":
+            return self.ingest_mode
+        if not self.redis_url:
+            return "thread"
+        # The in-process engine lives in this process only: a separate worker
+        # could not see its data, so the queue is consumed here.
+        return "rq-local" if self.in_process_mongo else "rq"
 
     @property
     def max_upload_bytes(self) -> int:

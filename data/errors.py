@@ -77,3 +77,10 @@ class RateLimited(DomainError):
 
     status = 429
     code = "rate_limited"
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency (object storage, queue) failed; retrying later may work."""
+
+    status = 503
+    code = "service_unavailable"

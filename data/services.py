@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pymongo.database
 import redis
@@ -22,9 +23,14 @@ class Services:
     mongo: pymongo.database.Database
     store: ObjectStore
     redis: redis.Redis | None
+    # Per-app helpers (e.g. the ingest job runner) and what stops them on close.
+    extensions: dict = field(default_factory=dict)
+    closers: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
-        """Release pooled connections."""
+        """Stop background helpers, then release pooled connections."""
+        while self.closers:
+            self.closers.pop()()
         self.postgres.close()
         self.mongo.client.close()
         if self.redis is not None:

@@ -1,0 +1,222 @@
+"""Process one stored version into records and roll-ups (the background job).
+
+Atomic visibility: a run first *claims* the version (status uploaded -> processing,
+revision + 1), deletes whatever earlier runs left for that version, writes records
+chunk by chunk while the status stays `processing`, writes the roll-ups, removes any
+leftovers of superseded revisions, and only then sets `processed`. Readers only
+read processed/cached versions, so a run killed half-way leaves nothing visible: the
+version stays `processing` until its heartbeat goes stale (Settings.
+ingest_stale_after_s), after which a reprocess (or the start-up recovery) claims it
+again, cleans up and completes. Running a job twice is harmless: the second claim
+finds the version already processed and does nothing.
+
+Before each chunk is written the run checks that it still owns the version (same
+revision, still processing, not deleted); a superseded run stops and removes only
+what it wrote itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from data.errors import DomainError, TooLarge, Unprocessable
+from data.ingest import repository
+from data.ingest.readers import ReadPlan, SourceStream, read_chunks
+from data.ingest.repository import RECORDS, ROLLUPS
+from data.ingest.rollups import RollupAccumulator
+from data.ingest.transform import (
+    MAX_REPORTED_ERRORS,
+    Converted,
+    ConvertPlan,
+    convert_chunk,
+    record_documents,
+)
+from data.services import Services
+
+log = logging.getLogger(__name__)
+INTERNAL_ERROR = "Processing failed because of an internal error; try reprocessing."
+
+
+class Superseded(Exception):
+    """Another run (a reprocess) or a delete took the version over."""
+
+
+def stale_before(settings) -> dt.datetime:
+    """Heartbeats older than this belong to runs that died."""
+    return repository.now() - dt.timedelta(seconds=settings.ingest_stale_after_s)
+
+
+@dataclass
+class RunTotals:
+    """Counts kept while a run reads the file."""
+
+    rows: int = 0
+    accepted: int = 0
+    bad: int = 0
+    errors: list[dict] = field(default_factory=list)
+
+    def add(self, converted: Converted) -> None:
+        """Count a chunk; keep the first reported errors."""
+        self.rows += converted.total
+        self.accepted += len(converted.rows)
+        self.bad += converted.bad
+        room = MAX_REPORTED_ERRORS - len(self.errors)
+        self.errors.extend(converted.errors[: max(room, 0)])
+
+    def summary(self) -> dict:
+        """The counts as dataset document fields."""
+        return {
+            "rowCount": self.accepted,
+            "skippedRows": self.bad,
+            "rowErrors": self.errors,
+        }
+
+
+def process_version(
+    services: Services, owner_id: str, dataset_id: str, version: int
+) -> str:
+    """Claim and process one version; returns processed/failed/skipped/superseded."""
+    db = services.mongo
+    doc_id = repository.version_id(dataset_id, version)
+    document = repository.claim(db, owner_id, doc_id, stale_before(services.settings))
+    if document is None:
+        return "skipped"
+    revision = document["revision"]
+    repository.delete_version_data(db, dataset_id, version)
+    totals = RunTotals()
+    try:
+        final = ingest(services, document, totals)
+    except Superseded:
+        repository.delete_version_data(db, dataset_id, version, revision)
+        return "superseded"
+    except DomainError as error:
+        return _fail(services, document, error.message, totals)
+    except Exception:
+        log.exception("ingest failed", extra={"dataset": doc_id, "revision": revision})
+        return _fail(services, document, INTERNAL_ERROR, totals)
+    if not repository.finish(db, doc_id, revision, final):
+        repository.delete_version_data(db, dataset_id, version, revision)
+        return "superseded"
+    warm_default_view(services, owner_id, dataset_id, version)
+    return "processed"
+
+
+def _fail(services: Services, document: dict, message: str, totals: RunTotals) -> str:
+    db = services.mongo
+    dataset_id, version = document["datasetId"], document["version"]
+    repository.delete_version_data(db, dataset_id, version, document["revision"])
+    fields = {**totals.summary(), "rowCount": 0}
+    repository.fail(db, document["_id"], document["revision"], message, fields)
+    return "failed"
+
+
+def ingest(services: Services, document: dict, totals: RunTotals) -> dict:
+    """Read the stored file, write records and roll-ups; return the final fields."""
+    settings, db = services.settings, services.mongo
+    read_plan, convert_plan = plans(document, settings)
+    rollups = RollupAccumulator(
+        [key for _, key, _ in convert_plan.metrics],
+        [key for _, key in convert_plan.dimensions],
+    )
+    dataset_id, version = document["datasetId"], document["version"]
+    revision = document["revision"]
+    with contextlib.closing(services.store.open(document["objectKey"])) as raw:
+        stream = _source_stream(raw, document, settings)
+        for frame in read_chunks(stream, read_plan):
+            converted = convert_chunk(frame, convert_plan)
+            totals.add(converted)
+            _check_row_limit(totals, settings.max_rows)
+            _heartbeat(db, document, totals, stream.bytes_read)
+            records = record_documents(dataset_id, version, revision, converted)
+            repository.insert_many(db, RECORDS, records)
+            rollups.add(converted)
+    _check_bad_rows(totals, settings.max_bad_row_fraction)
+    _heartbeat(db, document, totals, document["sizeBytes"])
+    repository.insert_many(
+        db, ROLLUPS, rollups.documents(dataset_id, version, revision)
+    )
+    repository.delete_version_data(db, dataset_id, version, revision, keep=True)
+    progress = {"rowsDone": totals.rows, "rowsTotal": totals.rows}
+    return {**totals.summary(), "progress": progress}
+
+
+def _source_stream(raw, document: dict, settings) -> SourceStream:
+    line_limit = None if document["format"] == "json" else settings.max_line_kb * 1024
+    return SourceStream(raw, document["parse"]["encoding"], line_limit)
+
+
+def plans(document: dict, settings) -> tuple[ReadPlan, ConvertPlan]:
+    """How to read and convert a version, from its stored schema."""
+    columns = {column["name"]: column for column in document["columns"]}
+    decimals = document["parse"].get("decimals", {})
+
+    def key(name: str) -> str:
+        return columns[name]["key"]
+
+    metrics = [
+        (n, key(n), decimals.get(key(n), ".")) for n in document["metricColumns"]
+    ]
+    dims = [(name, key(name)) for name in document["dimensionColumns"]]
+    time = (document["timeColumn"], key(document["timeColumn"]))
+    keep = [time[1], *(k for _, k, _ in metrics), *(k for _, k in dims)]
+    read_plan = ReadPlan(
+        kind=document["format"],
+        delimiter=document["parse"].get("delimiter"),
+        names=document["parse"]["fields"],
+        keys=[column["key"] for column in document["columns"]],
+        keep=keep,
+        numeric_keys=[k for _, k, decimal in metrics if decimal == "."],
+        chunk_rows=settings.ingest_chunk_rows,
+        max_value_bytes=settings.max_line_kb * 1024,
+    )
+    convert_plan = ConvertPlan(time, document["parse"]["timeFormat"], metrics, dims)
+    return read_plan, convert_plan
+
+
+def _check_row_limit(totals: RunTotals, max_rows: int) -> None:
+    if totals.rows > max_rows:
+        raise TooLarge(f"The file has more than {max_rows:,} rows, the limit.")
+
+
+def _check_bad_rows(totals: RunTotals, max_fraction: float) -> None:
+    if totals.rows and totals.bad > max_fraction * totals.rows:
+        share = 100 * totals.bad / totals.rows
+        first = "; ".join(error["message"] for error in totals.errors[:3])
+        raise Unprocessable(
+            f"{totals.bad:,} of {totals.rows:,} rows ({share:.1f}%) have errors, "
+            f"more than the {100 * max_fraction:g}% allowed. First: {first}."
+        )
+    if not totals.accepted:
+        raise Unprocessable("The file has no data rows.")
+
+
+def _heartbeat(db, document: dict, totals: RunTotals, bytes_read: int) -> None:
+    size = max(document["sizeBytes"], 1)
+    done = min(bytes_read, size)
+    estimate = round(totals.rows * size / done) if done else None
+    progress = {
+        "rowsDone": totals.rows,
+        "rowsTotal": max(estimate or 0, totals.rows),
+        "bytesDone": done,
+        "bytesTotal": size,
+    }
+    if not repository.heartbeat(db, document["_id"], document["revision"], progress):
+        raise Superseded(document["_id"])
+
+
+def warm_default_view(services: Services, owner_id: str, dataset_id: str, version: int):
+    """Call data.analytics.warm_default_view when it exists; never fail ingest."""
+    try:
+        from data import analytics
+    except ImportError:
+        return
+    warm = getattr(analytics, "warm_default_view", None)
+    if warm is None:
+        return
+    try:
+        warm(services, owner_id, dataset_id, version)
+    except Exception:
+        log.exception("warming the default view failed", extra={"dataset": dataset_id})

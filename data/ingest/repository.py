@@ -1,0 +1,242 @@
+"""MongoDB access for datasets, records and roll-ups (shapes in docs/contracts.md).
+
+Every dataset read and write filters by `userId`. Records and roll-ups carry the
+`revision` that wrote them (`r`), so a superseded or crashed run's leftovers can be
+told apart and removed; readers never need `r`, because a version is only readable
+once its status is processed/cached, and by then only the current revision's
+documents remain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pymongo
+import pymongo.database
+from pymongo import ReturnDocument
+
+from data.mongo import register_indexes
+
+DATASETS, RECORDS, ROLLUPS, ANALYTICS = "datasets", "records", "rollups", "analytics"
+READABLE = ("processed", "cached")
+REPROCESSABLE = ("uploaded", "processed", "cached", "failed")
+
+register_indexes(
+    DATASETS,
+    ([("userId", 1), ("nameKey", 1), ("version", 1)], {"unique": True}),
+    ([("userId", 1), ("nameKey", 1), ("uploadKey", 1)], {"unique": True}),
+    ([("userId", 1), ("datasetId", 1), ("version", -1)], {}),
+    ([("status", 1), ("heartbeatAt", 1)], {}),
+)
+register_indexes(RECORDS, ([("datasetId", 1), ("version", 1), ("t", 1)], {}))
+register_indexes(ROLLUPS, ([("datasetId", 1), ("version", 1), ("g", 1), ("b", 1)], {}))
+
+Database = pymongo.database.Database
+
+
+def now() -> dt.datetime:
+    """The current time, timezone-aware UTC, at MongoDB's millisecond precision."""
+    moment = dt.datetime.now(dt.UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def version_id(dataset_id: str, version: int) -> str:
+    """The `_id` of one version's document."""
+    return f"{dataset_id}-v{version}"
+
+
+def history(status: str, at: dt.datetime, message: str | None = None) -> dict:
+    """One statusHistory entry."""
+    return {"status": status, "at": at, "message": message}
+
+
+def insert_version(db: Database, document: dict) -> None:
+    """Insert a new version (raises DuplicateKeyError when the slot is taken)."""
+    db[DATASETS].insert_one(document)
+
+
+def versions_by_name(db: Database, owner_id: str, name_key: str) -> list[dict]:
+    """All versions of the owner's dataset with this name, oldest first."""
+    query = {"userId": owner_id, "nameKey": name_key}
+    return list(db[DATASETS].find(query).sort("version", 1))
+
+
+def dataset_versions(db: Database, owner_id: str, dataset_id: str) -> list[dict]:
+    """All versions of one of the owner's datasets, oldest first."""
+    query = {"userId": owner_id, "datasetId": dataset_id}
+    return list(db[DATASETS].find(query).sort("version", 1))
+
+
+def owner_versions(db: Database, owner_id: str) -> list[dict]:
+    """Every version of every dataset of the owner."""
+    return list(db[DATASETS].find({"userId": owner_id}).sort("version", 1))
+
+
+def find_version(db: Database, owner_id: str, dataset_id: str, version: int) -> dict:
+    """One version of the owner's dataset, or None."""
+    query = {"_id": version_id(dataset_id, version), "userId": owner_id}
+    return db[DATASETS].find_one(query)
+
+
+def claim(db: Database, owner_id: str, doc_id: str, stale_before: dt.datetime):
+    """Take a version for processing: bump its revision; None when not claimable."""
+    moment = now()
+    query = {
+        "_id": doc_id,
+        "userId": owner_id,
+        "$or": [
+            {"status": "uploaded"},
+            {"status": "processing", "heartbeatAt": {"$lt": stale_before}},
+        ],
+    }
+    update = {
+        "$set": {
+            "status": "processing",
+            "heartbeatAt": moment,
+            "updatedAt": moment,
+            "error": None,
+            "progress": {"rowsDone": 0, "rowsTotal": None},
+        },
+        "$inc": {"revision": 1},
+        "$push": {"statusHistory": history("processing", moment)},
+    }
+    return db[DATASETS].find_one_and_update(
+        query, update, return_document=ReturnDocument.AFTER
+    )
+
+
+def heartbeat(db: Database, doc_id: str, revision: int, progress: dict) -> bool:
+    """Record progress; False when this run no longer owns the version."""
+    moment = now()
+    result = db[DATASETS].update_one(
+        {"_id": doc_id, "revision": revision, "status": "processing"},
+        {"$set": {"progress": progress, "heartbeatAt": moment, "updatedAt": moment}},
+    )
+    return result.matched_count == 1
+
+
+def finish(db: Database, doc_id: str, revision: int, fields: dict) -> bool:
+    """processing -> processed, only for the run that owns the version."""
+    return _transition(db, doc_id, revision, "processed", fields, None)
+
+
+def fail(
+    db: Database, doc_id: str, revision: int, message: str, fields: dict | None = None
+) -> bool:
+    """processing -> failed with a message, only for the run that owns it."""
+    fields = {**(fields or {}), "error": message}
+    return _transition(db, doc_id, revision, "failed", fields, message)
+
+
+def _transition(db, doc_id, revision, status, fields, message) -> bool:
+    moment = now()
+    result = db[DATASETS].update_one(
+        {"_id": doc_id, "revision": revision, "status": "processing"},
+        {
+            "$set": {**fields, "status": status, "updatedAt": moment},
+            "$push": {"statusHistory": history(status, moment, message)},
+        },
+    )
+    return result.matched_count == 1
+
+
+def request_reprocess(
+    db: Database, owner_id: str, doc_id: str, stale_before: dt.datetime, reason: str
+) -> bool:
+    """Put a version back to `uploaded` unless a live run is processing it."""
+    moment = now()
+    query = {
+        "_id": doc_id,
+        "userId": owner_id,
+        "$or": [
+            {"status": {"$in": list(REPROCESSABLE)}},
+            {"status": "processing", "heartbeatAt": {"$lt": stale_before}},
+        ],
+    }
+    update = {
+        "$set": {"status": "uploaded", "updatedAt": moment},
+        "$push": {"statusHistory": history("uploaded", moment, reason)},
+    }
+    return db[DATASETS].update_one(query, update).matched_count == 1
+
+
+def mark_cached(
+    db: Database, owner_id: str, dataset_id: str, version: int, revision: int
+) -> bool:
+    """processed -> cached (set by analytics once the default view is cached)."""
+    moment = now()
+    result = db[DATASETS].update_one(
+        {
+            "_id": version_id(dataset_id, version),
+            "userId": owner_id,
+            "revision": revision,
+            "status": "processed",
+        },
+        {
+            "$set": {"status": "cached", "updatedAt": moment},
+            "$push": {"statusHistory": history("cached", moment)},
+        },
+    )
+    return result.matched_count == 1
+
+
+def pending(db: Database, stale_before: dt.datetime) -> list[dict]:
+    """Versions waiting for a run: uploaded, or processing with a stale heartbeat."""
+    query = {
+        "$or": [
+            {"status": "uploaded"},
+            {"status": "processing", "heartbeatAt": {"$lt": stale_before}},
+        ]
+    }
+    fields = {"userId": 1, "datasetId": 1, "version": 1, "status": 1}
+    return list(db[DATASETS].find(query, fields))
+
+
+def insert_many(db: Database, collection: str, documents: list[dict]) -> None:
+    """Bulk insert (unordered: the server may write in parallel)."""
+    if documents:
+        db[collection].insert_many(documents, ordered=False)
+
+
+def delete_version_data(
+    db: Database, dataset_id: str, version: int, revision: int | None = None, *,
+    keep: bool = False,
+) -> int:  # fmt: skip
+    """Remove a version's records and roll-ups: all, one revision's, or all but one."""
+    query: dict = {"datasetId": dataset_id, "version": version}
+    if revision is not None:
+        query["r"] = {"$ne": revision} if keep else revision
+    return delete_where(db[RECORDS], query) + delete_where(db[ROLLUPS], query)
+
+
+def delete_dataset(db: Database, owner_id: str, dataset_id: str) -> int:
+    """Remove the owner's version documents, then every derived document."""
+    removed = db[DATASETS].delete_many({"userId": owner_id, "datasetId": dataset_id})
+    query = {"datasetId": dataset_id}
+    for collection in (RECORDS, ROLLUPS, ANALYTICS):
+        delete_where(db[collection], query)
+    return removed.deleted_count
+
+
+def delete_where(collection, query: dict) -> int:
+    """delete_many; on the in-process engine, without copying every document.
+
+    mongomock's delete_many deep-copies each matching document before removing it
+    (about a minute for 100,000 records). The fast path applies the same filter
+    function to the stored documents and removes them by key.
+    """
+    in_process = type(collection).__module__.startswith("mongomock")
+    if not in_process or "datasetId" not in query:
+        return collection.delete_many(query).deleted_count
+    from mongomock.filtering import filter_applies
+
+    store = collection._store
+    dataset_id = query.get("datasetId")
+    doomed = [
+        document["_id"]
+        for document in list(store.documents)
+        if document.get("datasetId") == dataset_id and filter_applies(query, document)
+    ]
+    for key in doomed:
+        del store[key]
+    return len(doomed)
