@@ -40,7 +40,7 @@ class SourceStream:
         self, raw: BinaryIO, encoding: str, max_line_bytes: int | None = None
     ) -> None:
         self.raw = raw
-        self.encoding = encoding
+        self.source_encoding = encoding
         self.decoder = codecs.getincrementaldecoder(encoding)()
         self.passthrough = encoding in ("utf-8", "utf-8-sig")
         self.max_line_bytes = max_line_bytes
@@ -70,7 +70,7 @@ class SourceStream:
             text = self.decoder.decode(block, final=self.eof)
         except UnicodeDecodeError as error:
             raise Unprocessable(
-                f"The file is not valid {self.encoding} text near byte "
+                f"The file is not valid {self.source_encoding} text near byte "
                 f"{start + error.start}."
             ) from error
         data = block if self.passthrough else text.encode("utf-8")

@@ -257,6 +257,18 @@ def find_column(columns: list[Column], wanted: str, field_name: str) -> Column:
     )
 
 
+def expand_names(columns: list[Column], wanted: tuple[str, ...]) -> list[str]:
+    """Names as given; 'a,b' is split when no column is called 'a,b' itself."""
+    known = {column.name.casefold() for column in columns}
+    expanded: list[str] = []
+    for name in wanted:
+        if "," in name and name.strip().casefold() not in known:
+            expanded.extend(part.strip() for part in name.split(",") if part.strip())
+        else:
+            expanded.append(name)
+    return expanded
+
+
 def _refuse_personal(column: Column, field_name: str, use: str) -> None:
     if column.role == "personal":
         raise Unprocessable(
@@ -293,7 +305,7 @@ def _metric_columns(
             )
         return found[:DEFAULT_METRICS]
     chosen: list[str] = []
-    for wanted in choice.metric_columns:
+    for wanted in expand_names(columns, choice.metric_columns):
         column = find_column(columns, wanted, "metricColumn")
         _refuse_personal(column, "metricColumn", "a metric")
         _refuse_same(column.name, time_name, "metricColumn", "the time column")
@@ -337,7 +349,7 @@ def _dimension_columns(
         ]
         return found[: min(DEFAULT_DIMENSIONS, max_dims)]
     chosen: list[str] = []
-    for wanted in choice.dimension_columns:
+    for wanted in expand_names(columns, choice.dimension_columns):
         column = find_column(columns, wanted, "dimensionColumn")
         _refuse_personal(column, "dimensionColumn", "a dimension")
         if column.name in taken:

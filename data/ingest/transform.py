@@ -136,7 +136,7 @@ def record_documents(
     dataset_id: str, version: int, revision: int, converted: Converted
 ) -> list[dict]:
     """One document per accepted row, in the `records` shape of docs/contracts.md."""
-    times = converted.times.dt.to_pydatetime()
+    times = converted.times.dt.to_pydatetime().tolist()
     metrics = [(key, _nullable(values)) for key, values in converted.metrics.items()]
     dims = [(key, values.tolist()) for key, values in converted.dimensions.items()]
     rows = converted.rows.tolist()

@@ -1,0 +1,38 @@
+"""Fixtures for ingest tests: apps with inline processing, files, polling."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import SAMPLE_CSV
+
+
+@pytest.fixture
+def inline_app(make_app):
+    """An app whose ingest jobs run inside the request (deterministic tests)."""
+    return make_app(ingest_mode="inline")
+
+
+@pytest.fixture
+def services_of():
+    """services_of(app) -> the app's Services."""
+    return lambda app: app.server.extensions["insightboard"]
+
+
+@pytest.fixture
+def sample_bytes() -> bytes:
+    """The demo sales CSV (7 rows: date, revenue, orders)."""
+    return SAMPLE_CSV.read_bytes()
+
+
+def wait_for_status(read, wanted=("processed", "cached", "failed"), timeout=60.0):
+    """Poll read() -> view until its status is one of `wanted`; return the view."""
+    deadline = time.monotonic() + timeout
+    view = read()
+    while view["status"] not in wanted:
+        assert time.monotonic() < deadline, f"still {view['status']}: {view}"
+        time.sleep(0.05)
+        view = read()
+    return view
