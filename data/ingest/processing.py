@@ -172,7 +172,9 @@ def plans(document: dict, settings) -> tuple[ReadPlan, ConvertPlan]:
         chunk_rows=settings.ingest_chunk_rows,
         max_value_bytes=settings.max_line_kb * 1024,
     )
-    convert_plan = ConvertPlan(time, document["parse"]["timeFormat"], metrics, dims)
+    convert_plan = ConvertPlan(
+        time, document["parse"]["timeFormat"], metrics, dims, len(document["columns"])
+    )
     return read_plan, convert_plan
 
 

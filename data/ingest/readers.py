@@ -29,6 +29,10 @@ from data.ingest.values import PANDAS_NULLS
 
 BLOCK_BYTES = 256 * 1024
 ERROR_COLUMN = "__error__"
+# One column more than the header: a row with too many fields fills it, so the row
+# is reported as bad instead of being silently cut (an unquoted "1,234" would
+# otherwise shift every later cell).
+EXTRA_COLUMN = "__extra__"
 _FIELDS_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
 
@@ -50,6 +54,10 @@ class SourceStream:
         self.line_run = 0
         self.pending = bytearray()
         self.eof = False
+
+    def prepend(self, data: bytes) -> None:
+        """Put bytes in front of what has not been read yet."""
+        self.pending[:0] = data
 
     def read(self, size: int | None = -1) -> bytes:
         """Up to `size` bytes (all remaining when negative)."""
@@ -128,16 +136,25 @@ def read_chunks(stream: SourceStream, plan: ReadPlan) -> Iterator[pd.DataFrame]:
 
 
 def csv_chunks(stream: SourceStream, plan: ReadPlan) -> Iterator[pd.DataFrame]:
-    """pandas' C parser in chunks; numeric columns parsed natively when clean."""
+    """pandas' C parser in chunks; numeric columns parsed natively when clean.
+
+    pandas sizes its rows from the first line, so a synthetic first line with one
+    field more than the header is put in front, and the real header row is skipped
+    (skiprows counts rows, so a header with a quoted line break is skipped whole).
+    """
     text_keys = [key for key in plan.keep if key not in plan.numeric_keys]
+    wanted = {*plan.keep, EXTRA_COLUMN}
+    stream.prepend((plan.delimiter.join("x" * (len(plan.keys) + 1)) + "\n").encode())
     try:
         reader = pd.read_csv(
             stream,
             sep=plan.delimiter,
             header=0,
-            names=plan.keys,
-            usecols=plan.keep,
-            dtype=dict.fromkeys(text_keys, str),
+            skiprows=[1],
+            names=[*plan.keys, EXTRA_COLUMN],
+            usecols=lambda name: name in wanted,
+            index_col=False,
+            dtype=dict.fromkeys([*text_keys, EXTRA_COLUMN], str),
             keep_default_na=False,
             na_values=dict.fromkeys(plan.numeric_keys, PANDAS_NULLS),
             chunksize=plan.chunk_rows,
@@ -292,16 +309,21 @@ class JsonScanner:
             # A number cut at the end of the buffer would decode as a shorter one.
             if end == len(self.buffer) and self._read_more():
                 continue
+            if end - self.position > self.max_value:
+                raise self._too_large()
             self.position = end
             return value
 
     def _read_more(self) -> bool:
         if len(self.buffer) - self.position > self.max_value:
-            raise TooLarge(
-                f"Record {self.count + 1} is larger than the "
-                f"{self.max_value // 1024} KB record limit."
-            )
+            raise self._too_large()
         return self._fill()
+
+    def _too_large(self) -> TooLarge:
+        return TooLarge(
+            f"Record {self.count + 1} is larger than the "
+            f"{self.max_value // 1024} KB record limit."
+        )
 
     def array(self) -> Iterator[object]:
         """The values of a JSON array, one at a time."""

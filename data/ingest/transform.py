@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from data.ingest import dates
-from data.ingest.readers import ERROR_COLUMN
+from data.ingest.readers import ERROR_COLUMN, EXTRA_COLUMN
 from data.ingest.values import missing_mask, parse_numbers, quote_cell
 
 MAX_REPORTED_ERRORS = 20
@@ -32,6 +32,7 @@ class ConvertPlan:
     time_format: str
     metrics: list[tuple[str, str, str]]  # (name, key, decimal)
     dimensions: list[tuple[str, str]]  # (name, key)
+    width: int = 0  # columns in the header
 
 
 @dataclass
@@ -80,6 +81,16 @@ def convert_chunk(frame: pd.DataFrame, plan: ConvertPlan) -> Converted:
     if ERROR_COLUMN in frame:
         reasons = frame[ERROR_COLUMN].to_numpy()
         errors.add(pd.notna(reasons), None, lambda p: reasons[p])
+    if EXTRA_COLUMN in frame:
+        extra = frame[EXTRA_COLUMN]
+        errors.add(
+            (extra.notna() & (extra.astype(str) != "")).to_numpy(dtype=bool),
+            None,
+            lambda _: (
+                f"it has more fields than the header ({plan.width}); "
+                "check its quoting (an unquoted comma in a number?)"
+            ),
+        )
     times = _parse_time(frame, plan, errors)
     metrics = {
         key: _parse_metric(frame, name, key, dec, errors)

@@ -61,9 +61,8 @@ def missing_mask(values: pd.Series) -> np.ndarray:
     """True where a cell is empty or a null token (case-insensitive)."""
     if values.dtype.kind == "f":
         return values.isna().to_numpy()
-    # astype(str) spells NaN and None as "nan" / "None", both null tokens.
     lowered = values.astype(str).str.strip().str.lower()
-    return lowered.isin(NULL_TOKENS).to_numpy()
+    return (values.isna() | lowered.isin(NULL_TOKENS)).to_numpy(dtype=bool)
 
 
 def parse_numbers(values: pd.Series, decimal: str = ".") -> ParsedNumbers:
@@ -102,7 +101,9 @@ def _clean_numbers(cells: pd.Series, decimal: str) -> np.ndarray:
     sign_inside_parens = parts["open"].notna() & (
         parts["sign"].notna() | parts["sign2"].notna()
     )
-    valid = parts["num"].notna() & balanced & ~sign_inside_parens
+    # A second sign belongs after a currency symbol ("$-5"), never after a sign.
+    stray_sign = parts["sign2"].notna() & (parts["cur"].isna() | parts["sign"].notna())
+    valid = parts["num"].notna() & balanced & ~sign_inside_parens & ~stray_sign
     digits = parts["num"].fillna("").str.replace(r"[ \u00a0\u202f]", "", regex=True)
     if decimal == ",":
         digits = digits.str.replace(".", "", regex=False).str.replace(",", ".")
