@@ -28,10 +28,10 @@ PLAN = ConvertPlan(
 
 
 def frame(rows: list[list], start: int = 0, **extra) -> pd.DataFrame:
+    index = pd.RangeIndex(start, start + len(rows))
     data = pd.DataFrame(
-        rows, columns=["c0", "c1", "c2", "c3"], dtype="object",
-        index=pd.RangeIndex(start, start + len(rows)),
-    )  # fmt: skip
+        rows, columns=["c0", "c1", "c2", "c3"], dtype="object", index=index
+    )
     for name, values in extra.items():
         data[name] = values
     return data
@@ -70,11 +70,9 @@ def test_bad_rows_are_skipped_and_reported_where_and_what():
 
 
 def test_json_record_errors_and_extra_fields_are_rows_too():
-    chunk = frame(
-        [["2024-01-01", 1, None, "a"], [None, None, None, None], ["2024-01-03", 3, 1, "b"]],
-        **{ERROR_COLUMN: [None, "expected an object of column values, got int", None]},
-        **{EXTRA_COLUMN: ["", None, "oops"]},
-    )  # fmt: skip
+    rows = [["2024-01-01", 1, None, "a"], [None] * 4, ["2024-01-03", 3, 1, "b"]]
+    reasons = [None, "expected an object of column values, got int", None]
+    chunk = frame(rows, **{ERROR_COLUMN: reasons, EXTRA_COLUMN: ["", None, "oops"]})
     converted = convert_chunk(chunk, PLAN)
     assert converted.rows.tolist() == [1]
     assert converted.errors[0]["message"] == (
