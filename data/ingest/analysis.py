@@ -57,7 +57,8 @@ def analyse(sample: bytes, complete: bool, choice: Choice, settings) -> Analysis
     if not rows:
         raise Unprocessable(_no_rows_message(file_format, complete, len(sample)))
     samples = _column_samples(names, rows)
-    columns = schema.infer_columns(names, samples)
+    comma_decimals = file_format.delimiter != ","
+    columns = schema.infer_columns(names, samples, comma_decimals)
     resolved = schema.resolve(columns, samples, choice, settings.max_dimension_columns)
     preview = _preview(resolved, names, rows)
     return Analysis(file_format, names, fields, resolved, preview, len(rows), complete)

@@ -154,26 +154,29 @@ def header_tokens(name: str) -> list[str]:
     return re.findall(r"[a-z]+|\d+", spaced.lower())
 
 
-def infer_column(name: str, key: str, samples: list[str]) -> Column:
+def infer_column(
+    name: str, key: str, samples: list[str], comma_decimals: bool = True
+) -> Column:
     """Type and role of one column from its non-empty sample values."""
     if _personal_by_header(name, samples):
         return Column(name, key, "string", "personal")
-    if samples and _numeric_share(samples) >= 0.9:
+    decimal = detect_decimal(samples, comma_decimals)
+    if samples and _numeric_share(samples, decimal) >= 0.9:
         role = "identifier" if set(header_tokens(name)) & ID_TOKENS else "metric"
-        decimal = detect_decimal(samples)
         return Column(name, key, "number", role, detect_unit(samples), decimal)
+    distinct = len(set(samples))
     if dates.looks_like_dates(samples):
-        return Column(name, key, "datetime", "dimension", distinct=len(set(samples)))
+        return Column(name, key, "datetime", "dimension", None, decimal, distinct)
     if _personal_by_values(samples):
         return Column(name, key, "string", "personal")
     kind = "boolean" if is_boolean_column(samples) else "string"
     role = "identifier" if _identifier_like(name, samples) else "dimension"
-    return Column(name, key, kind, role, distinct=len(set(samples)))
+    return Column(name, key, kind, role, None, decimal, distinct)
 
 
-def _numeric_share(samples: list[str]) -> float:
+def _numeric_share(samples: list[str], decimal: str = ".") -> float:
     series = pd.Series(samples, dtype="object")
-    parsed = parse_numbers(series, detect_decimal(samples))
+    parsed = parse_numbers(series, decimal)
     return float(np.mean(~parsed.bad & ~parsed.missing)) if samples else 0.0
 
 
@@ -213,10 +216,12 @@ def _identifier_like(name: str, samples: list[str]) -> bool:
     return len(samples) >= 20 and len(set(samples)) >= 0.9 * len(samples)
 
 
-def infer_columns(names: list[str], samples: dict[str, list[str]]) -> list[Column]:
+def infer_columns(
+    names: list[str], samples: dict[str, list[str]], comma_decimals: bool = True
+) -> list[Column]:
     """Infer every column; keys are c0, c1, ... in file order (safe in MongoDB)."""
     return [
-        infer_column(name, f"c{index}", samples[name])
+        infer_column(name, f"c{index}", samples[name], comma_decimals)
         for index, name in enumerate(names)
     ]
 
@@ -326,8 +331,8 @@ def _refuse_same(name: str, other: str, field_name: str, what: str) -> None:
 def _refuse_not_numeric(column: Column, samples: list[str]) -> None:
     if column.type == "number" or not samples:
         return
-    if _numeric_share(samples) < 0.5:
-        example = next(s for s in samples if _numeric_share([s]) == 0)
+    if _numeric_share(samples, column.decimal) < 0.5:
+        example = next(s for s in samples if _numeric_share([s], column.decimal) == 0)
         raise Unprocessable(
             f"metricColumn: column {quote_cell(column.name)} is not numeric "
             f"({quote_cell(example)} is not a number).",

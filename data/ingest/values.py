@@ -115,8 +115,14 @@ def _clean_numbers(cells: pd.Series, decimal: str) -> np.ndarray:
     return np.where(valid, numbers.to_numpy(dtype="float64"), np.nan)
 
 
-def detect_decimal(samples: list[str]) -> str:
-    """',' when some values only make sense with a decimal comma and none with '.'."""
+def detect_decimal(samples: list[str], comma_allowed: bool = True) -> str:
+    """',' when some values only make sense with a decimal comma and none with '.'.
+
+    In comma-separated files a decimal comma would need quotes around every number,
+    so there the dot convention is kept (comma_allowed=False).
+    """
+    if not comma_allowed:
+        return "."
     dot_only = comma_only = 0
     for sample in samples:
         dot = bool(NUMBER_PATTERNS["."].match(sample))
