@@ -74,8 +74,13 @@ def rebuild_from_store(services: Services) -> int:
     datasets = services.mongo[repository.DATASETS]
     if datasets.find_one({}, {"_id": 1}) is not None:
         return 0
+    try:
+        keys = services.store.list("datasets/")
+    except Exception as error:  # the app must start; readiness reports the store
+        log.warning("rebuild skipped: object store", extra={"error": str(error)})
+        return 0
     rebuilt = 0
-    for key in services.store.list("datasets/"):
+    for key in keys:
         match = META_KEY.match(key)
         if match and _rebuild_one(services, key, match):
             rebuilt += 1

@@ -289,13 +289,20 @@ def _time_column(columns: list[Column], choice: Choice) -> str:
         _refuse_personal(column, "timeColumn", "the time column")
         return column.name
     candidates = [c for c in columns if c.type == "datetime"]
-    if not candidates:
-        raise Unprocessable(
-            "No date or time column was found. Choose one with timeColumn.",
-            details={"field": "timeColumn"},
-        )
-    hinted = [c for c in candidates if set(header_tokens(c.name)) & TIME_HINTS]
-    return (hinted or candidates)[0].name
+    named = [
+        c
+        for c in columns
+        if set(header_tokens(c.name)) & TIME_HINTS and c.role != "personal"
+    ]
+    hinted = [c for c in candidates if c in named]
+    if hinted or candidates:
+        return (hinted or candidates)[0].name
+    if named:  # a "date" column whose values did not pass: say exactly why
+        return named[0].name
+    raise Unprocessable(
+        "No date or time column was found. Choose one with timeColumn.",
+        details={"field": "timeColumn"},
+    )
 
 
 def _metric_columns(

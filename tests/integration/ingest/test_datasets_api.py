@@ -1,0 +1,305 @@
+"""The datasets REST API: the user's journey and every bad input from issue 4,
+each answered with a clear error and nothing half-stored (never a 500)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import threading
+
+import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from tests.integration.ingest.conftest import wait_for_status
+
+
+@pytest.fixture
+def api(make_app, new_user):
+    """(client, user) on an app that processes uploads inline."""
+    app = make_app(ingest_mode="inline")
+    client = app.server.test_client()
+    return client, new_user(client)
+
+
+def post_file(client, user, data: bytes, filename="data.csv", path="upload", **form):
+    """A multipart upload, encoded in memory (the test client would otherwise
+    spool big bodies to a temporary file it never closes)."""
+    upload = FileStorage(io.BytesIO(data), filename=filename)
+    boundary, body = encode_multipart({"file": upload, "datasetName": "Sales", **form})
+    return client.post(
+        f"/api/datasets/{path}",
+        headers=user["headers"],
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+
+
+def stored_datasets(client, user) -> list:
+    response = client.get("/api/datasets", headers=user["headers"])
+    assert response.status_code == 200
+    return response.get_json()["datasets"]
+
+
+def test_upload_list_show_reprocess_and_delete(api, sample_bytes):
+    """A user uploads the sample twice (two versions), follows progress, lists,
+    reprocesses and deletes."""
+    client, user = api
+    first = post_file(
+        client, user, sample_bytes, timeColumn="date", metricColumn="revenue"
+    )
+    assert first.status_code == 202
+    body = first.get_json()
+    dataset_id = body["id"]
+    assert (body["version"], body["metricColumns"]) == (1, ["revenue"])
+    second = post_file(client, user, sample_bytes + b"2024-01-31,5,1\n")
+    assert second.status_code == 202 and second.get_json()["version"] == 2
+    again = post_file(
+        client, user, sample_bytes, timeColumn="date", metricColumn="revenue"
+    )
+    assert again.status_code == 200 and again.get_json()["version"] == 1
+
+    progress = client.get(
+        f"/api/datasets/{dataset_id}/progress", headers=user["headers"]
+    )
+    assert progress.get_json()["status"] == "processed"
+    (listed,) = stored_datasets(client, user)
+    assert listed["latestVersion"] == 2 and listed["status"] == "processed"
+    shown = client.get(f"/api/datasets/{dataset_id}?version=1", headers=user["headers"])
+    assert shown.get_json()["rowCount"] == 7
+    assert [c["role"] for c in shown.get_json()["columns"]] == [
+        "time",
+        "metric",
+        "metric",
+    ]
+
+    redo = client.post(f"/api/datasets/{dataset_id}/reprocess", headers=user["headers"],
+                       json={"version": 1})  # fmt: skip
+    assert redo.status_code == 202 and redo.get_json()["revision"] == 2
+    deleted = client.delete(f"/api/datasets/{dataset_id}", headers=user["headers"])
+    assert deleted.status_code == 204 and deleted.data == b""
+    gone = client.get(f"/api/datasets/{dataset_id}", headers=user["headers"])
+    assert gone.status_code == 404 and gone.get_json()["error"]["code"] == "not_found"
+    assert stored_datasets(client, user) == []
+
+
+def test_the_default_app_processes_in_the_background(client, new_user, sample_bytes):
+    user = new_user(client)
+    response = post_file(client, user, sample_bytes)
+    assert response.status_code == 202
+    dataset_id = response.get_json()["id"]
+
+    def progress():
+        url = f"/api/datasets/{dataset_id}/progress"
+        return client.get(url, headers=user["headers"]).get_json()
+
+    assert wait_for_status(progress)["percent"] == 100.0
+
+
+def test_another_users_dataset_answers_404(api, new_user, sample_bytes):
+    client, owner = api
+    dataset_id = post_file(client, owner, sample_bytes).get_json()["id"]
+    intruder = new_user(client)
+    headers = intruder["headers"]
+    for method, path in [
+        ("get", f"/api/datasets/{dataset_id}"),
+        ("get", f"/api/datasets/{dataset_id}/progress"),
+        ("post", f"/api/datasets/{dataset_id}/reprocess"),
+        ("delete", f"/api/datasets/{dataset_id}"),
+    ]:
+        response = getattr(client, method)(path, headers=headers)
+        assert response.status_code == 404, path
+    assert stored_datasets(client, intruder) == []
+    assert len(stored_datasets(client, owner)) == 1
+
+
+def test_anonymous_requests_are_refused(api, sample_bytes):
+    client, _ = api
+    response = client.post(
+        "/api/datasets/upload",
+        data={"file": (io.BytesIO(sample_bytes), "a.csv"), "datasetName": "x"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 401
+    assert client.get("/api/datasets").status_code == 401
+
+
+def deep_json() -> bytes:
+    return b"[" * 100_000 + b"]" * 100_000
+
+
+def wide_csv() -> bytes:
+    return (",".join(f"c{i}" for i in range(10_000)) + "\n").encode() * 2
+
+
+BAD_UPLOADS = [
+    ("png_named_csv", b"\x89PNG\r\n\x1a\n" + bytes(500), "x.csv", 415, "PNG image"),
+    ("gzip_bomb", gzip.compress(b"0" * 50_000_000), "bomb.csv", 415, "gzip"),
+    ("nul_bytes", b"date,revenue\n2024-01-01,\x001\n", "n.csv", 415, "NUL bytes"),
+    ("single_50mb_line", b"x" * 50 * 1024 * 1024, "l.csv", 413, "1024 KB line limit"),
+    ("10000_columns", wide_csv(), "w.csv", 413, "10000 columns; the limit is 500"),
+    ("deep_json", deep_json(), "d.json", 422, "nested too deeply"),
+    ("empty", b"", "e.csv", 422, "The file is empty"),
+    ("header_only", b"date,revenue\n", "h.csv", 422, "header row but no data rows"),
+    ("duplicate_header", b"date,rev,rev\n2024-01-01,1,2\n", "d.csv", 422,
+     "Duplicate column name 'rev'"),
+    ("mixed_time_formats", b"date,v\n2024-01-01,1\n2024-01-02,2\n03/01/2024,3\n",
+     "m.csv", 422, "mixes date formats"),
+    ("ambiguous_dates", b"date,v\n01/02/2024,1\n03/04/2024,2\n", "a.csv", 422,
+     "dayFirst"),
+    ("plain_text", b"hello there\nthis is prose\n", "p.csv", 415,
+     "does not look like a CSV"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("data", "filename", "status", "message"),
+    [case[1:] for case in BAD_UPLOADS],
+    ids=[case[0] for case in BAD_UPLOADS],
+)
+def test_bad_files_get_a_clear_error_and_nothing_is_stored(
+    api, data, filename, status, message
+):
+    client, user = api
+    response = post_file(client, user, data, filename=filename)
+    assert response.status_code == status, response.get_json()
+    assert message in response.get_json()["error"]["message"]
+    assert stored_datasets(client, user) == []
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "message"),
+    [
+        ({"datasetName": ""}, 400, "datasetName is required"),
+        ({"metricColumn": "sales"}, 422, "no column 'sales'"),
+        ({"timeColumn": "revenue"}, 422, "is not a date"),
+        ({"dimensionColumn": "revenue"}, 422, "already the time column or a metric"),
+        ({"dayFirst": "perhaps"}, 400, "dayFirst must be true or false"),
+    ],
+)
+def test_bad_form_fields(api, sample_bytes, form, status, message):
+    client, user = api
+    response = post_file(client, user, sample_bytes, **form)
+    assert response.status_code == status
+    assert message in response.get_json()["error"]["message"]
+
+
+def test_requests_that_are_not_uploads(api):
+    client, user = api
+    as_json = client.post("/api/datasets/upload", headers=user["headers"], json={})
+    assert as_json.status_code == 415
+    no_file = client.post(
+        "/api/datasets/upload", headers=user["headers"],
+        data={"datasetName": "x"}, content_type="multipart/form-data",
+    )  # fmt: skip
+    assert no_file.status_code == 400 and "field named 'file'" in no_file.get_json()[
+        "error"]["message"]  # fmt: skip
+    bad_version = client.get("/api/datasets/" + "a" * 32 + "?version=x",
+                             headers=user["headers"])  # fmt: skip
+    assert bad_version.status_code == 400
+
+
+def test_uploads_over_the_size_limit_get_413_naming_the_limit(make_app, new_user):
+    app = make_app(ingest_mode="inline", max_upload_mb=1)
+    client = app.server.test_client()
+    user = new_user(client)
+    big = b"date,revenue\n" + b"2024-01-01,1\n" * 250_000
+    response = post_file(client, user, big)
+    assert response.status_code == 413
+    assert "1 MB" in response.get_json()["error"]["message"]
+    assert stored_datasets(client, user) == []
+
+
+def test_problems_in_the_data_rows_are_reported(api):
+    """Latin-1 and UTF-16 files work; odd numbers, NaN/Infinity/empty cells,
+    formula-like text and huge integers each get their documented treatment."""
+    client, user = api
+    text = "date,city,revenue,note\n" + "".join(
+        f"2024-01-{d:02d},Zürich,{d},ok\n" for d in range(1, 20)
+    )
+    text += "2024-01-20,Genève,18446744073709551617,=1+1\n2024-01-21,Genève,NaN,+x\n"
+    text += "2024-01-22,Genève,,@y\n2024-01-23,Genève,Infinity,-z\n"
+    for encoding in ("latin-1", "utf-16"):
+        response = post_file(
+            client, user, text.encode(encoding), datasetName=encoding,
+            dimensionColumn="note",
+        )  # fmt: skip
+        body = response.get_json()
+        assert response.status_code == 202 and body["status"] == "processed"
+        assert (body["rowCount"], body["skippedRows"]) == (22, 1)
+        assert body["rowErrors"][0]["message"] == (
+            "row 23, column revenue: 'Infinity' is not a finite number"
+        )
+
+
+def test_a_failed_version_says_why(api):
+    client, user = api
+    cells = "".join(
+        f"2024-01-{d % 28 + 1:02d},{'x' if d % 3 == 0 else d}\n" for d in range(60)
+    )
+    response = post_file(client, user, b"date,revenue\n" + cells.encode(),
+                         metricColumn="revenue")  # fmt: skip
+    body = response.get_json()
+    assert response.status_code == 202 and body["status"] == "failed"
+    assert body["error"].startswith("20 of 60 rows (33.3%) have errors")
+    history = [entry["status"] for entry in body["statusHistory"]]
+    assert history == ["uploaded", "processing", "failed"]
+
+
+def test_path_traversal_file_names_are_only_displayed(api, sample_bytes):
+    client, user = api
+    body = post_file(
+        client, user, sample_bytes, filename="../../etc/passwd.csv"
+    ).get_json()
+    assert body["originalName"] == "passwd.csv"
+    assert body["status"] == "processed"
+
+
+def test_the_same_file_uploaded_twice_concurrently(make_app, new_user, sample_bytes):
+    app = make_app(ingest_mode="inline")
+    client = app.server.test_client()
+    user = new_user(client)
+    answers = []
+
+    def send():
+        answers.append(post_file(app.server.test_client(), user, sample_bytes))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(a.status_code for a in answers) == [200, 202]
+    assert {a.get_json()["version"] for a in answers} == {1}
+    (listed,) = stored_datasets(client, user)
+    assert len(listed["versions"]) == 1
+
+
+def test_preview_shows_the_schema_without_storing(api):
+    client, user = api
+    data = json.dumps(
+        [{"when": "2024-01-01", "email": "a@b.io", "amount": "₹89,000"}] * 3
+    ).encode()
+    response = post_file(client, user, data, filename="p.json", path="preview")
+    body = response.get_json()
+    assert response.status_code == 200
+    assert [(c["name"], c["role"], c["unit"]) for c in body["columns"]] == [
+        ("when", "time", None), ("email", "personal", None), ("amount", "metric", "₹"),
+    ]  # fmt: skip
+    assert body["rows"][0]["email"] == "•••"
+    assert stored_datasets(client, user) == []
+
+
+def test_openapi_describes_every_dataset_operation(api):
+    client, _ = api
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    assert set(paths["/api/datasets/{dataset_id}"]) == {"get", "delete"}
+    for path, method in [
+        ("/api/datasets/upload", "post"),
+        ("/api/datasets/preview", "post"),
+        ("/api/datasets", "get"),
+        ("/api/datasets/{dataset_id}/progress", "get"),
+        ("/api/datasets/{dataset_id}/reprocess", "post"),
+    ]:
+        assert "responses" in paths[path][method]
