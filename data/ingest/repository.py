@@ -24,7 +24,10 @@ REPROCESSABLE = ("uploaded", "processed", "cached", "failed")
 register_indexes(
     DATASETS,
     ([("userId", 1), ("nameKey", 1), ("version", 1)], {"unique": True}),
-    ([("userId", 1), ("nameKey", 1), ("uploadKey", 1)], {"unique": True}),
+    (
+        [("userId", 1), ("nameKey", 1), ("uploadKey", 1)],
+        {"unique": True, "partialFilterExpression": {"uploadKey": {"$exists": True}}},
+    ),
     ([("userId", 1), ("datasetId", 1), ("version", -1)], {}),
     ([("status", 1), ("heartbeatAt", 1)], {}),
 )

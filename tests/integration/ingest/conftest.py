@@ -8,6 +8,9 @@ import pytest
 
 from tests.conftest import SAMPLE_CSV
 
+# Readable versions: `processed`, or `cached` once the analytics hook has run.
+READABLE = ("processed", "cached")
+
 
 @pytest.fixture
 def inline_app(make_app):

@@ -18,6 +18,7 @@ from data.errors import Conflict, NotFound, TooLarge, Unprocessable
 from data.ingest import repository
 from data.ingest.schema import Choice
 from tests.conftest import SAMPLE_CSV
+from tests.integration.ingest.conftest import READABLE
 
 OWNER, OTHER = "owner-a", "owner-b"
 
@@ -46,10 +47,10 @@ def records(services, dataset_id, version=1) -> list[dict]:
 def test_the_sample_becomes_records_and_rollups(ctx, sample_bytes):
     services, _ = ctx
     view = upload(services, sample_bytes, name="January Sales")
-    assert view["created"] and view["status"] == "processed"
-    assert [h["status"] for h in view["statusHistory"]] == [
-        "uploaded", "processing", "processed",
-    ]  # fmt: skip
+    assert view["created"] and view["status"] in READABLE
+    history = [h["status"] for h in view["statusHistory"]]
+    assert history[:3] == ["uploaded", "processing", "processed"]
+    assert history[3:] in ([], ["cached"])  # the analytics hook caches the view
     assert (view["timeColumn"], view["metricColumns"]) == (
         "date",
         ["revenue", "orders"],
@@ -91,7 +92,7 @@ def test_versions_latest_by_default_older_still_readable(ctx, sample_bytes):
     assert second["id"] == first["id"] and second["version"] == 2
     assert datasets.get_dataset(services, OWNER, first["id"])["version"] == 2
     old = datasets.get_dataset(services, OWNER, first["id"], 1)
-    assert old["status"] == "processed" and old["rowCount"] == 7
+    assert old["status"] in READABLE and old["rowCount"] == 7
     assert len(records(services, first["id"], 1)) == 7
     assert len(records(services, first["id"], 2)) == 8
     (listed,) = datasets.list_datasets(services, OWNER)
@@ -173,7 +174,7 @@ def test_reprocess_rewrites_without_duplicates(ctx, sample_bytes):
     services, _ = ctx
     view = upload(services, sample_bytes)
     again = datasets.reprocess_dataset(services, OWNER, view["id"])
-    assert again["status"] == "processed" and again["revision"] == 2
+    assert again["status"] in READABLE and again["revision"] == 2
     stored = records(services, view["id"])
     assert [r["row"] for r in stored] == list(range(1, 8))
     assert {r["r"] for r in stored} == {2}
@@ -220,7 +221,7 @@ def test_a_few_bad_rows_are_skipped_and_reported(ctx):
     cells = [str(i) for i in range(100)]
     cells[16], cells[40], cells[41] = "abc", "Infinity", '"1,2"'
     view = upload(services, rows_csv(cells))
-    assert view["status"] == "processed"
+    assert view["status"] in READABLE
     assert (view["rowCount"], view["skippedRows"]) == (97, 3)
     assert [e["message"] for e in view["rowErrors"]] == [
         "row 17, column revenue: 'abc' is not a number",
@@ -302,7 +303,7 @@ FORMATS = {
 def test_formats_and_encodings_give_the_same_records(ctx, kind):
     services, _ = ctx
     view = upload(services, FORMATS[kind], dimension_columns=("city",))
-    assert view["status"] == "processed", view["error"]
+    assert view["status"] in READABLE, view["error"]
     stored = records(services, view["id"])
     assert [r["m"]["c2"] for r in stored] == [1234.5, 7.25]
     assert [r["d"]["c1"] for r in stored] == ["Zürich; HB", "Genève"]
@@ -324,7 +325,7 @@ def test_json_lines_with_a_broken_line_report_it(ctx):
     lines = [json.dumps({"date": f"2024-01-{d:02d}", "v": d}) for d in range(1, 28)]
     lines[4] = '{"date": "2024-01-05", "v": '
     view = upload(services, ("\n".join(lines) + "\n").encode())
-    assert view["status"] == "processed" and view["skippedRows"] == 1
+    assert view["status"] in READABLE and view["skippedRows"] == 1
     assert view["rowErrors"][0]["message"].startswith("row 5: line 5 is not valid JSON")
 
 
@@ -346,7 +347,7 @@ def test_mixed_time_formats_after_the_sample_are_bad_rows(make_app, services_of)
     data = ("date,revenue\n" + body + "31/01/2024,7\n").encode()
     with app.server.app_context():
         view = upload(services, data)
-    assert view["status"] == "processed" and view["skippedRows"] == 1
+    assert view["status"] in READABLE and view["skippedRows"] == 1
     assert view["rowErrors"][0]["message"] == (
         "row 5001, column date: '31/01/2024' is not a date in the format "
         "ISO 8601 (YYYY-MM-DD)"
