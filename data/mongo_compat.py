@@ -556,11 +556,10 @@ def _install_match_pushdown() -> None:
 
     def aggregate_with_pushdown(collection, pipeline, session=None, **unused_kwargs):
         stages = list(pipeline)
+        match = {}
         if stages and list(stages[0]) == ["$match"]:
-            documents = list(collection.find(stages[0]["$match"]))
-            stages = stages[1:]
-        else:
-            documents = list(collection.find())
+            match, stages = stages[0]["$match"], stages[1:]
+        documents = _matching_copies(collection, match)
         return aggregate.process_pipeline(
             documents, collection.database, stages, session
         )
@@ -569,16 +568,127 @@ def _install_match_pushdown() -> None:
         equalities = _simple_equalities(filter)
         if not equalities or collection._store.is_empty:
             return original_iter(collection, filter)
-        exact = len(equalities) == len(filter)
-        return (
-            doc
-            for doc in list(collection._store.documents)
-            if _prefilter_accepts(doc, filter, equalities, exact)
-        )
+        return _prefiltered(list(collection._store.documents), filter, equalities)
 
     Collection.aggregate = aggregate_with_pushdown
     Collection._iter_documents = iter_documents
     mongomock_collection._copy_field = _copy_field
+    original_unwind = aggregate._PIPELINE_HANDLERS["$unwind"]
+    aggregate._PIPELINE_HANDLERS["$unwind"] = _unwind_with(original_unwind)
+    original_group = aggregate._PIPELINE_HANDLERS["$group"]
+    aggregate._PIPELINE_HANDLERS["$group"] = _group_with(original_group)
+    aggregate._parse_expression = _parse_expression_with(aggregate._parse_expression)
+
+
+def _parse_expression_with(original):
+    """Field paths ("$a.b") resolved directly, as mongomock's parser would."""
+
+    def parse_expression(expression, doc_dict, ignore_missing_keys=False):
+        if (
+            expression.__class__ is str
+            and expression.startswith("$")
+            and not expression.startswith("$$")
+        ):
+            return helpers.get_value_by_dot(
+                doc_dict, expression[1:], can_generate_array=True
+            )
+        return original(expression, doc_dict, ignore_missing_keys=ignore_missing_keys)
+
+    return parse_expression
+
+
+def _hash_marker(key):
+    """A dict key that groups exactly the values MongoDB groups (None: unhashable)."""
+    if key.__class__ is bool:
+        return ("bool", key)  # True and 1 are different groups in MongoDB
+    if isinstance(key, str | int | float | dt.datetime) or key is None:
+        return key
+    return _MISSING
+
+
+def _group_with(original):
+    """$group by hashing scalar keys instead of sorting every document by key."""
+
+    def handle_group(in_collection, database, options):
+        expression = options["_id"]
+        if not expression:
+            return original(in_collection, database, options)
+        groups: dict = {}
+        for doc in in_collection:
+            try:
+                key = aggregate._parse_expression(
+                    expression, doc, ignore_missing_keys=True
+                )
+            except KeyError:
+                key = None
+            marker = _hash_marker(key)
+            if marker is _MISSING:
+                return original(in_collection, database, options)
+            groups.setdefault(marker, (key, []))[1].append(doc)
+        ordered = sorted(
+            groups.values(), key=lambda pair: filtering.BsonComparable(pair[0])
+        )
+        output = []
+        for key, members in ordered:
+            row = aggregate._accumulate_group(options, members)
+            row["_id"] = key
+            output.append(row)
+        return output
+
+    return handle_group
+
+
+def _matching_copies(collection, match: dict) -> list[dict]:
+    """Independent copies of the matching documents, as find() returns them.
+
+    One pass per document (mongomock's cursor copies twice and re-slices its
+    result list on every step, which is quadratic in the number of matches)."""
+    validate = getattr(mongomock_collection, "validate_is_mapping", None)
+    if validate:
+        validate("filter", match)
+    spec = helpers.patch_datetime_awareness_in_document(match)
+    matched = collection._iter_documents(spec)
+    if collection.codec_options.tz_aware:
+        # This conversion rebuilds every dict and list, so it is also the copy.
+        return [
+            helpers.make_datetime_timezone_aware_in_document(doc) for doc in matched
+        ]
+    return [_copy_field(doc, dict) for doc in matched]
+
+
+def _unwind_with(original):
+    """$unwind that copies the rest of the document once per element, instead of
+    deep-copying the whole document (array included) for every element."""
+
+    def handle_unwind(in_collection, database, options):
+        spec = options if isinstance(options, dict) else {"path": options}
+        path = spec.get("path")
+        simple = (
+            isinstance(path, str)
+            and path.startswith("$")
+            and "." not in path
+            and set(spec) == {"path"}
+        )
+        if not simple:
+            return original(in_collection, database, options)
+        field = path[1:]
+        output = []
+        for doc in in_collection:
+            value = doc.get(field)
+            if not isinstance(value, list):
+                if value is not None and field in doc:
+                    output.append(copy.deepcopy(doc))
+                continue
+            for item in value:
+                output.append(
+                    {
+                        key: copy.deepcopy(item if key == field else other)
+                        for key, other in doc.items()
+                    }
+                )
+        return output
+
+    return handle_unwind
 
 
 def _simple_equalities(filter) -> dict:
@@ -594,18 +704,29 @@ def _simple_equalities(filter) -> dict:
     }
 
 
-def _prefilter_accepts(doc, filter, equalities, exact) -> bool:
-    """Decide plain equalities by lookup; defer anything subtle to mongomock."""
-    for key, wanted in equalities.items():
-        stored = doc.get(key, _MISSING)
-        if stored == wanted:
-            if stored.__class__ is bool:  # True == 1 in Python, not in MongoDB
-                return filtering.filter_applies(filter, doc)
+def _prefiltered(documents: list, filter: dict, equalities: dict):
+    """Decide plain equalities by lookup; defer anything subtle to mongomock.
+
+    Inlined loop: this runs once per stored document on every query."""
+    items = list(equalities.items())
+    exact = len(equalities) == len(filter)
+    decidable = _DECIDABLE_TYPES
+    for doc in documents:
+        verdict = True  # True: equalities hold; False: one fails; None: ask mongomock
+        for key, wanted in items:
+            stored = doc.get(key, _MISSING)
+            if stored == wanted:
+                if stored.__class__ is bool:  # True == 1 in Python, not in MongoDB
+                    verdict = None
+                continue
+            verdict = False if stored.__class__ in decidable else None
+            break
+        if verdict is False:
             continue
-        if stored.__class__ not in _DECIDABLE_TYPES:  # e.g. arrays match elements
-            return filtering.filter_applies(filter, doc)
-        return False
-    return True if exact else filtering.filter_applies(filter, doc)
+        if verdict is None or not exact:
+            verdict = filtering.filter_applies(filter, doc)
+        if verdict:
+            yield doc
 
 
 _DECIDABLE_TYPES = (str, int, float, dict, type(None), dt.datetime, type(_MISSING))

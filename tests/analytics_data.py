@@ -116,43 +116,57 @@ def rollup_documents(dataset: dict, frame: pd.DataFrame) -> list[dict]:
     """`rollups` documents for every granularity and dimension combination."""
     keys = {column["name"]: column["key"] for column in dataset["columns"]}
     metrics, dimensions = dataset["metricColumns"], dataset["dimensionColumns"]
-    data = frame.copy()
-    data["__t"] = pd.to_datetime(data[dataset["timeColumn"]], utc=True)
+    data = pd.DataFrame(
+        {"__t": pd.to_datetime(frame[dataset["timeColumn"]], utc=True)},
+        index=frame.index,
+    )
     for metric in metrics:
-        data[metric] = pd.to_numeric(data[metric], errors="coerce").astype(float)
+        values = pd.to_numeric(frame[metric], errors="coerce").astype(float)
+        data[f"v{keys[metric]}"] = values
+        data[f"q{keys[metric]}"] = values**2
+    for dimension in dimensions:
+        data[dimension] = frame[dimension].astype(str)
     documents = []
     for granularity in ROLLUP_GRANULARITIES:
         data["__b"] = bucket_column(data["__t"], granularity)
-        for group_key, group in data.groupby(["__b", *dimensions], sort=True):
-            bucket = group_key[0] if isinstance(group_key, tuple) else group_key
-            combo = group_key[1:] if isinstance(group_key, tuple) else ()
-            documents.append(
-                _rollup(dataset, keys, granularity, bucket, dimensions, combo, group)
-            )
+        grouped = data.groupby(["__b", *dimensions], sort=True)
+        table = _aggregate(grouped, [keys[m] for m in metrics])
+        documents.extend(
+            _rollup(dataset, granularity, row, dimensions, keys)
+            for row in table.reset_index().to_dict("records")
+        )
     return documents
 
 
-def _rollup(dataset, keys, granularity, bucket, dimensions, combo, group) -> dict:
-    metrics = dataset["metricColumns"]
-    present = {m: group[m].dropna() for m in metrics}
+def _aggregate(grouped, metric_keys: list[str]) -> pd.DataFrame:
+    named = {"rows": ("__t", "size")}
+    for key in metric_keys:
+        named.update(
+            {
+                f"n_{key}": (f"v{key}", "count"),
+                f"s_{key}": (f"v{key}", "sum"),
+                f"q_{key}": (f"q{key}", "sum"),
+                f"lo_{key}": (f"v{key}", "min"),
+                f"hi_{key}": (f"v{key}", "max"),
+            }
+        )
+    return grouped.agg(**named)
+
+
+def _rollup(dataset, granularity, row, dimensions, keys) -> dict:
+    metric_keys = [keys[m] for m in dataset["metricColumns"]]
     return {
         "datasetId": dataset["datasetId"],
         "version": dataset["version"],
         "g": granularity,
-        "b": bucket.to_pydatetime(),
-        "d": {keys[d]: str(v) for d, v in zip(dimensions, combo, strict=True)},
-        "rows": len(group),
-        "n": {keys[m]: int(present[m].size) for m in metrics},
-        "s": {keys[m]: float(present[m].sum()) for m in metrics},
-        "q": {keys[m]: float((present[m] ** 2).sum()) for m in metrics},
-        "lo": {
-            keys[m]: float(present[m].min()) if present[m].size else None
-            for m in metrics
-        },
-        "hi": {
-            keys[m]: float(present[m].max()) if present[m].size else None
-            for m in metrics
-        },
+        "b": row["__b"].to_pydatetime(),
+        "d": {keys[d]: str(row[d]) for d in dimensions},
+        "rows": int(row["rows"]),
+        "n": {key: int(row[f"n_{key}"]) for key in metric_keys},
+        "s": {key: float(row[f"s_{key}"]) for key in metric_keys},
+        "q": {key: float(row[f"q_{key}"]) for key in metric_keys},
+        "lo": {key: _number(row[f"lo_{key}"]) for key in metric_keys},
+        "hi": {key: _number(row[f"hi_{key}"]) for key in metric_keys},
     }
 
 

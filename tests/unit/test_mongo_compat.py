@@ -650,3 +650,81 @@ def test_equality_prefilter_matches_mongomock(docs, wanted):
         doc["_id"] for doc in stored if filtering.filter_applies({"a": wanted}, doc)
     ]
     assert [doc["_id"] for doc in collection.find({"a": wanted})] == simple
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    docs=st.lists(
+        st.fixed_dictionaries(
+            {
+                "k": st.sampled_from(["a", "b"]),
+                "when": st.integers(0, 5).map(
+                    lambda days: dt.datetime(2024, 1, 1 + days, tzinfo=UTC)
+                ),
+                "items": st.one_of(
+                    st.none(),
+                    st.integers(0, 3),
+                    st.lists(st.integers(0, 3), max_size=3),
+                ),
+                "nested": st.fixed_dictionaries({"x": st.integers(0, 2)}),
+            }
+        ),
+        max_size=10,
+    ),
+    since=st.integers(0, 5),
+)
+def test_pushdown_and_unwind_return_what_mongomock_returns(docs, since):
+    """The leading-$match pushdown and the faster $unwind change speed, not results."""
+    from mongomock import aggregate as mongomock_aggregate
+
+    mongo_compat.install()
+    collection = mongomock.MongoClient(tz_aware=True).db.items
+    if docs:
+        collection.insert_many([dict(doc) for doc in docs])
+    match = {"k": "a", "when": {"$gte": dt.datetime(2024, 1, 1 + since, tzinfo=UTC)}}
+    rest = [{"$unwind": "$items"}, {"$sort": {"_id": 1}}]
+    got = list(collection.aggregate([{"$match": match}, *rest]))
+    original_unwind = mongomock_aggregate._handle_unwind_stage
+    found = [doc for doc in collection.find() if doc in list(collection.find(match))]
+    expected = original_unwind(found, None, {"path": "$items"})
+    expected.sort(key=lambda doc: doc["_id"])
+    assert got == expected
+    for doc in got:
+        doc["nested"]["x"] = 99  # copies are independent of the store
+    assert all(doc["nested"]["x"] != 99 for doc in collection.find())
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    keys=st.lists(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(0, 2),
+            st.sampled_from([1.0, 2.5]),
+            st.sampled_from(["a", "b"]),
+            st.integers(0, 2).map(lambda d: dt.datetime(2024, 1, 1 + d, tzinfo=UTC)),
+            st.fixed_dictionaries({"x": st.integers(0, 1)}),
+            st.just("__missing__"),
+        ),
+        max_size=15,
+    )
+)
+def test_hashed_group_returns_what_mongomock_returns(keys):
+    """The hashed $group gives the same groups, order and accumulators."""
+    from mongomock import aggregate as mongomock_aggregate
+
+    mongo_compat.install()
+    docs = [
+        {"_id": i, "v": i, **({} if key == "__missing__" else {"k": key})}
+        for i, key in enumerate(keys)
+    ]
+    options = {
+        "_id": "$k",
+        "n": {"$sum": 1},
+        "first": {"$first": "$v"},
+        "all": {"$push": "$v"},
+    }
+    got = mongomock_aggregate._PIPELINE_HANDLERS["$group"](docs, None, options)
+    expected = mongomock_aggregate._handle_group_stage(docs, None, options)
+    assert got == expected

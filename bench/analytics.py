@@ -1,0 +1,189 @@
+"""Analytics view timing on the in-process MongoDB engine: cold vs cached.
+
+Run: `python -m bench.analytics` (starts and stops its own redis-server). For
+10,000- and 100,000-row datasets spanning the same two years (hourly timestamps,
+4 regions x 3 channels), it measures at daily granularity:
+
+- cold view: `run_analytics(force=True)`: load the dataset, the one aggregate call,
+  detectors, insights, store in `analytics`, write the cache;
+- cached view: `get_view` served from Redis (dataset lookup + cache read);
+- their ratio, and the number of `aggregate` calls per view (counted by wrapping
+  the engine's `aggregate`).
+
+Prints a Markdown section for BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import time
+import types
+
+import mongomock
+import numpy as np
+import pandas as pd
+from flask import Flask
+
+from data import analytics, mongo_compat
+from data.cache import cache, cache_config
+from tests.analytics_data import insert_dataset
+from tests.services import RedisServer
+
+SIZES = (10_000, 100_000)
+COLD_RUNS = 5
+CACHED_RUNS = 50
+OWNER = "00000000-0000-4000-8000-00000000beef"
+START = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+SPAN_HOURS = 2 * 365 * 24
+
+
+def bench_frame(rows: int, seed: int = 7) -> pd.DataFrame:
+    """Sales-like rows: weekly seasonality, noise, and a few spikes and drops."""
+    generator = np.random.default_rng(seed)
+    hours = np.sort(generator.integers(0, SPAN_HOURS, rows))
+    times = pd.to_datetime(START) + pd.to_timedelta(hours, unit="h")
+    weekday = times.day_of_week.to_numpy()
+    revenue = 1000 + 150 * (weekday < 5) + generator.normal(0, 60, rows)
+    spikes = generator.choice(rows, size=max(rows // 2000, 3), replace=False)
+    revenue[spikes] *= generator.choice([6.0, 0.1], size=spikes.size)
+    return pd.DataFrame(
+        {
+            "time": times,
+            "revenue": revenue.round(2),
+            "region": generator.choice(["north", "south", "east", "west"], rows),
+            "channel": generator.choice(["web", "store", "phone"], rows),
+        }
+    )
+
+
+class CountingAggregate:
+    """Counts the engine's aggregate calls while installed."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._original = mongomock.collection.Collection.aggregate
+
+    def __enter__(self) -> CountingAggregate:
+        original = self._original
+
+        def counted(collection, pipeline, *args, **kwargs):
+            self.calls += 1
+            return original(collection, pipeline, *args, **kwargs)
+
+        mongomock.collection.Collection.aggregate = counted
+        return self
+
+    def __exit__(self, *exc) -> None:
+        mongomock.collection.Collection.aggregate = self._original
+
+
+def timed(call) -> float:
+    """Milliseconds of one call."""
+    started = time.perf_counter()
+    call()
+    return (time.perf_counter() - started) * 1000
+
+
+def measure(services, dataset: dict) -> dict:
+    """Cold and cached timings and aggregate calls for one dataset's default view."""
+    dataset_id = dataset["datasetId"]
+    with CountingAggregate() as counter:
+        analytics.run_analytics(services, OWNER, dataset_id, {}, force=True)
+    cold = [
+        timed(
+            lambda: analytics.run_analytics(services, OWNER, dataset_id, {}, force=True)
+        )
+        for _ in range(COLD_RUNS)
+    ]
+    assert analytics.get_view(services, OWNER, dataset_id, {})["cached"]
+    cached = [
+        timed(lambda: analytics.get_view(services, OWNER, dataset_id, {}))
+        for _ in range(CACHED_RUNS)
+    ]
+    view = analytics.get_view(services, OWNER, dataset_id, {})
+    return {
+        "cold": statistics.median(cold),
+        "cold_max": max(cold),
+        "cached": statistics.median(cached),
+        "cached_p90": statistics.quantiles(cached, n=10)[-1],
+        "calls": counter.calls,
+        "buckets": len(view["series"]),
+        "anomalies": len(view["anomalies"]),
+        "rollups": services.mongo.rollups.count_documents(
+            {"datasetId": dataset_id, "g": "day"}
+        ),
+    }
+
+
+def machine() -> str:
+    """nproc, CPU model, RAM and load, for the record."""
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as info:
+        for line in info:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory_kb = 0
+    with open("/proc/meminfo") as info:
+        memory_kb = int(info.readline().split()[1])
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    release = subprocess.run(["uname", "-r"], capture_output=True, text=True).stdout
+    return (
+        f"{os.cpu_count()} cores ({model}), {memory_kb / 1024 / 1024:.0f} GB RAM, "
+        f"Linux {release.strip()}, Python {platform.python_version()}, "
+        f"load average {load} at the end of the run"
+    )
+
+
+def report(results: dict[int, dict]) -> str:
+    """The BENCHMARKS.md section."""
+    lines = [
+        "| rows | day buckets | day roll-up docs | aggregate calls/view | cold ms "
+        "(median, max) | cached ms (median, p90) | cached/cold |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for rows, r in results.items():
+        lines.append(
+            f"| {rows:,} | {r['buckets']} | {r['rollups']:,} | {r['calls']} | "
+            f"{r['cold']:.0f} ({r['cold_max']:.0f}) | {r['cached']:.2f} "
+            f"({r['cached_p90']:.2f}) | 1/{r['cold'] / r['cached']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Build both datasets, measure, print the Markdown table."""
+    mongo_compat.install()
+    server = RedisServer().start()
+    try:
+        settings = types.SimpleNamespace(redis_url=server.url, redis_timeout_s=0.5)
+        flask_app = Flask("bench")
+        cache.init_app(flask_app, config=cache_config(settings))
+        database = mongomock.MongoClient(tz_aware=True).bench
+        services = types.SimpleNamespace(mongo=database)
+        results = {}
+        with flask_app.app_context():
+            for rows in SIZES:
+                started = time.perf_counter()
+                dataset = insert_dataset(
+                    database,
+                    OWNER,
+                    bench_frame(rows),
+                    "time",
+                    ["revenue"],
+                    ["region", "channel"],
+                )
+                print(f"{rows:,} rows loaded in {time.perf_counter() - started:.1f} s")
+                results[rows] = measure(services, dataset)
+        print(report(results))
+        print(f"\nMachine: {machine()}. Date: {dt.date.today().isoformat()}.")
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
