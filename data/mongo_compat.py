@@ -66,8 +66,11 @@ def _std_dev(values, ddof: int) -> float | None:
         return None
     if not all(math.isfinite(value) for value in numbers_only):
         return None
-    mean = math.fsum(numbers_only) / len(numbers_only)
-    squares = math.fsum((value - mean) ** 2 for value in numbers_only)
+    try:
+        mean = math.fsum(numbers_only) / len(numbers_only)
+        squares = math.fsum((value - mean) ** 2 for value in numbers_only)
+    except OverflowError:
+        return math.nan  # beyond double range, as a server's running sums would be
     return math.sqrt(squares / (len(numbers_only) - ddof))
 
 
@@ -103,8 +106,36 @@ def _install_expressions() -> None:
             return _range(parser, value)
         return original_array(parser, operator, value)
 
+    original_arithmetic = aggregate._Parser._handle_arithmetic_operator
+
+    def handle_arithmetic_operator(parser, operator, values):
+        if operator in _ROUNDING:
+            return _round(parser, operator, values)
+        return original_arithmetic(parser, operator, values)
+
     aggregate._Parser._handle_project_operator = handle_project_operator
     aggregate._Parser._handle_array_operator = handle_array_operator
+    aggregate._Parser._handle_arithmetic_operator = handle_arithmetic_operator
+
+
+_ROUNDING = {"$ceil": math.ceil, "$floor": math.floor, "$trunc": math.trunc}
+
+
+def _round(parser, operator: str, expression):
+    """$ceil/$floor/$trunc; infinities and NaN pass through as on a server."""
+    try:
+        number = parser.parse(expression)
+    except KeyError:
+        return None
+    if number is None:
+        return None
+    if not _is_number(number):
+        raise OperationFailure(
+            f"{operator} only supports numeric types, not {number!r}"
+        )
+    if isinstance(number, float) and not math.isfinite(number):
+        return number
+    return _ROUNDING[operator](number)
 
 
 def _single_operand(parser, expression) -> list:

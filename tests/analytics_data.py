@@ -7,6 +7,7 @@ import datetime as dt
 import math
 import uuid
 
+import numpy as np
 import pandas as pd
 
 ROLLUP_GRANULARITIES = ("hour", "day", "week", "month")
@@ -123,7 +124,8 @@ def rollup_documents(dataset: dict, frame: pd.DataFrame) -> list[dict]:
     for metric in metrics:
         values = pd.to_numeric(frame[metric], errors="coerce").astype(float)
         data[f"v{keys[metric]}"] = values
-        data[f"q{keys[metric]}"] = values**2
+        with np.errstate(over="ignore"):
+            data[f"q{keys[metric]}"] = values**2
     for dimension in dimensions:
         data[dimension] = frame[dimension].astype(str)
     documents = []
@@ -150,7 +152,8 @@ def _aggregate(grouped, metric_keys: list[str]) -> pd.DataFrame:
                 f"hi_{key}": (f"v{key}", "max"),
             }
         )
-    return grouped.agg(**named)
+    with np.errstate(over="ignore"):  # squares of huge values overflow to inf
+        return grouped.agg(**named)
 
 
 def _rollup(dataset, granularity, row, dimensions, keys) -> dict:

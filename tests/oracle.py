@@ -77,10 +77,13 @@ def histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.histogram(values, bins=1, range=(low - 0.5, high + 0.5))[::-1]
     width = 2 * stats.iqr(values) * n ** (-1 / 3)
     if width > 0:
-        bins = math.ceil((high - low) / width)
+        with np.errstate(over="ignore"):  # tiny widths give inf: capped below
+            bins = float(np.ceil((high - low) / width))
     else:
         bins = math.ceil(math.log2(n) - 1e-9) + 1
-    counts, edges = np.histogram(values, bins=min(max(bins, 1), 100), range=(low, high))
+    counts, edges = np.histogram(
+        values, bins=int(min(max(bins, 1), 100)), range=(low, high)
+    )
     return edges, counts
 
 

@@ -38,6 +38,9 @@ METHOD_LABELS = {
 }
 
 
+SCORE_LIMIT = 1e300  # scores of degenerate spreads (e.g. 1e-311) are capped here
+
+
 @dataclass(frozen=True)
 class Finding:
     """One flagged point: signed score, baseline and score/threshold ratio."""
@@ -46,6 +49,12 @@ class Finding:
     expected: float
     ratio: float
     baseline: str  # what `expected` is, for explanations ("median", "mean", ...)
+
+    def __post_init__(self) -> None:
+        # Keep every number finite so views stay valid JSON.
+        score = min(max(self.score, -SCORE_LIMIT), SCORE_LIMIT)
+        object.__setattr__(self, "score", score)
+        object.__setattr__(self, "ratio", min(self.ratio, SCORE_LIMIT))
 
 
 @dataclass

@@ -94,9 +94,10 @@ def trend_percent(positions: np.ndarray, values: np.ndarray, median: float):
     if len(values) > TREND_SAMPLE:
         keep = np.linspace(0, len(values) - 1, TREND_SAMPLE).round().astype(int)
         positions, values = positions[keep], values[keep]
-    slope = stats.theilslopes(values, positions).slope
-    span = float(positions[-1] - positions[0])
-    return slope * span / abs(median) * 100
+    with np.errstate(all="ignore"):
+        slope = stats.theilslopes(values, positions).slope
+        percent = slope * float(positions[-1] - positions[0]) / abs(median) * 100
+    return float(percent) if math.isfinite(percent) else None
 
 
 def level_sentence(metric, params, summary, first, last, unit) -> str:

@@ -22,6 +22,7 @@ One view is one `aggregate` call. It reads `rollups` (hour/day/week/month) or
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from data.mongo_compat import add_units
 
@@ -29,7 +30,7 @@ MAX_HISTOGRAM_BINS = 100
 HISTOGRAM_RULE = (
     "Freedman-Diaconis: width 2*IQR/n^(1/3), bins spanning min..max; "
     "Sturges (ceil(log2 n)+1 bins) when the IQR is 0; one bin when all values are "
-    f"equal; at most {MAX_HISTOGRAM_BINS} bins"
+    f"equal; at most {MAX_HISTOGRAM_BINS} bins; none when max - min overflows"
 )
 QUANTILE_RULE = (
     "linear interpolation between order statistics: position (n-1)*p in the sorted "
@@ -307,10 +308,14 @@ def _histogram_layout() -> dict:
     # Sturges' count; the epsilon keeps exact powers of two from rounding up.
     sturges = {"$add": [{"$ceil": {"$subtract": [{"$log": ["$n", 2]}, 1e-9]}}, 1]}
     freedman = {"$ceil": {"$divide": [spread, width]}}
+    # NaN sorts below every number on a server, and compares false in Python:
+    # this test is false for NaN and infinity on both engines.
+    finite = {"$and": [{"$gte": [spread, 0]}, {"$lt": [spread, math.inf]}]}
     bins = {
         "$switch": {
             "branches": [
                 {"case": {"$eq": ["$n", 0]}, "then": 0},
+                {"case": {"$not": [finite]}, "then": 0},
                 {"case": {"$eq": [spread, 0]}, "then": 1},
                 {"case": {"$gt": [width, 0]}, "then": freedman},
             ],
@@ -389,7 +394,11 @@ def summary_stages(k: float) -> list[dict]:
         {
             "$set": {
                 "bin_index": {
-                    "$map": {"input": "$values", "as": "x", "in": _bin_index()}
+                    "$cond": [
+                        {"$gt": ["$hist_bins", 0]},
+                        {"$map": {"input": "$values", "as": "x", "in": _bin_index()}},
+                        [],
+                    ]
                 }
             }
         },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 
@@ -35,7 +36,11 @@ def _iso(moment: dt.datetime) -> str:
 
 
 def _float(value) -> float | None:
-    return None if value is None else float(value)
+    """A JSON-safe float: None for missing, infinite or NaN values."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def summary(doc: dict) -> dict:
@@ -43,7 +48,7 @@ def summary(doc: dict) -> dict:
     result = {name: _float(doc.get(field)) for name, field in SUMMARY_FIELDS.items()}
     result["count"] = int(doc.get("n") or 0)
     result["missing"] = int(doc.get("missing") or 0)
-    result["sum"] = float(doc.get("sum") or 0)
+    result["sum"] = _float(doc.get("sum") or 0)
     return result
 
 
@@ -73,7 +78,7 @@ def rolling(doc: dict) -> list[dict]:
 
 def histogram(doc: dict, bins: list[dict]) -> dict:
     """Edges and counts (bins without values count 0) and the rule used."""
-    edges = [float(edge) for edge in doc.get("edges") or []]
+    edges = [_float(edge) for edge in doc.get("edges") or []]
     counts = [0] * max(len(edges) - 1, 0)
     for row in bins:
         counts[int(row["_id"])] = int(row["count"])
@@ -84,6 +89,8 @@ def _histogram_rule(doc: dict) -> str:
     count = doc.get("n") or 0
     if not count:
         return "no values"
+    if not doc.get("hist_bins"):
+        return "none: the values span more than the floating-point range"
     if doc["max"] == doc["min"]:
         return "one bin: all values are equal"
     if not doc.get("iqr"):
@@ -102,7 +109,7 @@ def box(doc: dict) -> dict:
         "q3": _float(doc.get("q3")),
         "lower_whisker": _float(doc.get("lower_whisker")),
         "upper_whisker": _float(doc.get("upper_whisker")),
-        "outliers": [float(value) for value in doc.get("outliers") or []],
+        "outliers": [_float(value) for value in doc.get("outliers") or []],
     }
 
 
@@ -115,10 +122,11 @@ def thresholds(doc: dict, params: dict) -> dict:
     )
     zscore = None
     if doc.get("n") and doc.get("std_pop") is not None:
-        zscore = [doc["mean"] - z * doc["std_pop"], doc["mean"] + z * doc["std_pop"]]
+        band = [doc["mean"] - z * doc["std_pop"], doc["mean"] + z * doc["std_pop"]]
+        zscore = [_float(limit) for limit in band]
     iqr = None
     if doc.get("n"):
-        iqr = [float(doc["lower_fence"]), float(doc["upper_fence"])]
+        iqr = [_float(doc["lower_fence"]), _float(doc["upper_fence"])]
     return {"zscore": zscore, "iqr": iqr}
 
 
@@ -172,6 +180,13 @@ def refuse_short_series(params: dict, count: int) -> None:
 
 def run_detectors(points: Points, doc: dict, params: dict) -> dict[str, det.Detection]:
     """Every method on the same points; the chosen one uses the request's threshold."""
+    # Degenerate spreads (tiny or zero) give infinite scores; they are capped, and
+    # numpy's warnings about them are expected here.
+    with np.errstate(all="ignore"):
+        return _run_detectors(points, doc, params)
+
+
+def _run_detectors(points: Points, doc: dict, params: dict) -> dict[str, det.Detection]:
     method, values = params["method"], points.values
 
     def threshold(name: str) -> float:
@@ -208,6 +223,13 @@ def run_detectors(points: Points, doc: dict, params: dict) -> dict[str, det.Dete
     return detections
 
 
+def _percent(value: float, expected: float) -> float | None:
+    """Deviation as a percentage of |expected| (None when expected is 0)."""
+    if not expected:
+        return None
+    return _float((value - expected) / abs(expected) * 100)
+
+
 def anomalies(points, detections, params, unit: str | None) -> list[dict]:
     """The chosen method's anomalies, most severe first, with agreeing methods."""
     chosen = detections[params["method"]]
@@ -218,14 +240,10 @@ def anomalies(points, detections, params, unit: str | None) -> list[dict]:
         rows.append(
             {
                 "t": _iso(moment),
-                "value": value,
-                "expected": finding.expected,
-                "deviation": value - finding.expected,
-                "deviation_pct": (value - finding.expected)
-                / abs(finding.expected)
-                * 100
-                if finding.expected
-                else None,
+                "value": _float(value),
+                "expected": _float(finding.expected),
+                "deviation": _float(value - finding.expected),
+                "deviation_pct": _percent(value, finding.expected),
                 "score": finding.score,
                 "direction": "spike" if value > finding.expected else "drop",
                 "severity": det.severity(finding.ratio),

@@ -194,3 +194,24 @@ def test_empty_dataset_view_has_no_values(redis_app):
     assert view["series"] == [] and view["anomalies"] == []
     assert view["summary"]["count"] == 0
     assert view["insights"] == ["No values in the selected range."]
+
+
+@pytest.mark.parametrize("method", ["auto", "zscore", "iqr", "gesd", "modified_zscore"])
+def test_extreme_values_give_valid_json(redis_app, method):
+    """Overflowing sums and degenerate spreads never produce Infinity or NaN."""
+    import json
+
+    _, services = redis_app
+    values = [1e308, 1e308, -1e308, 5e-324, 0.0, 1e308, 1e-311, 3.0]
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range(
+                "2024-01-01", periods=len(values), freq="D", tz="UTC"
+            ),
+            "revenue": values,
+        }
+    )
+    dataset = insert_dataset(services.mongo, OWNER, frame, "date", ["revenue"])
+    view = analytics.get_view(services, OWNER, dataset["datasetId"], {"method": method})
+    json.dumps(view, allow_nan=False)
+    assert view["summary"]["count"] == len(values)

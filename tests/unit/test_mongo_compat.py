@@ -699,7 +699,6 @@ def test_pushdown_and_unwind_return_what_mongomock_returns(docs, since):
     keys=st.lists(
         st.one_of(
             st.none(),
-            st.booleans(),
             st.integers(0, 2),
             st.sampled_from([1.0, 2.5]),
             st.sampled_from(["a", "b"]),
@@ -728,3 +727,28 @@ def test_hashed_group_returns_what_mongomock_returns(keys):
     got = mongomock_aggregate._PIPELINE_HANDLERS["$group"](docs, None, options)
     expected = mongomock_aggregate._handle_group_stage(docs, None, options)
     assert got == expected
+
+
+def test_group_keeps_true_and_one_apart_like_mongodb(database):
+    """BSON compares booleans and numbers as different types (mongomock merged them)."""
+    database.items.insert_many([{"k": True}, {"k": 1}, {"k": 1.0}])
+    rows = database.items.aggregate([{"$group": {"_id": "$k", "n": {"$sum": 1}}}])
+    assert sorted((str(r["_id"]), r["n"]) for r in rows) == [("1", 2), ("True", 1)]
+
+
+def test_rounding_passes_infinity_through(database):
+    database.items.insert_one({"x": float("inf"), "y": 2.5})
+    row = database.items.aggregate(
+        [
+            {
+                "$project": {
+                    "_id": 0,
+                    "c": {"$ceil": "$x"},
+                    "f": {"$floor": "$y"},
+                    "t": {"$trunc": -2.5},
+                    "m": {"$ceil": "$missing"},
+                }
+            }
+        ]
+    ).next()
+    assert row == {"c": float("inf"), "f": 2, "t": -2, "m": None}
