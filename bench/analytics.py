@@ -1,8 +1,9 @@
 """Analytics view timing on the in-process MongoDB engine: cold vs cached.
 
-Run: `python -m bench.analytics` (starts and stops its own redis-server). For
-10,000- and 100,000-row datasets spanning the same two years (hourly timestamps,
-4 regions x 3 channels), it measures at daily granularity:
+Run: `python -m bench.analytics` (starts and stops its own redis-server; creates
+and drops its own PostgreSQL database). 10,000- and 100,000-row CSV files spanning
+the same two years (hourly timestamps, 4 regions x 3 channels) are uploaded
+through the real ingest path (inline); then, at daily granularity:
 
 - cold view: `run_analytics(force=True)`: load the dataset, the one aggregate call,
   detectors, insights, store in `analytics`, write the cache;
@@ -16,29 +17,29 @@ Prints a Markdown section for BENCHMARKS.md.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import platform
 import statistics
 import subprocess
+import tempfile
 import time
-import types
+import uuid
 
 import mongomock
 import numpy as np
 import pandas as pd
-from flask import Flask
 
-from data import analytics, mongo_compat
-from data.cache import cache, cache_config
-from tests.analytics_data import insert_dataset
+from data import analytics, postgres
 from tests.services import RedisServer
 
 SIZES = (10_000, 100_000)
-COLD_RUNS = 5
+COLD_RUNS = 9
 CACHED_RUNS = 50
 OWNER = "00000000-0000-4000-8000-00000000beef"
 START = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
 SPAN_HOURS = 2 * 365 * 24
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 
 
 def bench_frame(rows: int, seed: int = 7) -> pd.DataFrame:
@@ -155,33 +156,67 @@ def report(results: dict[int, dict]) -> str:
     return "\n".join(lines)
 
 
+def ingest(services, rows: int) -> dict:
+    """Upload a generated CSV through the real ingest path (inline); the dataset."""
+    from data.datasets import upload_dataset
+    from data.ingest.schema import Choice
+
+    frame = bench_frame(rows)
+    frame["time"] = frame["time"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    body = io.BytesIO(frame.to_csv(index=False).encode())
+    choice = Choice(
+        time_column="time",
+        metric_columns=("revenue",),
+        dimension_columns=("region", "channel"),
+    )
+    view = upload_dataset(
+        services,
+        OWNER,
+        body,
+        dataset_name=f"bench {rows}",
+        filename="bench.csv",
+        choice=choice,
+    )
+    return analytics.load_dataset(services, OWNER, view["id"])
+
+
 def main() -> None:
-    """Build both datasets, measure, print the Markdown table."""
-    mongo_compat.install()
+    """Ingest both datasets, measure, print the Markdown table."""
+    from app import create_app
+
     server = RedisServer().start()
+    database_url = f"{POSTGRES}/ib_bench_{uuid.uuid4().hex[:8]}"
+    app = None
     try:
-        settings = types.SimpleNamespace(redis_url=server.url, redis_timeout_s=0.5)
-        flask_app = Flask("bench")
-        cache.init_app(flask_app, config=cache_config(settings))
-        database = mongomock.MongoClient(tz_aware=True).bench
-        services = types.SimpleNamespace(mongo=database)
-        results = {}
-        with flask_app.app_context():
-            for rows in SIZES:
-                started = time.perf_counter()
-                dataset = insert_dataset(
-                    database,
-                    OWNER,
-                    bench_frame(rows),
-                    "time",
-                    ["revenue"],
-                    ["region", "channel"],
-                )
-                print(f"{rows:,} rows loaded in {time.perf_counter() - started:.1f} s")
-                results[rows] = measure(services, dataset)
-        print(report(results))
-        print(f"\nMachine: {machine()}. Date: {dt.date.today().isoformat()}.")
+        with tempfile.TemporaryDirectory() as store:
+            app = create_app(
+                {
+                    "app_env": "test",
+                    "database_url": database_url,
+                    "redis_url": server.url,
+                    "ingest_mode": "inline",
+                    "local_store_dir": store,
+                    "secret_key": "bench-secret-key-that-is-long-enough-0123456789",
+                    "log_level": "ERROR",
+                }
+            )
+            services = app.server.extensions["insightboard"]
+            results = {}
+            with app.server.app_context():
+                for rows in SIZES:
+                    started = time.perf_counter()
+                    dataset = ingest(services, rows)
+                    took = time.perf_counter() - started
+                    print(
+                        f"{rows:,} rows ingested in {took:.1f} s ({dataset['status']})"
+                    )
+                    results[rows] = measure(services, dataset)
+            print(report(results))
+            print(f"\nMachine: {machine()}. Date: {dt.date.today().isoformat()}.")
     finally:
+        if app is not None:
+            app.server.extensions["insightboard"].close()
+        postgres.drop_database(database_url)
         server.stop()
 
 

@@ -146,23 +146,14 @@ def store_result(services: Services, dataset: dict, params: dict, view: dict) ->
 
 def mark_cached(services: Services, dataset: dict) -> None:
     """processed → cached, only for the revision whose view was just cached."""
-    now = dt.datetime.now(dt.UTC)
-    services.mongo.datasets.update_one(
-        {
-            "_id": dataset["_id"],
-            "status": "processed",
-            "revision": dataset.get("revision"),
-        },
-        {
-            "$set": {"status": "cached", "updatedAt": now},
-            "$push": {
-                "statusHistory": {
-                    "status": "cached",
-                    "at": now,
-                    "message": "analysis cached",
-                }
-            },
-        },
+    from data import datasets  # the datasets service owns status transitions
+
+    datasets.mark_cached(
+        services,
+        dataset["userId"],
+        dataset["datasetId"],
+        dataset["version"],
+        dataset.get("revision", 1),
     )
 
 
