@@ -180,42 +180,51 @@ def ingest(services, rows: int) -> dict:
     return analytics.load_dataset(services, OWNER, view["id"])
 
 
-def main() -> None:
-    """Ingest both datasets, measure, print the Markdown table."""
+def bench_app(redis_url: str, database_url: str, store: str):
+    """An app with inline ingest, a throwaway database and the bench's Redis."""
     from app import create_app
 
+    return create_app(
+        {
+            "app_env": "test",
+            "database_url": database_url,
+            "redis_url": redis_url,
+            "ingest_mode": "inline",
+            "local_store_dir": store,
+            "secret_key": "bench-secret-key-that-is-long-enough-0123456789",
+            "log_level": "ERROR",
+        }
+    )
+
+
+def run(services) -> dict[int, dict]:
+    """Ingest and measure each size inside the app context."""
+    results = {}
+    for rows in SIZES:
+        started = time.perf_counter()
+        dataset = ingest(services, rows)
+        took = time.perf_counter() - started
+        print(f"{rows:,} rows ingested in {took:.1f} s ({dataset['status']})")
+        results[rows] = measure(services, dataset)
+    return results
+
+
+def main() -> None:
+    """Ingest both datasets, measure, print the Markdown table."""
     server = RedisServer().start()
     database_url = f"{POSTGRES}/ib_bench_{uuid.uuid4().hex[:8]}"
-    app = None
     try:
         with tempfile.TemporaryDirectory() as store:
-            app = create_app(
-                {
-                    "app_env": "test",
-                    "database_url": database_url,
-                    "redis_url": server.url,
-                    "ingest_mode": "inline",
-                    "local_store_dir": store,
-                    "secret_key": "bench-secret-key-that-is-long-enough-0123456789",
-                    "log_level": "ERROR",
-                }
-            )
+            app = bench_app(server.url, database_url, store)
             services = app.server.extensions["insightboard"]
-            results = {}
-            with app.server.app_context():
-                for rows in SIZES:
-                    started = time.perf_counter()
-                    dataset = ingest(services, rows)
-                    took = time.perf_counter() - started
-                    print(
-                        f"{rows:,} rows ingested in {took:.1f} s ({dataset['status']})"
-                    )
-                    results[rows] = measure(services, dataset)
-            print(report(results))
-            print(f"\nMachine: {machine()}. Date: {dt.date.today().isoformat()}.")
+            try:
+                with app.server.app_context():
+                    results = run(services)
+            finally:
+                services.close()
+        print(report(results))
+        print(f"\nMachine: {machine()}. Date: {dt.date.today().isoformat()}.")
     finally:
-        if app is not None:
-            app.server.extensions["insightboard"].close()
         postgres.drop_database(database_url)
         server.stop()
 

@@ -687,6 +687,21 @@ def _matching_copies(collection, match: dict) -> list[dict]:
     return [_copy_field(doc, dict) for doc in matched]
 
 
+def _unwind_copies(doc: dict, field: str) -> list[dict]:
+    """One copy of `doc` per element of `doc[field]`, as $unwind outputs them."""
+    value = doc.get(field)
+    if not isinstance(value, list):
+        present = value is not None and field in doc
+        return [copy.deepcopy(doc)] if present else []
+    return [
+        {
+            key: copy.deepcopy(item if key == field else other)
+            for key, other in doc.items()
+        }
+        for item in value
+    ]
+
+
 def _unwind_with(original):
     """$unwind that copies the rest of the document once per element, instead of
     deep-copying the whole document (array included) for every element."""
@@ -694,30 +709,14 @@ def _unwind_with(original):
     def handle_unwind(in_collection, database, options):
         spec = options if isinstance(options, dict) else {"path": options}
         path = spec.get("path")
-        simple = (
-            isinstance(path, str)
-            and path.startswith("$")
-            and "." not in path
-            and set(spec) == {"path"}
-        )
-        if not simple:
+        simple = isinstance(path, str) and path.startswith("$") and "." not in path
+        if not simple or set(spec) != {"path"}:
             return original(in_collection, database, options)
-        field = path[1:]
-        output = []
-        for doc in in_collection:
-            value = doc.get(field)
-            if not isinstance(value, list):
-                if value is not None and field in doc:
-                    output.append(copy.deepcopy(doc))
-                continue
-            for item in value:
-                output.append(
-                    {
-                        key: copy.deepcopy(item if key == field else other)
-                        for key, other in doc.items()
-                    }
-                )
-        return output
+        return [
+            unwound
+            for doc in in_collection
+            for unwound in _unwind_copies(doc, path[1:])
+        ]
 
     return handle_unwind
 

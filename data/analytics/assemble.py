@@ -45,6 +45,19 @@ def notes(detections: dict, params: dict, empty: int, total: int) -> list[str]:
     return lines
 
 
+def _quality_lines(detections, anomalies, params, count, view_series) -> list[str]:
+    masking = narrative.masking_sentence(detections, anomalies, count, params["method"])
+    empty = sum(1 for point in view_series if point["count"] == 0)
+    gap = narrative.gap_sentence(empty, len(view_series), params)
+    skipped = [
+        f"{narrative.sentence_case(det.METHOD_LABELS[name])} was skipped: "
+        f"{detections[name].note}."
+        for name in det.ROBUST_VOTERS
+        if not detections[name].applicable
+    ]
+    return [line for line in (masking, gap) if line] + skipped
+
+
 def insights(
     doc, detections, anomalies, params, points, view_series, unit
 ) -> list[str]:
@@ -52,32 +65,15 @@ def insights(
     summary = shape.summary(doc)
     if not summary["count"]:
         return ["No values in the selected range."]
-    lines = [
-        narrative.level_sentence(
-            params["metric"], params, summary, points.times[0], points.times[-1], unit
-        ),
-        narrative.trend_sentence(
-            params["metric"],
-            narrative.trend_percent(points.positions, points.values, summary["median"]),
-        ),
+    metric = params["metric"]
+    trend = narrative.trend_percent(points.positions, points.values, summary["median"])
+    first, last = points.times[0], points.times[-1]
+    return [
+        narrative.level_sentence(metric, params, summary, first, last, unit),
+        narrative.trend_sentence(metric, trend),
         *narrative.anomaly_sentences(anomalies, params["method"]),
+        *_quality_lines(detections, anomalies, params, summary["count"], view_series),
     ]
-    masking = narrative.masking_sentence(
-        detections, anomalies, summary["count"], params["method"]
-    )
-    if masking:
-        lines.append(masking)
-    empty = sum(1 for point in view_series if point["count"] == 0)
-    gap = narrative.gap_sentence(empty, len(view_series), params)
-    if gap:
-        lines.append(gap)
-    skipped = [
-        f"{narrative.sentence_case(det.METHOD_LABELS[name])} was skipped: "
-        f"{detections[name].note}."
-        for name in det.ROBUST_VOTERS
-        if not detections[name].applicable
-    ]
-    return lines + skipped
 
 
 def assemble_view(dataset: dict, params: dict, result: dict) -> dict:

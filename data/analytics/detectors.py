@@ -229,6 +229,20 @@ def _gesd_note(count: int, requested: int, limit: int) -> str | None:
     return "; ".join(notes) or None
 
 
+def _contextual_finding(value, baseline, threshold, window) -> Finding | None:
+    mean, std, _ = baseline
+    score = (float(value) - mean) / std
+    if abs(score) < threshold:
+        return None
+    label = f"trailing {window}-bucket mean"
+    return Finding(score, float(mean), abs(score) / threshold, label)
+
+
+def _scorable(baseline: tuple, least: int) -> bool:
+    mean, std, support = baseline
+    return mean is not None and std is not None and support >= least and std > 0
+
+
 def detect_rolling_zscore(
     values: np.ndarray,
     baselines: list[tuple],
@@ -245,19 +259,14 @@ def detect_rolling_zscore(
         return _too_short("rolling_zscore", count, needed)
     detection = Detection("rolling_zscore")
     least = max(2, window // 2)
-    unscored = 0
-    for index, (mean, std, support) in enumerate(baselines):
-        if mean is None or std is None or support < least or not std > 0:
-            unscored += 1
-            continue
-        score = (float(values[index]) - mean) / std
-        if abs(score) >= threshold:
-            detection.findings[index] = Finding(
-                score,
-                float(mean),
-                abs(score) / threshold,
-                f"trailing {window}-bucket mean",
-            )
+    scorable = [i for i, baseline in enumerate(baselines) if _scorable(baseline, least)]
+    for index in scorable:
+        finding = _contextual_finding(
+            values[index], baselines[index], threshold, window
+        )
+        if finding is not None:
+            detection.findings[index] = finding
+    unscored = count - len(scorable)
     if unscored:
         detection.note = (
             f"{unscored} points had too few or identical values in their trailing "

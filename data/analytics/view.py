@@ -187,38 +187,31 @@ def run_detectors(points: Points, doc: dict, params: dict) -> dict[str, det.Dete
 
 
 def _run_detectors(points: Points, doc: dict, params: dict) -> dict[str, det.Detection]:
-    method, values = params["method"], points.values
+    values, window = points.values, params["window"]
+    median, mad, mean_ad = doc.get("median"), doc.get("mad"), doc.get("mean_abs_dev")
 
     def threshold(name: str) -> float:
-        return params["threshold"] if method == name else DEFAULT_THRESHOLDS[name]
+        chosen = params["method"] == name
+        return params["threshold"] if chosen else DEFAULT_THRESHOLDS[name]
 
     detections = {
         "zscore": det.detect_zscore(
             values, doc.get("mean"), doc.get("std_pop"), threshold("zscore")
         ),
         "iqr": det.detect_iqr(
-            values, doc.get("q1"), doc.get("q3"), doc.get("median"), params["k"]
+            values, doc.get("q1"), doc.get("q3"), median, params["k"]
         ),
         "modified_zscore": det.detect_modified_zscore(
-            values,
-            doc.get("median"),
-            doc.get("mad"),
-            doc.get("mean_abs_dev"),
-            threshold("modified_zscore"),
+            values, median, mad, mean_ad, threshold("modified_zscore")
         ),
         "gesd": det.detect_gesd(values, params["alpha"], params["max_outliers"]),
         "rolling_zscore": det.detect_rolling_zscore(
-            values, points.baselines, params["window"], threshold("rolling_zscore")
+            values, points.baselines, window, threshold("rolling_zscore")
         ),
     }
-    primary, _ = det.modified_zscores(
-        values, doc.get("median"), doc.get("mad"), doc.get("mean_abs_dev")
-    )
-    auto_threshold = (
-        params["threshold"] if method == "auto" else DEFAULT_THRESHOLDS["auto"]
-    )
+    primary, _ = det.modified_zscores(values, median, mad, mean_ad)
     detections["auto"] = det.combine_auto(
-        detections, primary, doc.get("median"), auto_threshold
+        detections, primary, median, threshold("auto")
     )
     return detections
 
@@ -230,44 +223,39 @@ def _percent(value: float, expected: float) -> float | None:
     return _float((value - expected) / abs(expected) * 100)
 
 
+def _anomaly(index: int, finding, points, detections, params, unit) -> dict:
+    value = float(points.values[index])
+    moment = points.times[index]
+    explanation = narrative.explanation(
+        params["metric"], moment, params["granularity"], value,
+        finding.expected, finding.baseline, unit,
+    )  # fmt: skip
+    return {
+        "t": _iso(moment),
+        "value": _float(value),
+        "expected": _float(finding.expected),
+        "deviation": _float(value - finding.expected),
+        "deviation_pct": _percent(value, finding.expected),
+        "score": finding.score,
+        "direction": "spike" if value > finding.expected else "drop",
+        "severity": det.severity(finding.ratio),
+        "methods": [
+            name
+            for name in (*det.ROBUST_VOTERS, "zscore")
+            if index in detections[name].findings
+        ],
+        "explanation": explanation,
+    }
+
+
 def anomalies(points, detections, params, unit: str | None) -> list[dict]:
     """The chosen method's anomalies, most severe first, with agreeing methods."""
-    chosen = detections[params["method"]]
-    rows = []
-    for index, finding in chosen.findings.items():
-        value = float(points.values[index])
-        moment = points.times[index]
-        rows.append(
-            {
-                "t": _iso(moment),
-                "value": _float(value),
-                "expected": _float(finding.expected),
-                "deviation": _float(value - finding.expected),
-                "deviation_pct": _percent(value, finding.expected),
-                "score": finding.score,
-                "direction": "spike" if value > finding.expected else "drop",
-                "severity": det.severity(finding.ratio),
-                "methods": [
-                    name
-                    for name in det.ROBUST_VOTERS + ("zscore",)
-                    if index in detections[name].findings
-                ],
-                "explanation": narrative.explanation(
-                    params["metric"],
-                    moment,
-                    params["granularity"],
-                    value,
-                    finding.expected,
-                    finding.baseline,
-                    unit,
-                ),
-                "_ratio": finding.ratio,
-            }
-        )
-    rows.sort(key=lambda row: (-row["_ratio"], row["t"]))
-    for row in rows:
-        del row["_ratio"]
-    return rows
+    findings = detections[params["method"]].findings
+    order = sorted(findings, key=lambda i: (-findings[i].ratio, points.times[i]))
+    return [
+        _anomaly(index, findings[index], points, detections, params, unit)
+        for index in order
+    ]
 
 
 def methods_summary(detections: dict, params: dict) -> dict:
