@@ -8,9 +8,17 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from data import postgres
 from tests.services import RedisServer, free_port
+
+# CI explores a fixed sequence of examples so that a landing is never decided by a
+# rare draw; local runs keep exploring new random examples (and report any failure
+# with the example that reproduces it).
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "demo" / "sales.csv"
