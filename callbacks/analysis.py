@@ -218,6 +218,8 @@ def render_view(services: Services, owner_id: str, dataset_id: str, search: str)
         meta = gateway.dataset_meta(services, owner_id, dataset_id)
     except NotFound:
         return problem_outputs(dataset_gone())
+    versions = [entry["version"] for entry in meta["versions"]]
+    state, _ = url_state.reconcile(state, meta, versions)
     version = _version_entry(meta, state.version)
     problem = readiness_problem(meta, version)
     if problem is not None:

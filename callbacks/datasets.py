@@ -135,6 +135,7 @@ def preview_outputs(filename: str, content: bytes, preview: dict) -> dict:
         "dimension_options": [{"label": n, "value": n} for n in candidates],
         "dimension_value": preview.get("dimensionColumns") or [],
         "name": Path(filename).stem.replace("_", " ").strip()[:120] or "Dataset",
+        "zone_class": "ib-dropzone ib-dropzone-compact",
     }
 
 
@@ -145,6 +146,7 @@ def preview_failure(message: str) -> dict:
         "This file cannot be used", message, "danger", "exclamation-octagon"
     )
     outputs["section_class"] = "d-none mt-3"
+    outputs["zone_class"] = "ib-dropzone"
     return outputs
 
 
@@ -179,6 +181,7 @@ def _register_preview(app: dash.Dash) -> None:
         "dimension_options": Output(ids.DIMENSIONS, "options"),
         "dimension_value": Output(ids.DIMENSIONS, "value"),
         "name": Output(ids.NAME, "value"),
+        "zone_class": Output(ids.UPLOAD, "className"),
     }
 
     @app.callback(
@@ -219,6 +222,7 @@ def _register_submit(app: dash.Dash) -> None:
             "section_class": Output(
                 ids.PREVIEW_SECTION, "className", allow_duplicate=True
             ),
+            "zone_class": Output(ids.UPLOAD, "className", allow_duplicate=True),
         },
         inputs={
             "clicks": Input(ids.SUBMIT, "n_clicks"),
@@ -260,6 +264,7 @@ def _register_submit(app: dash.Dash) -> None:
             "open": False,
             "contents": None,
             "section_class": "d-none mt-3",
+            "zone_class": "ib-dropzone",
         }
 
 
@@ -274,6 +279,7 @@ def submit_failure(message: str) -> dict:
         "open": no_update,
         "contents": no_update,
         "section_class": no_update,
+        "zone_class": no_update,
     }
 
 
@@ -464,10 +470,11 @@ def _register_toggles(app: dash.Dash) -> None:
         Input(ids.TARGET, "value"),
     )
     app.clientside_callback(
-        "function(n) { return [null, 'd-none mt-3', null]; }",
+        "function(n) { return [null, 'd-none mt-3', null, 'ib-dropzone']; }",
         Output(ids.UPLOAD, "contents", allow_duplicate=True),
         Output(ids.PREVIEW_SECTION, "className", allow_duplicate=True),
         Output(ids.UPLOAD_ERROR, "children", allow_duplicate=True),
+        Output(ids.UPLOAD, "className", allow_duplicate=True),
         Input(ids.CANCEL, "n_clicks"),
         prevent_initial_call=True,
     )

@@ -1,0 +1,209 @@
+"""The analysis callbacks' logic, with the services replaced by fabricated views."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from callbacks import analysis, gateway
+from components import url_state
+from components.url_state import AnalysisState
+from data.errors import NotFound, Unprocessable, ValidationFailed
+from tests.unit.dash_text import find_by_class, text_of
+from tests.unit.view_factory import sample_view
+
+META = {
+    "id": "a" * 32,
+    "name": "Sales 2024",
+    "versions": [
+        {"version": 1, "status": "cached", "error": None, "progress": None},
+        {"version": 2, "status": "processing", "error": None,
+         "progress": {"rowsDone": 250, "rowsTotal": 1000}},
+    ],
+    "metrics": ["revenue", "orders"],
+    "dimensions": ["region"],
+    "units": {"revenue": "₹"},
+    "timeColumn": "date",
+}  # fmt: skip
+FILTER_IDS = [{"type": "analysis-filter", "dimension": "region"}]
+
+
+def controls_for(state: AnalysisState) -> dict:
+    """The control values the page shows for a state."""
+    values = analysis.control_values(state, FILTER_IDS)
+    controls = dict(zip(analysis.CONTROL_KEYS, values[:-1], strict=True))
+    controls["version"] = str(state.version) if state.version else "latest"
+    return controls, values[-1]
+
+
+def test_controls_round_trip_to_the_same_state():
+    state = AnalysisState(
+        metric="orders", version=2, granularity="week", method="iqr", k=2.0,
+        window=14, date_from=date(2024, 1, 2), filters={"region": ("East",)},
+    )  # fmt: skip
+    controls, filters = controls_for(state)
+    assert analysis.state_from_controls(controls, FILTER_IDS, filters) == state
+
+
+def test_out_of_range_or_cleared_numbers_fall_back_to_defaults():
+    controls, filters = controls_for(AnalysisState(metric="revenue"))
+    controls.update(k=-3, window=None, alpha="abc", threshold=None)
+    state = analysis.state_from_controls(controls, FILTER_IDS, filters)
+    assert (state.k, state.window, state.alpha, state.threshold) == (
+        url_state.K.default,
+        url_state.WINDOW.default,
+        url_state.ALPHA.default,
+        None,
+    )
+
+
+def test_date_picker_values_with_times_keep_the_date():
+    controls, filters = controls_for(AnalysisState())
+    controls.update({"from": "2024-01-05T00:00:00", "to": "2024-01-20"})
+    state = analysis.state_from_controls(controls, FILTER_IDS, filters)
+    assert (state.date_from, state.date_to) == (date(2024, 1, 5), date(2024, 1, 20))
+
+
+@pytest.fixture
+def services(monkeypatch):
+    """Fabricated metadata and views instead of the dataset and analytics services."""
+    calls = []
+
+    def view(services, owner_id, dataset_id, params, version=None):
+        calls.append((owner_id, dataset_id, params, version))
+        result = sample_view()
+        result["params"].update(params)
+        return result
+
+    monkeypatch.setattr(gateway, "dataset_meta", lambda s, o, d: META)
+    monkeypatch.setattr(gateway, "analysis_view", view)
+    return calls
+
+
+def test_render_view_passes_owner_params_and_version_to_the_service(services):
+    search = url_state.serialise(
+        AnalysisState(metric="revenue", method="zscore", version=1)
+    )
+    result = analysis.render_view(None, "owner-1", "a" * 32, search)
+    owner, dataset_id, params, version = services[0]
+    assert (owner, dataset_id, version) == ("owner-1", "a" * 32, 1)
+    assert params["method"] == "zscore" and params["metric"] == "revenue"
+    assert result["status"] is None and result["content_class"] == ""
+    assert result["poll_disabled"] is True
+    assert result["count"] == "3 found"
+    assert [row["severity"] for row in result["rows"]] == ["critical", "high", "medium"]
+
+
+def test_kpis_show_human_numbers_with_the_unit(services):
+    result = analysis.render_view(None, "o", "a" * 32, "?version=1")
+    cards = {
+        text_of(card.children[0]): text_of(card.children[1])
+        for card in find_by_class(result["kpis"], "ib-kpi")
+        if card.className.startswith("ib-kpi") and len(card.children) == 3
+    }
+    view = sample_view()
+    assert cards["Anomalies"] == "3"
+    assert cards["Mean"] == f"₹{view['summary']['mean']:,.0f}"
+    assert cards["Maximum"] == "₹89,000"
+    assert cards["Data points"] == "7"
+
+
+def test_a_version_still_processing_shows_progress_and_keeps_polling(services):
+    result = analysis.render_view(None, "o", "a" * 32, "?version=2")
+    assert "still being processed" in text_of(result["status"])
+    assert "250 of 1,000 rows" in text_of(result["status"])
+    assert result["poll_disabled"] is False
+    assert result["content_class"] == "d-none"
+    assert services == []  # the view is not even asked for
+
+
+def test_a_failed_version_shows_its_reason(monkeypatch, services):
+    version = {"version": 1, "status": "failed", "progress": None}
+    version["error"] = "Row 3: 'abc' is not a date."
+    failed = {**META, "versions": [version]}
+    monkeypatch.setattr(gateway, "dataset_meta", lambda s, o, d: failed)
+    result = analysis.render_view(None, "o", "a" * 32, "")
+    assert "Row 3: 'abc' is not a date." in text_of(result["status"])
+    assert result["poll_disabled"] is True
+
+
+def test_no_numeric_column_is_explained(monkeypatch, services):
+    monkeypatch.setattr(
+        gateway,
+        "dataset_meta",
+        lambda s, o, d: {**META, "metrics": [], "versions": META["versions"][:1]},
+    )
+    result = analysis.render_view(None, "o", "a" * 32, "")
+    assert "No numeric column" in text_of(result["status"])
+
+
+@pytest.mark.parametrize(
+    ("error", "title"),
+    [
+        (Unprocessable("The series has 7 points; gesd needs at least 15."),
+         "Not enough data"),
+        (ValidationFailed("window must be between 2 and 365."), "cannot be used"),
+        (NotFound("Dataset not found."), "Dataset not found"),
+    ],
+)  # fmt: skip
+def test_service_errors_become_specific_messages(monkeypatch, services, error, title):
+    def refuse(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(gateway, "analysis_view", refuse)
+    result = analysis.render_view(None, "o", "a" * 32, "?version=1")
+    assert title in text_of(result["status"])
+    if not isinstance(error, NotFound):
+        assert error.message in text_of(result["status"])
+    assert result["content_class"] == "d-none"
+
+
+def test_unknown_dataset_is_not_found(monkeypatch):
+    def missing(*args):
+        raise NotFound("Dataset not found.")
+
+    monkeypatch.setattr(gateway, "dataset_meta", missing)
+    result = analysis.render_view(None, "o", "f" * 32, "")
+    assert "Dataset not found" in text_of(result["status"])
+
+
+def test_anomaly_rows_keep_raw_values_for_sorting_and_text_for_display():
+    view = sample_view()
+    rows = analysis.anomaly_rows(view["anomalies"], "₹", "day")
+    first = rows[0]
+    assert first["value"] == 89000 and first["value_text"] == "₹89,000"
+    assert first["date_text"] == "2024-01-03"
+    assert first["deviation_text"].startswith("+")
+    assert first["methods_text"] == "modified z"
+    ranks = [row["severity_rank"] for row in rows]
+    assert ranks == [3, 2, 1]  # critical > high > medium
+
+
+def test_table_grows_with_rows_up_to_a_cap():
+    small = int(analysis.table_style(3)["height"][:-2])
+    big = int(analysis.table_style(500)["height"][:-2])
+    assert small < big == analysis.TABLE_MAX_PX
+
+
+def test_filter_options_keep_chosen_values_that_the_view_did_not_list():
+    options = analysis.filter_options(
+        {"region": ["North", "South"]}, FILTER_IDS, [["West"]]
+    )
+    assert [o["value"] for o in options[0]] == ["North", "South", "West"]
+
+
+def test_parameter_inputs_follow_the_method():
+    disabled_threshold, placeholder, disabled_k, disabled_alpha, _ = (
+        analysis.parameter_states("iqr")
+    )
+    assert disabled_threshold and not disabled_k and disabled_alpha
+    assert placeholder == "not used"
+    assert analysis.parameter_states("zscore")[1] == "3 (default)"
+    assert analysis.parameter_states("gesd")[3] is False
+
+
+def test_page_layout_is_not_found_for_anonymous_or_unknown(monkeypatch):
+    monkeypatch.setattr(gateway, "user_or_none", lambda: None)
+    page = analysis.page_layout("a" * 32, {})
+    assert "Dataset not found" in text_of(page)

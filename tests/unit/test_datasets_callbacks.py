@@ -1,0 +1,137 @@
+"""The datasets page's logic: rows, progress, upload decoding, previews, actions."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from callbacks import datasets as callbacks
+from callbacks import gateway
+from components import datasets_layout as layout
+from data.errors import NotFound
+from tests.unit.dash_text import text_of
+
+
+def version(number, status, rows=None, done=0, total=0, error=None, when=None):
+    """One version entry as the gateway returns it."""
+    return {
+        "version": number,
+        "status": status,
+        "rowCount": rows,
+        "uploadedAt": when or f"2024-02-0{number}T10:00:00+00:00",
+        "error": error,
+        "progress": {"rowsDone": done, "rowsTotal": total},
+    }
+
+
+SALES = {
+    "id": "a" * 32,
+    "name": "Sales 2024",
+    "versions": [version(1, "cached", 7), version(2, "processing", None, 300, 1200)],
+}
+SENSORS = {"id": "b" * 32, "name": "Sensors", "versions": [version(1, "failed")]}
+
+
+def test_rows_show_the_latest_version_unless_another_is_chosen():
+    latest, other = layout.grid_rows([SALES, SENSORS], {})
+    assert (latest["version"], latest["status"], latest["versions"]) == (
+        2,
+        "processing",
+        [1, 2],
+    )
+    assert latest["href"] == f"/datasets/{'a' * 32}?version=2"
+    chosen = layout.grid_rows([SALES], {"a" * 32: 1})[0]
+    assert (chosen["version"], chosen["status"], chosen["rows_text"]) == (
+        1,
+        "cached",
+        "7",
+    )
+    assert other["status"] == "failed" and other["rows_text"] == "—"
+
+
+def test_unknown_chosen_version_falls_back_to_the_latest():
+    assert layout.grid_rows([SALES], {"a" * 32: 99})[0]["version"] == 2
+
+
+def test_progress_panel_lists_versions_in_flight_with_rows_done():
+    busy = layout.in_flight([SALES, SENSORS])
+    assert [(d["name"], v["version"]) for d, v in busy] == [("Sales 2024", 2)]
+    panel = text_of(layout.progress_panel(busy))
+    assert "300 of 1,200 rows" in panel and "Sales 2024" in panel
+    assert layout.progress_panel([]) is None
+
+
+def test_list_outputs_poll_only_while_something_processes():
+    busy = callbacks.list_outputs([SALES], {})
+    idle = callbacks.list_outputs([SENSORS], {})
+    assert busy["poll_disabled"] is False and idle["poll_disabled"] is True
+    empty = callbacks.list_outputs([], {})
+    assert empty["empty_class"] == "" and empty["grid_class"] == "d-none"
+    assert [o["label"] for o in busy["existing"]] == ["Sales 2024"]
+
+
+def test_decode_upload_reads_base64_and_refuses_garbage():
+    content = b"date,value\n2024-01-01,1\n"
+    encoded = "data:text/csv;base64," + base64.b64encode(content).decode()
+    assert callbacks.decode_upload(encoded) == content
+    for bad in (None, "", "no-comma", "data:text/csv;base64,@@@"):
+        with pytest.raises(ValueError):
+            callbacks.decode_upload(bad)
+
+
+PREVIEW = {
+    "format": "csv",
+    "columns": [
+        {"name": "date", "type": "datetime", "role": "time", "unit": None},
+        {"name": "revenue", "type": "number", "role": "metric", "unit": "₹"},
+        {"name": "region", "type": "string", "role": "dimension", "unit": None},
+        {"name": "email", "type": "string", "role": "personal", "unit": None},
+    ],
+    "rows": [{"date": "2024-01-01", "revenue": "24000", "region": "North"}] * 20,
+    "timeColumn": "date",
+    "metricColumns": ["revenue"],
+    "dimensionColumns": ["region"],
+}
+
+
+def test_preview_preselects_the_inferred_columns_and_offers_sensible_choices():
+    outputs = callbacks.preview_outputs("sales_2024.csv", b"x" * 2048, PREVIEW)
+    assert outputs["time_value"] == "date"
+    assert outputs["metric_value"] == ["revenue"]
+    assert outputs["dimension_value"] == ["region"]
+    assert [o["value"] for o in outputs["metric_options"]] == ["revenue"]
+    assert "email" not in [o["value"] for o in outputs["dimension_options"]]
+    assert outputs["name"] == "sales 2024"
+    body_rows = outputs["preview"].children[1].children
+    assert len(body_rows) == callbacks.PREVIEW_ROWS
+    assert "personal" in text_of(outputs["schema"])
+    assert "2.0 kB" in text_of(outputs["info"])
+
+
+def test_delete_confirmation_names_the_dataset_and_its_versions():
+    text = text_of(callbacks.delete_text(SALES))
+    assert "“Sales 2024”" in text and "2 versions" in text
+
+
+def test_row_action_for_a_dataset_of_someone_else_says_it_is_gone(monkeypatch):
+    def missing(*args):
+        raise NotFound("Dataset not found.")
+
+    monkeypatch.setattr(gateway, "dataset_meta", missing)
+    monkeypatch.setattr(callbacks, "get_services", lambda: None)
+    event = {"rowId": "c" * 32, "value": {"action": "delete"}}
+    outputs = callbacks.handle_row_action("owner", event, {}, 4)
+    assert "no longer exists" in text_of(outputs["feedback"])
+    assert outputs["modal"] is callbacks.no_update
+
+
+def test_row_actions_choose_versions_and_open_the_delete_dialog(monkeypatch):
+    monkeypatch.setattr(gateway, "dataset_meta", lambda s, o, d: SALES)
+    monkeypatch.setattr(callbacks, "get_services", lambda: None)
+    pick = {"rowId": SALES["id"], "value": {"action": "version", "version": 1}}
+    assert callbacks.handle_row_action("o", pick, {}, 0)["chosen"] == {SALES["id"]: 1}
+    delete = {"rowId": SALES["id"], "value": {"action": "delete"}}
+    outputs = callbacks.handle_row_action("o", delete, {}, 0)
+    assert outputs["modal"] is True and outputs["pending"] == SALES["id"]
+    assert "Sales 2024" in text_of(outputs["modal_text"])
