@@ -30,7 +30,13 @@ from components.formatting import (
 )
 from components.theme import SEVERITIES
 from components.url_state import AnalysisState
-from data.errors import DomainError, NotFound, Unprocessable, ValidationFailed
+from data.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    Unprocessable,
+    ValidationFailed,
+)
 from data.services import Services, get_services
 
 SEVERITY_RANK = {s.name: rank for rank, s in enumerate(SEVERITIES)}
@@ -68,7 +74,7 @@ def page_layout(dataset_id: str | None, query: dict) -> object:
     if user is None or not dataset_id:
         return not_found_page()
     try:
-        meta = gateway.dataset_meta(get_services(), user.id, dataset_id)
+        meta = gateway.dataset_meta(get_services(), user.id, dataset_id, state.version)
     except NotFound:
         return not_found_page()
     versions = [entry["version"] for entry in meta["versions"]]
@@ -215,7 +221,7 @@ def render_view(services: Services, owner_id: str, dataset_id: str, search: str)
     """Everything the page shows for one state: the main callback's whole work."""
     state, _ = url_state.parse_search(search)
     try:
-        meta = gateway.dataset_meta(services, owner_id, dataset_id)
+        meta = gateway.dataset_meta(services, owner_id, dataset_id, state.version)
     except NotFound:
         return problem_outputs(dataset_gone())
     versions = [entry["version"] for entry in meta["versions"]]
@@ -230,6 +236,9 @@ def render_view(services: Services, owner_id: str, dataset_id: str, search: str)
         )
     except NotFound:
         return problem_outputs(dataset_gone())
+    except Conflict:
+        # The version changed state since the check above (e.g. a reprocess).
+        return problem_outputs(processing_message(version), True)
     except (Unprocessable, ValidationFailed) as error:
         return problem_outputs(analysis_problem(error, state))
     return view_outputs(view, state)

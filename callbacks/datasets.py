@@ -255,10 +255,7 @@ def _register_submit(app: dash.Dash) -> None:
         except DomainError as error:
             return submit_failure(error.message)
         return {
-            "feedback": feedback(
-                f"Uploaded “{result['name']}” v{result['version']}. Processing "
-                "started: follow its progress below."
-            ),
+            "feedback": upload_feedback(result),
             "error": None,
             "refresh": (refresh or 0) + 1,
             "open": False,
@@ -266,6 +263,21 @@ def _register_submit(app: dash.Dash) -> None:
             "section_class": "d-none mt-3",
             "zone_class": "ib-dropzone",
         }
+
+
+def upload_feedback(result: dict):
+    """Say what happened: a new version is processing, or the file was known."""
+    if not result.get("created", True):
+        return feedback(
+            f"This file was already uploaded as “{result['name']}” "
+            f"v{result['version']}; nothing new was stored.",
+            "info",
+            "info-circle",
+        )
+    return feedback(
+        f"Uploaded “{result['name']}” v{result['version']}. Processing started: "
+        "follow its progress below."
+    )
 
 
 def submit_failure(message: str) -> dict:
@@ -318,10 +330,7 @@ def _register_sample(app: dash.Dash) -> None:
             )
         except DomainError as error:
             return feedback(error.message, "danger", "exclamation-octagon"), no_update
-        return (
-            feedback(f"Loaded “{result['name']}”. Processing started."),
-            (refresh or 0) + 1,
-        )
+        return upload_feedback(result), (refresh or 0) + 1
 
     @app.callback(
         Output(ids.UPLOAD, "contents", allow_duplicate=True),

@@ -1,17 +1,22 @@
-"""The services the pages call, behind one seam: who is asking, dataset metadata
-and the analysis view. Pages and callbacks never query a database themselves."""
+"""The services the pages call, behind one seam: who is asking, datasets (data.datasets,
+the same service the REST API uses) and the analysis view (data.analytics).
+
+Pages and callbacks never query a database themselves; these functions only call
+services and reshape their answers for the page builders.
+"""
 
 from __future__ import annotations
 
-from auth.identity import current_user_or_none
-from data.errors import NotFound, Unprocessable
-from data.services import Services
+import io
 
-# Until the dataset service is wired in, actions answer with a readable message.
-UNAVAILABLE = Unprocessable("Uploads are not available yet on this server.")
+from auth.identity import current_user_or_none
+from data import datasets as dataset_service
+from data.errors import ValidationFailed
+from data.services import Services
 
 IN_FLIGHT = ("uploaded", "processing")
 READY = ("processed", "cached")
+TARGETS = ("new", "version")
 
 
 def user_or_none():
@@ -19,31 +24,74 @@ def user_or_none():
     return current_user_or_none()
 
 
-def dataset_meta(services: Services, owner_id: str, dataset_id: str) -> dict:
-    """Metadata the analysis controls need; raises NotFound for others' datasets.
-
-    {"id", "name", "versions": [{"version", "status", "rowCount", "uploadedAt",
-    "error", "progress"}], "metrics", "dimensions", "units", "timeColumn"}
-    """
-    raise NotFound("Dataset not found.")  # wired to the dataset service next
+# ----------------------------------------------------------------- datasets
 
 
-def analysis_view(
-    services: Services,
-    owner_id: str,
-    dataset_id: str,
-    params: dict,
-    version: int | None = None,
-) -> dict:
-    """The analysis view of docs/contracts.md, from the analytics service."""
-    from data.analytics import get_view
-
-    return get_view(services, owner_id, dataset_id, params, version=version)
+def _version_entry(summary: dict, detail: dict | None = None) -> dict:
+    """A version for the pages: status, rows, time, and progress/error if known."""
+    detail = detail or {}
+    return {
+        "version": summary["version"],
+        "status": detail.get("status", summary["status"]),
+        "rowCount": summary.get("rowCount"),
+        "uploadedAt": summary.get("uploadedAt"),
+        "error": detail.get("error"),
+        "progress": {
+            "rowsDone": detail.get("rowsDone"),
+            "rowsTotal": detail.get("rowsTotal"),
+        },
+    }
 
 
 def list_datasets(services: Services, owner_id: str) -> list[dict]:
-    """The owner's datasets with every version's status and progress."""
-    return []
+    """The owner's datasets; versions in flight or failed carry progress/errors."""
+    result = []
+    for summary in dataset_service.list_datasets(services, owner_id):
+        versions = []
+        for entry in summary["versions"]:
+            detail = None
+            if entry["status"] in (*IN_FLIGHT, "failed"):
+                detail = dataset_service.get_progress(
+                    services, owner_id, summary["id"], entry["version"]
+                )
+            versions.append(_version_entry(entry, detail))
+        result.append(
+            {"id": summary["id"], "name": summary["name"], "versions": versions}
+        )
+    return result
+
+
+def dataset_meta(
+    services: Services, owner_id: str, dataset_id: str, version: int | None = None
+) -> dict:
+    """What the analysis controls need for one version (latest when unknown).
+
+    {"id", "name", "versions": [...], "metrics", "dimensions", "units",
+    "timeColumn"}; raises NotFound for a missing dataset or someone else's.
+    """
+    view = dataset_service.get_dataset(services, owner_id, dataset_id)
+    known = [entry["version"] for entry in view["versions"]]
+    if version is not None and version in known and version != view["version"]:
+        view = dataset_service.get_dataset(services, owner_id, dataset_id, version)
+    detail = {
+        "status": view["status"],
+        "error": view.get("error"),
+        **(view.get("progress") or {}),
+    }
+    versions = [
+        _version_entry(entry, detail if entry["version"] == view["version"] else None)
+        for entry in view["versions"]
+    ]
+    return {
+        "id": view["id"],
+        "name": view["name"],
+        "version": view["version"],
+        "versions": versions,
+        "metrics": list(view.get("metricColumns") or []),
+        "dimensions": list(view.get("dimensionColumns") or []),
+        "units": {c["name"]: c.get("unit") for c in view.get("columns") or []},
+        "timeColumn": view.get("timeColumn"),
+    }
 
 
 def preview_upload(
@@ -51,7 +99,9 @@ def preview_upload(
 ) -> dict:
     """First rows and inferred schema: {"format", "columns", "rows", "timeColumn",
     "metricColumns", "dimensionColumns"}; raises a DomainError for a bad file."""
-    raise UNAVAILABLE
+    return dataset_service.preview_upload(
+        services, owner_id, io.BytesIO(content), filename=filename
+    )
 
 
 def upload(
@@ -67,16 +117,59 @@ def upload(
     name: str | None,
     existing: str | None,
 ) -> dict:
-    """Store the file as a new dataset or a new version; returns {"id", "name",
-    "version"}. Processing continues in the background."""
-    raise UNAVAILABLE
+    """Store the file as a new dataset or a new version of `existing`; returns
+    {"id", "name", "version", "created"}. Processing continues in the background."""
+    if target not in TARGETS:
+        raise ValidationFailed("Choose a new dataset or an existing one.")
+    if target == "version":
+        if not existing:
+            raise ValidationFailed("Choose the dataset this file is a new version of.")
+        # Versions belong to a name: the service adds one under the same name.
+        name = dataset_service.get_dataset(services, owner_id, existing)["name"]
+    choice = dataset_service.Choice(
+        time_column=time_column or None,
+        metric_columns=tuple(metrics or ()),
+        dimension_columns=tuple(dimensions or ()),
+    )
+    result = dataset_service.upload_dataset(
+        services,
+        owner_id,
+        io.BytesIO(content),
+        dataset_name=name or "",
+        filename=filename,
+        choice=choice,
+    )
+    return {
+        "id": result["id"],
+        "name": result["name"],
+        "version": result["version"],
+        "created": result["created"],
+    }
 
 
 def reprocess(services: Services, owner_id: str, dataset_id: str, version: int) -> None:
-    """Process a stored version again."""
-    raise UNAVAILABLE
+    """Process a stored version again (Conflict while it is being processed)."""
+    dataset_service.reprocess_dataset(services, owner_id, dataset_id, version)
 
 
 def delete(services: Services, owner_id: str, dataset_id: str) -> str:
     """Delete a dataset with all its versions; returns its name."""
-    raise UNAVAILABLE
+    name = dataset_service.get_dataset(services, owner_id, dataset_id)["name"]
+    dataset_service.delete_dataset(services, owner_id, dataset_id)
+    return name
+
+
+# ---------------------------------------------------------------- analytics
+
+
+def analysis_view(
+    services: Services,
+    owner_id: str,
+    dataset_id: str,
+    params: dict,
+    version: int | None = None,
+) -> dict:
+    """The analysis view of docs/contracts.md, from the analytics service."""
+    from data.analytics import get_view
+
+    return get_view(services, owner_id, dataset_id, params, version=version)

@@ -83,7 +83,7 @@ def _period_word(view: dict) -> str:
     return PERIOD_WORDS.get(granularity, "Periods")
 
 
-def series_trace(view: dict, max_points: int = DISPLAY_MAX_POINTS) -> go.Scatter:
+def series_trace(view: dict, max_points: int) -> go.Scatter:
     """The series line, downsampled for display with every anomaly kept."""
     series = view.get("series") or []
     anomaly_times = {a["t"] for a in view.get("anomalies") or []}
@@ -124,7 +124,7 @@ def band_k(view: dict) -> float:
     return DEFAULT_BAND_K
 
 
-def rolling_traces(view: dict, max_points: int = DISPLAY_MAX_POINTS) -> list:
+def rolling_traces(view: dict, max_points: int) -> list:
     """The rolling mean line and its ±k·std band (lower edge, then filled upper)."""
     points = [p for p in _rolling_points(view, max_points)]
     if not points:
@@ -238,9 +238,10 @@ def highlight_trace(view: dict, selected_t: str | None) -> go.Scatter:
 
 
 def timeseries_figure(
-    view: dict, selected_t: str | None = None, max_points: int = DISPLAY_MAX_POINTS
+    view: dict, selected_t: str | None = None, max_points: int | None = None
 ) -> go.Figure:
     """Series, rolling mean with band, anomaly markers, range slider and zoom."""
+    max_points = max_points or DISPLAY_MAX_POINTS
     figure = go.Figure(
         [
             highlight_trace(view, selected_t),

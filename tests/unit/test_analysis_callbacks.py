@@ -76,7 +76,7 @@ def services(monkeypatch):
         result["params"].update(params)
         return result
 
-    monkeypatch.setattr(gateway, "dataset_meta", lambda s, o, d: META)
+    monkeypatch.setattr(gateway, "dataset_meta", lambda s, o, d, v=None: META)
     monkeypatch.setattr(gateway, "analysis_view", view)
     return calls
 
@@ -122,7 +122,7 @@ def test_a_failed_version_shows_its_reason(monkeypatch, services):
     version = {"version": 1, "status": "failed", "progress": None}
     version["error"] = "Row 3: 'abc' is not a date."
     failed = {**META, "versions": [version]}
-    monkeypatch.setattr(gateway, "dataset_meta", lambda s, o, d: failed)
+    monkeypatch.setattr(gateway, "dataset_meta", lambda s, o, d, v=None: failed)
     result = analysis.render_view(None, "o", "a" * 32, "")
     assert "Row 3: 'abc' is not a date." in text_of(result["status"])
     assert result["poll_disabled"] is True
@@ -132,7 +132,11 @@ def test_no_numeric_column_is_explained(monkeypatch, services):
     monkeypatch.setattr(
         gateway,
         "dataset_meta",
-        lambda s, o, d: {**META, "metrics": [], "versions": META["versions"][:1]},
+        lambda s, o, d, v=None: {
+            **META,
+            "metrics": [],
+            "versions": META["versions"][:1],
+        },
     )
     result = analysis.render_view(None, "o", "a" * 32, "")
     assert "No numeric column" in text_of(result["status"])
@@ -160,7 +164,7 @@ def test_service_errors_become_specific_messages(monkeypatch, services, error, t
 
 
 def test_unknown_dataset_is_not_found(monkeypatch):
-    def missing(*args):
+    def missing(*args, **kwargs):
         raise NotFound("Dataset not found.")
 
     monkeypatch.setattr(gateway, "dataset_meta", missing)

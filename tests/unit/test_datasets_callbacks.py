@@ -115,7 +115,7 @@ def test_delete_confirmation_names_the_dataset_and_its_versions():
 
 
 def test_row_action_for_a_dataset_of_someone_else_says_it_is_gone(monkeypatch):
-    def missing(*args):
+    def missing(*args, **kwargs):
         raise NotFound("Dataset not found.")
 
     monkeypatch.setattr(gateway, "dataset_meta", missing)
@@ -127,7 +127,7 @@ def test_row_action_for_a_dataset_of_someone_else_says_it_is_gone(monkeypatch):
 
 
 def test_row_actions_choose_versions_and_open_the_delete_dialog(monkeypatch):
-    monkeypatch.setattr(gateway, "dataset_meta", lambda s, o, d: SALES)
+    monkeypatch.setattr(gateway, "dataset_meta", lambda s, o, d, v=None: SALES)
     monkeypatch.setattr(callbacks, "get_services", lambda: None)
     pick = {"rowId": SALES["id"], "value": {"action": "version", "version": 1}}
     assert callbacks.handle_row_action("o", pick, {}, 0)["chosen"] == {SALES["id"]: 1}

@@ -1,0 +1,263 @@
+"""Browser tests of the dashboard pages: upload, watch processing, analyse, share."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.support.ui import Select
+
+from tests.conftest import ARTIFACTS, SAMPLE_CSV
+from tests.e2e.helpers import click, sign_up_in_browser
+from tests.services import free_port
+
+pytestmark = pytest.mark.browser
+SIZES = {"laptop": (1366, 768), "tablet": (820, 1180)}
+SAMPLE_ANOMALIES = ["2024-01-03", "2024-01-15", "2024-01-27"]
+ANOMALY_MARKERS_JS = """
+const graph = document.querySelector('#analysis-timeseries .js-plotly-plot');
+if (!graph || !graph.data) { return null; }
+return graph.data.filter(t => (t.name || '').endsWith(' anomaly'))
+    .flatMap(t => t.x).map(x => String(x).slice(0, 10)).sort();
+"""
+
+
+def new_account(dash_duo, app) -> str:
+    """Start the app and register a fresh user through the sign-up page."""
+    dash_duo.start_server(app, port=free_port())
+    email = f"analyst-{uuid.uuid4().hex[:8]}@example.com"
+    sign_up_in_browser(dash_duo, email, f"pw-{uuid.uuid4().hex}")
+    return email
+
+
+def wait_for(condition, timeout: float = 30, message: str = "condition"):
+    """Poll a callable until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def grid_rows(dash_duo, grid_id: str) -> list[str]:
+    """The visible rows of an AG Grid as text."""
+    rows = dash_duo.driver.find_elements(
+        "css selector", f"#{grid_id} .ag-center-cols-container .ag-row"
+    )
+    return [row.text for row in rows]  # fmt: skip
+
+
+def anomaly_dates(dash_duo) -> list[str]:
+    """Dates listed in the anomalies table, sorted."""
+    return sorted(
+        row.split("\n")[0] for row in grid_rows(dash_duo, "analysis-anomalies")
+    )
+
+
+def screenshot(dash_duo, name: str, size: tuple[int, int]) -> None:
+    """A viewport screenshot at `size` and a full-page one, in tests/artifacts."""
+    driver = dash_duo.driver
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.set_window_size(*size)
+    driver.execute_script("window.scrollTo(0, 0)")
+    time.sleep(1.0)  # charts re-layout for the new width
+    driver.save_screenshot(str(ARTIFACTS / f"{name}-{size[0]}x{size[1]}.png"))
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(size[0], max(size[1], height))
+    time.sleep(1.0)
+    driver.save_screenshot(str(ARTIFACTS / f"{name}-{size[0]}-full.png"))
+    driver.set_window_size(*SIZES["laptop"])
+
+
+def upload_sample_through_the_page(dash_duo) -> None:
+    """Drop the sample file, check the preview and the defaults, submit."""
+    dash_duo.wait_for_text_to_equal(
+        "#datasets-empty h2", "Upload your first dataset", timeout=15
+    )
+    dash_duo.find_element("#datasets-upload-empty input[type=file]").send_keys(
+        str(SAMPLE_CSV)
+    )
+    dash_duo.wait_for_element("#datasets-preview table", timeout=15)
+    preview = dash_duo.find_element("#datasets-preview").text
+    assert "2024-01-03" in preview and "89000" in preview
+    schema = dash_duo.find_element("#datasets-preview-schema").text
+    assert "revenue" in schema and "metric" in schema
+    assert (
+        dash_duo.find_element("#datasets-time-column").get_attribute("value") == "date"
+    )
+    assert "revenue" in dash_duo.find_element("#datasets-metrics").text
+    name = dash_duo.find_element("#datasets-name")
+    name.clear()
+    name.send_keys("January sales")
+    click(dash_duo, "#datasets-submit")
+
+
+def test_new_user_uploads_the_sample_analyses_it_and_shares_the_exact_view(
+    dash_duo, make_app
+):
+    """A new user uploads the sample through /datasets, sees it processed live,
+    opens the analysis with three anomalies on the chart and in the table, switches
+    to z-score (the table updates), and a copied link reproduces that view."""
+    new_account(dash_duo, make_app())
+    dash_duo.driver.get(dash_duo.server_url + "/datasets")
+    screenshot(dash_duo, "datasets-empty", SIZES["laptop"])
+    upload_sample_through_the_page(dash_duo)
+    dash_duo.wait_for_contains_text("#datasets-feedback", "January sales", timeout=15)
+    wait_for(
+        lambda: any("Ready" in row for row in grid_rows(dash_duo, "datasets-grid")),
+        60,
+        "the dataset to be processed",
+    )
+    row = grid_rows(dash_duo, "datasets-grid")[0]
+    assert "January sales" in row and "7" in row
+    for label, size in SIZES.items():
+        screenshot(dash_duo, f"datasets-{label}", size)
+
+    click(dash_duo, "#datasets-grid .ib-dataset-link")
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "3 found", timeout=30)
+    assert wait_for(lambda: dash_duo.driver.execute_script(ANOMALY_MARKERS_JS)) == (
+        SAMPLE_ANOMALIES
+    )
+    assert anomaly_dates(dash_duo) == SAMPLE_ANOMALIES
+    kpis = dash_duo.find_element("#analysis-kpis").text
+    assert "36,686" in kpis and "24,500" in kpis and "89,000" in kpis
+    for label, size in SIZES.items():
+        screenshot(dash_duo, f"analysis-{label}", size)
+
+    Select(dash_duo.find_element("#analysis-method")).select_by_value("zscore")
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "none found", timeout=30)
+    assert anomaly_dates(dash_duo) == []
+    assert wait_for(lambda: "method=zscore" in dash_duo.driver.current_url)
+
+    click(dash_duo, "#analysis-copy-link")
+    shared = wait_for(
+        lambda: dash_duo.find_element("#analysis-share-url").get_attribute("value")
+    )
+    assert parse_qs(urlsplit(shared).query)["method"] == ["zscore"]
+    assert shared == dash_duo.driver.current_url
+
+    dash_duo.driver.get(dash_duo.server_url + "/datasets")
+    dash_duo.wait_for_element("#datasets-grid", timeout=10)
+    dash_duo.driver.get(shared)
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "none found", timeout=30)
+    method = Select(dash_duo.find_element("#analysis-method")).first_selected_option
+    assert method.get_attribute("value") == "zscore"
+    assert dash_duo.driver.current_url == shared
+
+    dash_duo.driver.back()
+    dash_duo.wait_for_element("#datasets-grid", timeout=10)
+    assert dash_duo.get_logs() == []
+
+
+def open_sample_analysis(dash_duo, query: str = "") -> str:
+    """Load the sample with the one-click demo and open its analysis URL."""
+    dash_duo.driver.get(dash_duo.server_url + "/datasets")
+    click(dash_duo, "#datasets-sample-empty")
+    link = wait_for(
+        lambda: [
+            element.get_attribute("href")
+            for element in dash_duo.driver.find_elements(
+                "css selector", "#datasets-grid .ib-dataset-link"
+            )
+        ],
+        30,
+        "the sample dataset in the list",
+    )[0]
+    wait_for(
+        lambda: any("Ready" in row for row in grid_rows(dash_duo, "datasets-grid")),
+        60,
+        "the sample to be processed",
+    )
+    url = link.split("?")[0] + query
+    dash_duo.driver.get(url)
+    return url
+
+
+def test_back_and_forward_step_through_view_changes(dash_duo, make_app):
+    """Each control change is a history entry; back and forward restore the view."""
+    new_account(dash_duo, make_app())
+    open_sample_analysis(dash_duo)
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "3 found", timeout=30)
+    Select(dash_duo.find_element("#analysis-method")).select_by_value("zscore")
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "none found", timeout=30)
+    Select(dash_duo.find_element("#analysis-granularity")).select_by_value("week")
+    wait_for(lambda: "granularity=week" in dash_duo.driver.current_url)
+    dash_duo.driver.back()
+    wait_for(lambda: "granularity=day" in dash_duo.driver.current_url)
+    granularity = dash_duo.find_element("#analysis-granularity")
+    wait_for(lambda: granularity.get_attribute("value") == "day")
+    dash_duo.driver.back()
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "3 found", timeout=30)
+    assert dash_duo.find_element("#analysis-method").get_attribute("value") == "auto"
+    dash_duo.driver.forward()
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "none found", timeout=30)
+    assert dash_duo.find_element("#analysis-method").get_attribute("value") == "zscore"
+
+
+def test_clicking_an_anomaly_on_the_chart_selects_it_in_the_table(dash_duo, make_app):
+    """A click on an anomaly marker selects and reveals its row."""
+    new_account(dash_duo, make_app())
+    open_sample_analysis(dash_duo)
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "3 found", timeout=30)
+    marker = wait_for(
+        lambda: dash_duo.driver.find_elements(
+            "css selector",
+            "#analysis-timeseries .scatterlayer .trace:last-child .point",
+        )
+    )[0]
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'})", marker
+    )
+    ActionChains(dash_duo.driver).move_to_element(marker).click().perform()
+    selected = wait_for(
+        lambda: dash_duo.driver.find_elements(
+            "css selector", "#analysis-anomalies .ag-row.ag-row-selected"
+        ),
+        15,
+        "a selected row",
+    )
+    assert selected[0].text.split("\n")[0] in SAMPLE_ANOMALIES
+
+
+def test_invalid_link_values_fall_back_with_a_notice_and_embed_hides_chrome(
+    dash_duo, make_app
+):
+    """Bad query values show a notice instead of breaking the page; ?embed=1
+    renders the same view without the navbar and the controls."""
+    new_account(dash_duo, make_app())
+    url = open_sample_analysis(dash_duo, "?method=magic&threshold=abc&metric=nope")
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "3 found", timeout=30)
+    notice = dash_duo.find_element("#analysis-notices").text
+    assert "magic" in notice and "abc" in notice and "nope" in notice
+    assert dash_duo.find_element("#analysis-method").get_attribute("value") == "auto"
+
+    dash_duo.driver.get(url.split("?")[0] + "?method=zscore&embed=1")
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "none found", timeout=30)
+    assert not dash_duo.find_element("#navbar").is_displayed()
+    assert not dash_duo.driver.find_elements("css selector", "#analysis-method")
+    assert dash_duo.find_element("#analysis-timeseries").is_displayed()
+
+
+def test_deleting_a_dataset_asks_first_and_names_it(dash_duo, make_app):
+    """Delete opens a confirmation naming the dataset; cancel keeps it, confirm
+    removes it and brings back the first-upload state."""
+    new_account(dash_duo, make_app())
+    open_sample_analysis(dash_duo)
+    dash_duo.driver.get(dash_duo.server_url + "/datasets")
+    click(dash_duo, "#datasets-grid .ib-delete")
+    dash_duo.wait_for_contains_text("#datasets-delete-text", "Sample sales", timeout=10)
+    click(dash_duo, "#datasets-delete-cancel")
+    time.sleep(0.5)
+    assert any("Sample sales" in row for row in grid_rows(dash_duo, "datasets-grid"))
+    click(dash_duo, "#datasets-grid .ib-delete")
+    dash_duo.wait_for_contains_text("#datasets-delete-text", "Sample sales", timeout=10)
+    click(dash_duo, "#datasets-delete-confirm")
+    dash_duo.wait_for_contains_text("#datasets-feedback", "Deleted", timeout=15)
+    dash_duo.wait_for_text_to_equal(
+        "#datasets-empty h2", "Upload your first dataset", timeout=15
+    )
