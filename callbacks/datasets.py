@@ -21,6 +21,7 @@ from data.services import get_services
 SAMPLE_FILE = Path(__file__).resolve().parents[1] / "demo" / "sales.csv"
 SAMPLE_NAME = "Sample sales"
 PREVIEW_ROWS = 8
+PAGE_SIZE = 10
 
 
 def decode_upload(contents: str | None) -> bytes:
@@ -85,6 +86,7 @@ def _register_list(app: dash.Dash) -> None:
             "grid_class": Output(ids.GRID_CARD, "className"),
             "toggle_class": Output(ids.UPLOAD_TOGGLE, "className"),
             "existing": Output(ids.EXISTING, "options"),
+            "grid_options": Output(ids.GRID, "dashGridOptions"),
         },
         inputs={
             "refresh": Input(ids.REFRESH, "data"),
@@ -98,10 +100,14 @@ def _register_list(app: dash.Dash) -> None:
         if user is None:
             raise PreventUpdate
         datasets = gateway.list_datasets(get_services(), user.id)
-        return list_outputs(datasets, chosen or {})
+        outputs = list_outputs(datasets, chosen or {})
+        # Page through long lists only; a short list needs no pager.
+        outputs["grid_options"] = Patch()
+        outputs["grid_options"]["pagination"] = len(datasets) > PAGE_SIZE
+        return outputs
 
     @app.callback(
-        Output(ids.GRID, "dashGridOptions"),
+        Output(ids.GRID, "dashGridOptions", allow_duplicate=True),
         Input(ids.SEARCH, "value"),
         prevent_initial_call=True,
     )

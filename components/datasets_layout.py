@@ -327,7 +327,7 @@ def grid() -> dag.AgGrid:
             "rowHeight": 56,
             "animateRows": False,
             "domLayout": "autoHeight",
-            "pagination": True,
+            "pagination": False,
             "paginationPageSize": 10,
             "paginationPageSizeSelector": False,
             "localeText": {"noRowsToShow": "No datasets match"},

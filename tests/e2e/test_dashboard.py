@@ -59,19 +59,28 @@ def anomaly_dates(dash_duo) -> list[str]:
     )
 
 
+def set_viewport(driver, width: int, height: int) -> None:
+    """An exact viewport (the window size would include the browser's own UI)."""
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
 def screenshot(dash_duo, name: str, size: tuple[int, int]) -> None:
     """A viewport screenshot at `size` and a full-page one, in tests/artifacts."""
     driver = dash_duo.driver
     ARTIFACTS.mkdir(exist_ok=True)
-    driver.set_window_size(*size)
+    set_viewport(driver, *size)
     driver.execute_script("window.scrollTo(0, 0)")
     time.sleep(1.0)  # charts re-layout for the new width
     driver.save_screenshot(str(ARTIFACTS / f"{name}-{size[0]}x{size[1]}.png"))
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(size[0], max(size[1], height))
+    set_viewport(driver, size[0], max(size[1], height))
     time.sleep(1.0)
     driver.save_screenshot(str(ARTIFACTS / f"{name}-{size[0]}-full.png"))
-    driver.set_window_size(*SIZES["laptop"])
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    time.sleep(0.3)
 
 
 def upload_sample_through_the_page(dash_duo) -> None:
