@@ -92,6 +92,7 @@ def upload_sample_through_the_page(dash_duo) -> None:
         str(SAMPLE_CSV)
     )
     dash_duo.wait_for_element("#datasets-preview table", timeout=15)
+    time.sleep(0.5)  # the upload panel slides open
     preview = dash_duo.find_element("#datasets-preview").text
     assert "2024-01-03" in preview and "89000" in preview
     schema = dash_duo.find_element("#datasets-preview-schema").text
