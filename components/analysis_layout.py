@@ -413,13 +413,13 @@ def kpi_skeleton() -> html.Div:
     return html.Div(id=ids.KPIS, className="ib-kpis mb-3")
 
 
-def graph(component_id: str, height: int) -> dcc.Graph:
+def graph(component_id: str, height: int, toolbar: bool = True) -> dcc.Graph:
     """A chart area with the mode bar trimmed to what people use."""
     return dcc.Graph(
         id=component_id,
         config={
             "displaylogo": False,
-            "displayModeBar": "hover",
+            "displayModeBar": "hover" if toolbar else False,
             "responsive": True,
             "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
             "toImageButtonOptions": {"format": "png", "scale": 2},
@@ -502,7 +502,12 @@ ANOMALY_COLUMNS = [
             "function": "nodeA.data.severity_rank - nodeB.data.severity_rank"
         },
     },
-    {"field": "methods_text", "headerName": "Methods", "minWidth": 130},
+    {
+        "field": "methods_text",
+        "headerName": "Methods",
+        "minWidth": 130,
+        "tooltipField": "methods_text",
+    },
 ]
 
 
@@ -531,7 +536,9 @@ def main_content() -> html.Div:
                         chart_card(
                             "Distribution",
                             None,
-                            dcc.Loading(graph(ids.HISTOGRAM, 300), delay_show=150),
+                            dcc.Loading(
+                                graph(ids.HISTOGRAM, 300, toolbar=False), delay_show=150
+                            ),
                             class_name="h-100",
                         ),
                         lg=7,
@@ -540,7 +547,9 @@ def main_content() -> html.Div:
                         chart_card(
                             "Spread",
                             None,
-                            dcc.Loading(graph(ids.BOX, 300), delay_show=150),
+                            dcc.Loading(
+                                graph(ids.BOX, 300, toolbar=False), delay_show=150
+                            ),
                             class_name="h-100",
                         ),
                         lg=5,
@@ -562,7 +571,7 @@ def table_card() -> dbc.Card:
         ],
         className="d-flex justify-content-between align-items-baseline mb-2",
     )
-    return card([title, anomalies_grid()], class_name="h-100")
+    return card([title, anomalies_grid()])
 
 
 def insights_card() -> dbc.Card:
@@ -572,7 +581,7 @@ def insights_card() -> dbc.Card:
             html.H2([icon("lightbulb"), "Insights"], className="h6 mb-2"),
             html.Div(id=ids.INSIGHTS, className="ib-insights"),
         ],
-        class_name="h-100 ib-insights-card",
+        class_name="ib-insights-card",
     )
 
 

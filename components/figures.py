@@ -101,6 +101,25 @@ def series_trace(view: dict, max_points: int) -> go.Scatter:
     )
 
 
+def gap_connector_trace(view: dict, max_points: int) -> go.Scatter | None:
+    """A faint dotted line across empty buckets, so a sparse series still reads as
+    one line while the solid line shows only where data exists."""
+    series = view.get("series") or []
+    present = [p for p in series if p["value"] is not None]
+    if len(present) == len(series) or len(present) < 2:
+        return None
+    step = max(1, -(-len(present) // max_points))
+    points = present[::step]
+    return go.Scatter(
+        x=[plot_time(p["t"]) for p in points],
+        y=[p["value"] for p in points],
+        mode="lines",
+        name="No data between points",
+        line={"color": "#93c5fd", "width": 1, "dash": "dot"},
+        hoverinfo="skip",
+    )
+
+
 def _rolling_points(view: dict, max_points: int) -> list[dict]:
     """Rolling points, thinned to the display budget (a smooth line needs few)."""
     rolling = view.get("rolling") or []
@@ -246,6 +265,7 @@ def timeseries_figure(
         [
             highlight_trace(view, selected_t),
             *rolling_traces(view, max_points),
+            *filter(None, [gap_connector_trace(view, max_points)]),
             series_trace(view, max_points),
             *anomaly_traces(view),
         ]

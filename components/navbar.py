@@ -60,6 +60,8 @@ def navbar(
         ),
         color="dark",
         dark=True,
+        # Collapsed below 992 px: on a tablet the links and account menu fold away.
+        expand="lg",
         className="mb-4 shadow-sm",
         id="navbar",
     )

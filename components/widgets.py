@@ -144,20 +144,39 @@ def message_alert(title: str, text: str, colour: str = "warning", icon_name: str
     )
 
 
+VISIBLE_INSIGHTS = 5
+
+
 def insight_list(insights: list[str], notes: list[str]) -> list:
-    """Insights as a list of sentences, then the method notes in a quieter voice."""
+    """The first insights, the rest and the method notes behind disclosures."""
     if not insights and not notes:
         return [html.P("Nothing notable in this selection.", className="text-muted")]
+    parts = [_insight_items(insights[:VISIBLE_INSIGHTS])]
+    rest = insights[VISIBLE_INSIGHTS:]
+    if rest:
+        parts.append(
+            html.Details(
+                [html.Summary(f"{len(rest)} more"), _insight_items(rest)],
+                className="ib-more",
+            )
+        )
+    if notes:
+        parts.append(
+            html.Details(
+                [
+                    html.Summary(f"Method notes ({len(notes)})"),
+                    html.Ul([html.Li(note) for note in notes], className="ib-notes"),
+                ],
+                className="ib-more small text-muted",
+            )
+        )
+    return parts
+
+
+def _insight_items(insights: list[str]) -> html.Ul:
+    """Sentences as a list with a small marker."""
     items = [
         html.Li([icon("stars", "me-2 text-primary"), html.Span(text)])
         for text in insights
     ]
-    parts = [html.Ul(items, className="list-unstyled ib-insight-list mb-0")]
-    if notes:
-        parts.append(
-            html.Ul(
-                [html.Li(note) for note in notes],
-                className="small text-muted mt-3 mb-0 ps-3 ib-notes",
-            )
-        )
-    return parts
+    return html.Ul(items, className="list-unstyled ib-insight-list mb-0")

@@ -185,3 +185,13 @@ def test_figures_use_the_shared_template():
         figures.empty_figure("nothing"),
     ):
         assert figure.layout.template.layout.font.family == theme.FONT_FAMILY
+
+
+def test_gaps_get_a_faint_connector_through_the_known_points_only():
+    view = sample_view()
+    view["series"][3]["value"] = None
+    connector = traces_named(figures.timeseries_figure(view), "No data")[0]
+    known = [p for p in view["series"] if p["value"] is not None]
+    assert list(connector.x) == [figures.plot_time(p["t"]) for p in known]
+    assert connector.hoverinfo == "skip"
+    assert not traces_named(figures.timeseries_figure(sample_view()), "No data")
