@@ -8,6 +8,7 @@ in `components/`.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 import dash
 import dash_bootstrap_components as dbc
@@ -522,11 +523,12 @@ def _register_selection(app: dash.Dash) -> None:
         Output(ids.TABLE, "selectedRows"),
         Output(ids.TABLE, "scrollTo"),
         Input(ids.TIMESERIES, "clickData"),
+        State(ids.TABLE, "rowData"),
         prevent_initial_call=True,
     )
-    def select_clicked_anomaly(click):
+    def select_clicked_anomaly(click, rows):
         """Clicking an anomaly marker selects and reveals its row."""
-        t = _clicked_anomaly(click)
+        t = clicked_anomaly(click, rows or [])
         if t is None:
             raise PreventUpdate
         return {"ids": [t]}, {"rowId": t, "rowPosition": "middle"}
@@ -546,13 +548,32 @@ def _register_selection(app: dash.Dash) -> None:
         return patch
 
 
-def _clicked_anomaly(click: dict | None) -> str | None:
-    """The anomaly time of a click on a marker (customdata), else None."""
+def clicked_anomaly(click: dict | None, rows: list[dict]) -> str | None:
+    """The anomaly (row id `t`) under a chart click, else None.
+
+    A marker carries its time as customdata; a click that lands on the series
+    point under a marker is matched by its x instead.
+    """
     points = (click or {}).get("points") or []
     if not points:
         return None
     custom = points[0].get("customdata")
-    return custom if isinstance(custom, str) else None
+    known = {row["t"] for row in rows}
+    if isinstance(custom, str) and custom in known:
+        return custom
+    moment = _moment(points[0].get("x"))
+    for row in rows:
+        if moment is not None and _moment(figures.plot_time(row["t"])) == moment:
+            return row["t"]
+    return None
+
+
+def _moment(value) -> datetime | None:
+    """A plotly date value ("2024-01-03" or "2024-01-03 14:00") as a datetime."""
+    try:
+        return datetime.fromisoformat(str(value)).replace(tzinfo=None)
+    except ValueError:
+        return None
 
 
 def _register_download(app: dash.Dash) -> None:

@@ -541,7 +541,7 @@ def main_content() -> html.Div:
                             ),
                             class_name="h-100",
                         ),
-                        lg=7,
+                        md=7,
                     ),
                     dbc.Col(
                         chart_card(
@@ -552,7 +552,7 @@ def main_content() -> html.Div:
                             ),
                             class_name="h-100",
                         ),
-                        lg=5,
+                        md=5,
                     ),
                 ],
                 className="g-3 mb-4",

@@ -83,6 +83,22 @@ def screenshot(dash_duo, name: str, size: tuple[int, int]) -> None:
     time.sleep(0.3)
 
 
+def press(dash_duo, selector: str) -> None:
+    """Click once the element has stopped moving (panels slide, lists grow)."""
+    element = dash_duo.find_element(selector)
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center'});", element
+    )
+    previous = None
+    for _ in range(20):
+        current = element.rect
+        if current == previous:
+            break
+        previous = current
+        time.sleep(0.15)
+    element.click()
+
+
 def upload_sample_through_the_page(dash_duo) -> None:
     """Drop the sample file, check the preview and the defaults, submit."""
     dash_duo.wait_for_text_to_equal(
@@ -92,7 +108,6 @@ def upload_sample_through_the_page(dash_duo) -> None:
         str(SAMPLE_CSV)
     )
     dash_duo.wait_for_element("#datasets-preview table", timeout=15)
-    time.sleep(0.5)  # the upload panel slides open
     preview = dash_duo.find_element("#datasets-preview").text
     assert "2024-01-03" in preview and "89000" in preview
     schema = dash_duo.find_element("#datasets-preview-schema").text
@@ -104,7 +119,7 @@ def upload_sample_through_the_page(dash_duo) -> None:
     name = dash_duo.find_element("#datasets-name")
     name.clear()
     name.send_keys("January sales")
-    click(dash_duo, "#datasets-submit")
+    press(dash_duo, "#datasets-submit")
 
 
 def test_new_user_uploads_the_sample_analyses_it_and_shares_the_exact_view(
@@ -223,7 +238,7 @@ def test_clicking_an_anomaly_on_the_chart_selects_it_in_the_table(dash_duo, make
     dash_duo.driver.execute_script(
         "arguments[0].scrollIntoView({block: 'center'})", marker
     )
-    ActionChains(dash_duo.driver).move_to_element(marker).click().perform()
+    ActionChains(dash_duo.driver).move_to_element(marker).pause(0.3).click().perform()
     selected = wait_for(
         lambda: dash_duo.driver.find_elements(
             "css selector", "#analysis-anomalies .ag-row.ag-row-selected"

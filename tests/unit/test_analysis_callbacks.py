@@ -211,3 +211,18 @@ def test_page_layout_is_not_found_for_anonymous_or_unknown(monkeypatch):
     monkeypatch.setattr(gateway, "user_or_none", lambda: None)
     page = analysis.page_layout("a" * 32, {})
     assert "Dataset not found" in text_of(page)
+
+
+def test_a_click_on_a_marker_or_on_the_point_under_it_finds_the_anomaly():
+    rows = analysis.anomaly_rows(sample_view()["anomalies"], None, "day")
+    t = rows[1]["t"]
+    marker = {"points": [{"x": "2024-01-15", "customdata": t}]}
+    under = {"points": [{"x": "2024-01-15", "curveNumber": 5}]}
+    elsewhere = {"points": [{"x": "2024-01-02", "curveNumber": 5}]}
+    assert analysis.clicked_anomaly(marker, rows) == t
+    assert analysis.clicked_anomaly(under, rows) == t
+    assert analysis.clicked_anomaly(elsewhere, rows) is None
+    assert (
+        analysis.clicked_anomaly({"points": [{"customdata": "forged"}]}, rows) is None
+    )
+    assert analysis.clicked_anomaly(None, rows) is None
