@@ -7,6 +7,7 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import Select
 
@@ -42,6 +43,14 @@ def wait_for(condition, timeout: float = 30, message: str = "condition"):
             return value
         time.sleep(0.25)
     raise AssertionError(f"timed out waiting for {message}")
+
+
+def control_value(dash_duo, selector: str) -> str | None:
+    """A control's current value, tolerant of the page re-rendering meanwhile."""
+    try:
+        return dash_duo.find_element(selector).get_attribute("value")
+    except StaleElementReferenceException:
+        return None
 
 
 def grid_rows(dash_duo, grid_id: str) -> list[str]:
@@ -214,14 +223,14 @@ def test_back_and_forward_step_through_view_changes(dash_duo, make_app):
     wait_for(lambda: "granularity=week" in dash_duo.driver.current_url)
     dash_duo.driver.back()
     wait_for(lambda: "granularity=day" in dash_duo.driver.current_url)
-    granularity = dash_duo.find_element("#analysis-granularity")
-    wait_for(lambda: granularity.get_attribute("value") == "day")
+    # Some history steps re-render the page: look the control up afresh each time.
+    wait_for(lambda: control_value(dash_duo, "#analysis-granularity") == "day")
     dash_duo.driver.back()
     dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "3 found", timeout=30)
-    assert dash_duo.find_element("#analysis-method").get_attribute("value") == "auto"
+    assert wait_for(lambda: control_value(dash_duo, "#analysis-method") == "auto")
     dash_duo.driver.forward()
     dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "none found", timeout=30)
-    assert dash_duo.find_element("#analysis-method").get_attribute("value") == "zscore"
+    assert wait_for(lambda: control_value(dash_duo, "#analysis-method") == "zscore")
 
 
 def test_clicking_an_anomaly_on_the_chart_selects_it_in_the_table(dash_duo, make_app):
