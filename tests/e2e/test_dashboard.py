@@ -58,7 +58,10 @@ def grid_rows(dash_duo, grid_id: str) -> list[str]:
     rows = dash_duo.driver.find_elements(
         "css selector", f"#{grid_id} .ag-center-cols-container .ag-row"
     )
-    return [row.text for row in rows]  # fmt: skip
+    try:
+        return [row.text for row in rows]
+    except StaleElementReferenceException:
+        return []  # the grid re-rendered while reading; callers poll again
 
 
 def anomaly_dates(dash_duo) -> list[str]:
