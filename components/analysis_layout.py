@@ -252,7 +252,7 @@ def filter_controls(meta: dict, state: AnalysisState) -> list:
                         value=chosen,
                         multi=True,
                         placeholder=f"All {dimension}",
-                        className="ib-dropdown",
+                        className="ib-dropdown ib-filter",
                     ),
                 ],
                 md=6,

@@ -226,3 +226,65 @@ def test_a_click_on_a_marker_or_on_the_point_under_it_finds_the_anomaly():
         analysis.clicked_anomaly({"points": [{"customdata": "forged"}]}, rows) is None
     )
     assert analysis.clicked_anomaly(None, rows) is None
+
+
+def run_sync(trigger: str, search: str, state: AnalysisState, current: str, **change):
+    """Run sync_state as Dash would, with `trigger` as the changed input."""
+    from contextvars import copy_context
+
+    from dash._callback_context import context_value
+    from dash._utils import AttributeDict
+
+    controls = list(analysis.control_values(state, FILTER_IDS))
+    for key, value in change.items():
+        controls[analysis.CONTROL_KEYS.index(key)] = value
+    version = str(state.version) if state.version else "latest"
+    metrics = [{"label": m, "value": m} for m in META["metrics"]]
+
+    def call():
+        context_value.set(
+            AttributeDict(triggered_inputs=[{"prop_id": trigger, "value": None}])
+        )
+        return analysis.sync_state(
+            search, version, controls, FILTER_IDS, current, metrics, False
+        )
+
+    return copy_context().run(call)
+
+
+def test_a_control_change_writes_the_canonical_url_and_state():
+    state = AnalysisState(metric="revenue")
+    current = url_state.serialise(state)
+    outputs = run_sync("analysis-method.value", current, state, current, method="iqr")
+    assert outputs["url"] == outputs["state"]
+    assert url_state.parse_search(outputs["url"])[0].method == "iqr"
+    assert outputs["nav"] is analysis.no_update
+
+
+def test_back_button_url_puts_the_controls_back_without_pushing_history():
+    shown = AnalysisState(metric="revenue", method="iqr")
+    earlier = url_state.serialise(AnalysisState(metric="orders", method="zscore"))
+    outputs = run_sync(
+        "analysis-url.search", earlier, shown, url_state.serialise(shown)
+    )
+    assert outputs["url"] is analysis.no_update  # the browser already moved
+    assert outputs["state"] == earlier
+    assert outputs["controls"][0] == "orders"
+    assert outputs["controls"][analysis.CONTROL_KEYS.index("method")] == "zscore"
+
+
+def test_the_url_echo_of_our_own_change_does_nothing():
+    from dash.exceptions import PreventUpdate
+
+    state = AnalysisState(metric="revenue")
+    current = url_state.serialise(state)
+    with pytest.raises(PreventUpdate):
+        run_sync("analysis-url.search", current, state, current)
+
+
+def test_a_version_in_the_url_reloads_the_page_through_the_router():
+    shown = AnalysisState(metric="revenue")
+    pinned = url_state.serialise(AnalysisState(metric="revenue", version=1))
+    outputs = run_sync("analysis-url.search", pinned, shown, url_state.serialise(shown))
+    assert outputs["nav"] == pinned
+    assert outputs["state"] is analysis.no_update
