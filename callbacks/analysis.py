@@ -42,6 +42,7 @@ from data.services import Services, get_services
 
 SEVERITY_RANK = {s.name: rank for rank, s in enumerate(SEVERITIES)}
 GRANULARITY_WORDS = {
+    "raw": "Row-level",
     "hour": "Hourly",
     "day": "Daily",
     "week": "Weekly",
@@ -87,7 +88,7 @@ def page_layout(dataset_id: str | None, query: dict) -> object:
 
 
 def state_from_controls(values: dict, filter_ids: list, filter_values: list):
-    """An AnalysisState from the controls' values, with notices for bad numbers."""
+    """An AnalysisState from the controls' values (bad numbers become defaults)."""
     query = {key: _text(values.get(key)) for key in url_state.KEY_ORDER}
     query["version"] = _text(values.get("version"))
     query["from"] = _date_text(values.get("from"))
@@ -112,7 +113,7 @@ def _date_text(value: str | None) -> str | None:
 
 
 def control_values(state: AnalysisState, filter_ids: list) -> list:
-    """Values to put into the controls for a state, in `CONTROL_OUTPUTS` order."""
+    """Values to put into the controls for a state, in `CONTROL_PROPS` order."""
     return [
         state.metric,
         state.granularity,
@@ -167,11 +168,11 @@ def sync_state(search, version, controls, filter_ids, current, metrics, embed):
     if ctx.triggered_id == ids.URL:
         state = replace(url_state.parse_search(search)[0], embed=embed)
         state = _fit_metric(state, metrics)
-        if url_state.serialise(state) == current:
+        canonical = url_state.serialise(state)
+        if canonical == current:
             raise PreventUpdate
         if state.version != _version_number(version):
-            return sync_outputs(nav=url_state.serialise(state))
-        canonical = url_state.serialise(state)
+            return sync_outputs(nav=canonical)
         return sync_outputs(state=canonical, controls=control_values(state, filter_ids))
     values = dict(zip(CONTROL_KEYS, controls[:-1], strict=True))
     values["version"] = version
@@ -208,11 +209,6 @@ def _fit_metric(state: AnalysisState, metric_options: list | None) -> AnalysisSt
 def _version_number(value) -> int | None:
     """The version select's value as a number (None for 'latest')."""
     return int(value) if isinstance(value, str) and value.isdigit() else None
-
-
-def _page_href(state: AnalysisState) -> str:
-    """The same page with another version: a full re-render (columns may differ)."""
-    return url_state.serialise(state)
 
 
 # ------------------------------------------------------------- the main view
@@ -280,12 +276,13 @@ def processing_message(version: dict):
     progress = version.get("progress") or {}
     done, total = progress.get("rowsDone") or 0, progress.get("rowsTotal") or 0
     percent = round(100 * done / total) if total else 0
+    counted = f"{done:,} of {total:,} rows so far" if total else f"{done:,} rows so far"
     return html.Div(
         [
             widgets.message_alert(
                 "This dataset is still being processed",
-                f"Version {version['version']}: {done:,} of {total:,} rows so far. "
-                "The analysis appears here as soon as it is ready.",
+                f"Version {version['version']}: {counted}. The analysis appears "
+                "here as soon as it is ready.",
                 "info",
                 "hourglass-split",
             ),
