@@ -1,7 +1,13 @@
-"""Pure figure builders: an analysis view (docs/contracts.md) in, `go.Figure` out."""
+"""Pure figure builders: an analysis view (docs/contracts.md) in, `go.Figure` out.
+
+Traces and layouts are written as plain dicts and wrapped without plotly's
+per-element validation: for a few thousand points that validation costs about
+25 times more than building the figure (see BENCHMARKS.md, UI section).
+"""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -17,12 +23,28 @@ HIGHLIGHT_NAME = "Selection"
 
 
 def plot_time(value: str) -> str:
-    """An ISO 8601 UTC time as plotly.js expects it (it has no time zones)."""
+    """An ISO 8601 UTC time as plotly.js expects it (it has no time zones); a
+    midnight is written as the bare date, which keeps daily charts light."""
     text = value.replace("T", " ")
     for suffix in ("Z", "+00:00"):
         if text.endswith(suffix):
-            return text[: -len(suffix)]
-    return text
+            text = text[: -len(suffix)]
+    return text[:10] if text.endswith(" 00:00:00") else text
+
+
+def scatter(**properties) -> dict:
+    """A scatter trace as a plain dict."""
+    return {"type": "scatter", **properties}
+
+
+def figure_spec(traces: list[dict], layout: dict) -> dict:
+    """A figure as plain data in the shared template (what dcc.Graph accepts)."""
+    return {"data": traces, "layout": {"template": theme.TEMPLATE_JSON, **layout}}
+
+
+def as_figure(spec: dict) -> go.Figure:
+    """A `go.Figure` around a spec, without plotly's per-element validation."""
+    return go.Figure(data=spec["data"], layout=spec["layout"], _validate=False)
 
 
 def _as_floats(values: Iterable[float | None]) -> np.ndarray:
@@ -83,13 +105,12 @@ def _period_word(view: dict) -> str:
     return PERIOD_WORDS.get(granularity, "Periods")
 
 
-def series_trace(view: dict, max_points: int) -> go.Scatter:
+def series_trace(view: dict, max_points: int) -> dict:
     """The series line, downsampled for display with every anomaly kept."""
     series = view.get("series") or []
-    anomaly_times = {a["t"] for a in view.get("anomalies") or []}
-    keep = [i for i, point in enumerate(series) if point["t"] in anomaly_times]
+    keep = anomaly_positions(series, view.get("anomalies") or [])
     indices = downsample_indices([p["value"] for p in series], max_points, keep)
-    return go.Scatter(
+    return scatter(
         x=[plot_time(series[i]["t"]) for i in indices],
         y=[series[i]["value"] for i in indices],
         mode="lines+markers" if len(indices) <= 120 else "lines",
@@ -101,7 +122,17 @@ def series_trace(view: dict, max_points: int) -> go.Scatter:
     )
 
 
-def gap_connector_trace(view: dict, max_points: int) -> go.Scatter | None:
+def anomaly_positions(series: list[dict], anomalies: list[dict]) -> list[int]:
+    """Where each anomaly sits in the series (sorted by time: a binary search)."""
+    positions = []
+    for anomaly in anomalies:
+        index = bisect_left(series, anomaly["t"], key=lambda point: point["t"])
+        if index < len(series) and series[index]["t"] == anomaly["t"]:
+            positions.append(index)
+    return positions
+
+
+def gap_connector_trace(view: dict, max_points: int) -> dict | None:
     """A faint dotted line across empty buckets, so a sparse series still reads as
     one line while the solid line shows only where data exists."""
     series = view.get("series") or []
@@ -110,7 +141,7 @@ def gap_connector_trace(view: dict, max_points: int) -> go.Scatter | None:
         return None
     step = max(1, -(-len(present) // max_points))
     points = present[::step]
-    return go.Scatter(
+    return scatter(
         x=[plot_time(p["t"]) for p in points],
         y=[p["value"] for p in points],
         mode="lines",
@@ -145,7 +176,8 @@ def band_k(view: dict) -> float:
 
 def rolling_traces(view: dict, max_points: int) -> list:
     """The rolling mean line and its ±k·std band (lower edge, then filled upper)."""
-    points = [p for p in _rolling_points(view, max_points)]
+    # A smooth line needs fewer points than the jagged series.
+    points = _rolling_points(view, max(2, max_points // 2))
     if not points:
         return []
     k = band_k(view)
@@ -160,10 +192,8 @@ def rolling_traces(view: dict, max_points: int) -> list:
     band_name = f"Expected range ±{k:g}σ"
     common = {"x": x, "mode": "lines", "hoverinfo": "skip", "connectgaps": False}
     return [
-        go.Scatter(
-            y=lower, line={"width": 0}, showlegend=False, name=band_name, **common
-        ),
-        go.Scatter(
+        scatter(y=lower, line={"width": 0}, showlegend=False, name=band_name, **common),
+        scatter(
             y=upper,
             line={"width": 0},
             fill="tonexty",
@@ -171,7 +201,7 @@ def rolling_traces(view: dict, max_points: int) -> list:
             name=band_name,
             **common,
         ),
-        go.Scatter(
+        scatter(
             y=mean,
             name=f"Rolling mean ({window})" if window else "Rolling mean",
             line={"color": theme.ROLLING, "width": 1.5, "dash": "dot"},
@@ -204,7 +234,7 @@ def _wrap(text: str, width: int = 60) -> str:
     return "<br>".join([*lines, current]) if current else "<br>".join(lines)
 
 
-def anomaly_traces(view: dict) -> list[go.Scatter]:
+def anomaly_traces(view: dict) -> list[dict]:
     """One marker trace per severity present: colour and shape both encode it."""
     unit = _unit(view)
     traces = []
@@ -215,7 +245,7 @@ def anomaly_traces(view: dict) -> list[go.Scatter]:
         if not group:
             continue
         traces.append(
-            go.Scatter(
+            scatter(
                 x=[plot_time(a["t"]) for a in group],
                 y=[a["value"] for a in group],
                 mode="markers",
@@ -234,13 +264,13 @@ def anomaly_traces(view: dict) -> list[go.Scatter]:
     return traces
 
 
-def highlight_trace(view: dict, selected_t: str | None) -> go.Scatter:
+def highlight_trace(view: dict, selected_t: str | None) -> dict:
     """A ring around the selected anomaly (empty when nothing is selected).
 
     It is always the first trace, so a selection can move it with a small Patch.
     """
     match = [a for a in view.get("anomalies") or [] if a["t"] == selected_t]
-    return go.Scatter(
+    return scatter(
         x=[plot_time(match[0]["t"])] if match else [],
         y=[match[0]["value"]] if match else [],
         mode="markers",
@@ -260,38 +290,42 @@ def timeseries_figure(
     view: dict, selected_t: str | None = None, max_points: int | None = None
 ) -> go.Figure:
     """Series, rolling mean with band, anomaly markers, range slider and zoom."""
+    return as_figure(timeseries_spec(view, selected_t, max_points))
+
+
+def timeseries_spec(
+    view: dict, selected_t: str | None = None, max_points: int | None = None
+) -> dict:
+    """`timeseries_figure` as plain data (cheaper to send from a callback)."""
     max_points = max_points or DISPLAY_MAX_POINTS
-    figure = go.Figure(
-        [
-            highlight_trace(view, selected_t),
-            *rolling_traces(view, max_points),
-            *filter(None, [gap_connector_trace(view, max_points)]),
-            series_trace(view, max_points),
-            *anomaly_traces(view),
-        ]
-    )
-    figure.update_layout(
-        template=theme.TEMPLATE,
-        height=420,
-        hovermode="closest",
-        uirevision=_ui_revision(view),
+    traces = [
+        highlight_trace(view, selected_t),
+        *rolling_traces(view, max_points),
+        *filter(None, [gap_connector_trace(view, max_points)]),
+        series_trace(view, max_points),
+        *anomaly_traces(view),
+    ]
+    layout = {
+        "height": 420,
+        "hovermode": "closest",
+        "uirevision": _ui_revision(view),
         # Below the range slider: the legend never fights the zoom buttons.
-        legend={
+        "legend": {
             "yref": "container",
             "y": 0,
             "yanchor": "bottom",
             "x": 0,
             "orientation": "h",
         },
-        margin={"t": 40, "b": 8},
-        yaxis={"title": {"text": _metric_label(view)}, **axis_affixes(_unit(view))},
-        xaxis={
+        "margin": {"l": 8, "r": 8, "t": 40, "b": 8},
+        "yaxis": {"title": {"text": _metric_label(view)}, **axis_affixes(_unit(view))},
+        "xaxis": {
             "type": "date",
             "rangeslider": {"visible": True, "thickness": 0.08},
             "rangeselector": _range_buttons(),
         },
-    )
-    return figure
+    }
+    return figure_spec(traces, layout)
 
 
 def _ui_revision(view: dict) -> str:
@@ -349,85 +383,109 @@ def threshold_lines(view: dict) -> list[dict]:
 
 def histogram_figure(view: dict) -> go.Figure:
     """The distribution as pre-binned bars, with thresholds and fences drawn."""
+    return as_figure(histogram_spec(view))
+
+
+def histogram_spec(view: dict) -> dict:
+    """`histogram_figure` as plain data."""
     histogram = view.get("histogram") or {}
     edges = histogram.get("edges") or []
-    counts = histogram.get("counts") or []
     unit = _unit(view)
     periods = _period_word(view)
     pairs = list(zip(edges[:-1], edges[1:], strict=False))
-    figure = go.Figure(
-        go.Bar(
-            x=[(a + b) / 2 for a, b in pairs],
-            y=counts,
-            width=[b - a for a, b in pairs],
-            name=periods,
-            showlegend=False,
-            marker={
-                "color": "rgba(37, 99, 235, 0.55)",
-                "line": {"color": theme.ACCENT, "width": 1},
-            },
-            customdata=[
-                f"{format_number(a, unit)} – {format_number(b, unit)}" for a, b in pairs
-            ],
-            hovertemplate=f"%{{customdata}}<br>%{{y}} {periods.lower()}<extra></extra>",
-        )
-    )
-    _draw_threshold_lines(figure, view)
-    figure.update_layout(
-        template=theme.TEMPLATE,
-        height=300,
-        xaxis={"title": {"text": _metric_label(view)}, **axis_affixes(unit)},
-        yaxis={"title": {"text": periods}},
-    )
-    return figure
+    bars = {
+        "type": "bar",
+        "x": [(a + b) / 2 for a, b in pairs],
+        "y": histogram.get("counts") or [],
+        "width": [b - a for a, b in pairs],
+        "name": periods,
+        "showlegend": False,
+        "marker": {
+            "color": "rgba(37, 99, 235, 0.55)",
+            "line": {"color": theme.ACCENT, "width": 1},
+        },
+        "customdata": [
+            f"{format_number(a, unit)} – {format_number(b, unit)}" for a, b in pairs
+        ],
+        "hovertemplate": f"%{{customdata}}<br>%{{y}} {periods.lower()}<extra></extra>",
+    }
+    shapes, legend_traces = threshold_shapes(view)
+    layout = {
+        "height": 300,
+        "shapes": shapes,
+        "xaxis": {"title": {"text": _metric_label(view)}, **axis_affixes(unit)},
+        "yaxis": {"title": {"text": periods}},
+    }
+    return figure_spec([bars, *legend_traces], layout)
 
 
-def _draw_threshold_lines(figure: go.Figure, view: dict) -> None:
-    """Vertical lines for thresholds/fences, each kind named once in the legend."""
-    named = set()
+def threshold_shapes(view: dict) -> tuple[list[dict], list[dict]]:
+    """Vertical lines for thresholds/fences, and one legend entry per kind."""
+    shapes, legend, named = [], [], set()
     for line in threshold_lines(view):
         style = {"color": line["colour"], "dash": line["dash"], "width": 1.5}
-        figure.add_vline(x=line["x"], line=style)
-        if line["label"] in named:
-            continue
-        named.add(line["label"])
-        # Shapes have no legend entry: an empty trace carries the name.
-        figure.add_trace(
-            go.Scatter(
-                x=[None], y=[None], mode="lines", line=style, name=line["label"] + "s"
-            )
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "x",
+                "yref": "y domain",
+                "x0": line["x"],
+                "x1": line["x"],
+                "y0": 0,
+                "y1": 1,
+                "line": style,
+            }
         )
+        if line["label"] not in named:
+            named.add(line["label"])
+            # Shapes have no legend entry: an empty trace carries the name.
+            legend.append(
+                scatter(
+                    x=[None],
+                    y=[None],
+                    mode="lines",
+                    line=style,
+                    name=line["label"] + "s",
+                )
+            )
+    return shapes, legend
 
 
 def box_figure(view: dict) -> go.Figure:
     """A horizontal box plot from the precomputed quartiles, with outlier points."""
+    return as_figure(box_spec(view))
+
+
+def box_spec(view: dict) -> dict:
+    """`box_figure` as plain data."""
     box = view.get("box") or {}
-    unit = _unit(view)
     label = _metric_label(view)
-    figure = go.Figure()
+    traces = []
     if box.get("median") is not None:
-        figure.add_trace(
-            go.Box(
-                y=[label],
-                q1=[box["q1"]],
-                median=[box["median"]],
-                q3=[box["q3"]],
-                lowerfence=[box["lower_whisker"]],
-                mean=[_summary_mean(view)],
-                boxmean=_summary_mean(view) is not None,
-                upperfence=[box["upper_whisker"]],
-                orientation="h",
-                name=label,
-                boxpoints=False,
-                fillcolor="rgba(37, 99, 235, 0.15)",
-                line={"color": theme.ACCENT},
-                hoverinfo="x",
-            )
+        mean = _summary_mean(view)
+        traces.append(
+            {
+                "type": "box",
+                "y": [label],
+                "q1": [box["q1"]],
+                "median": [box["median"]],
+                "q3": [box["q3"]],
+                "lowerfence": [box["lower_whisker"]],
+                "upperfence": [box["upper_whisker"]],
+                "mean": [mean],
+                "boxmean": mean is not None,
+                "orientation": "h",
+                "name": label,
+                "boxpoints": False,
+                "fillcolor": "rgba(37, 99, 235, 0.15)",
+                "line": {"color": theme.ACCENT},
+                "hoverinfo": "x",
+            }
         )
     outliers = box.get("outliers") or []
     if outliers:
-        figure.add_trace(
-            go.Scatter(
+        traces.append(
+            scatter(
                 x=outliers,
                 y=[label] * len(outliers),
                 mode="markers",
@@ -441,14 +499,13 @@ def box_figure(view: dict) -> go.Figure:
                 hovertemplate="Outlier %{x:,.2f}<extra></extra>",
             )
         )
-    figure.update_layout(
-        template=theme.TEMPLATE,
-        height=300,
-        showlegend=False,
-        xaxis={"title": {"text": label}, **axis_affixes(unit)},
-        yaxis={"showticklabels": False},
-    )
-    return figure
+    layout = {
+        "height": 300,
+        "showlegend": False,
+        "xaxis": {"title": {"text": label}, **axis_affixes(_unit(view))},
+        "yaxis": {"showticklabels": False},
+    }
+    return figure_spec(traces, layout)
 
 
 def _summary_mean(view: dict) -> float | None:
@@ -458,22 +515,24 @@ def _summary_mean(view: dict) -> float | None:
 
 def empty_figure(message: str, height: int = 300) -> go.Figure:
     """A blank chart that says why it is blank."""
-    figure = go.Figure()
-    figure.update_layout(
-        template=theme.TEMPLATE,
-        height=height,
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        annotations=[
-            {
-                "text": message,
-                "showarrow": False,
-                "font": {"color": theme.MUTED, "size": 13},
-                "xref": "paper",
-                "yref": "paper",
-                "x": 0.5,
-                "y": 0.5,
-            }
-        ],
-    )
-    return figure
+    return as_figure(empty_spec(message, height))
+
+
+def empty_spec(message: str, height: int = 300) -> dict:
+    """`empty_figure` as plain data."""
+    note = {
+        "text": message,
+        "showarrow": False,
+        "font": {"color": theme.MUTED, "size": 13},
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0.5,
+        "y": 0.5,
+    }
+    layout = {
+        "height": height,
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        "annotations": [note],
+    }
+    return figure_spec([], layout)

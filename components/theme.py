@@ -82,3 +82,5 @@ def register_template() -> go.layout.Template:
 
 
 TEMPLATE = register_template()
+# The same template as plain data, for figures built without validation.
+TEMPLATE_JSON = TEMPLATE.to_plotly_json()
