@@ -97,11 +97,9 @@ def callback_work(services, owner_id: str, dataset_id: str, search: str) -> str:
 
 def measure(services, owner_id, dataset_id, search, repeat) -> dict:
     """Cached, uncached and no-downsampling timings for one view."""
-    from components import figures
-    from data.cache import cache
-
     from callbacks import gateway
-    from components import url_state
+    from components import figures, url_state
+    from data.cache import cache
 
     work = lambda: callback_work(services, owner_id, dataset_id, search)  # noqa: E731
     work()  # compute and cache once
