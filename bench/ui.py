@@ -157,6 +157,7 @@ def report(rows: int, results: dict[str, dict]) -> str:
         p95 = cached[int(0.95 * (len(cached) - 1))]
         lines.append(
             f"| {name} | {median(cached):.1f} ms ({p95:.1f} ms) | "
+            f"{median(result['service']):.1f} ms | "
             f"{median(result['uncached']):.0f} ms "
             f"({median(result['uncached']) / median(cached):.0f}× slower) | "
             f"{result['bytes'] / 1024:,.0f} kB | "

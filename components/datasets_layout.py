@@ -55,6 +55,12 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.GRID
     PENDING_DELETE = f"{PREFIX}-pending-delete"
 
 
+def page_upload_limit(max_upload_bytes: int) -> int:
+    """The largest file the page can send: the browser sends it base64-encoded
+    (4/3 larger) in one request bounded by the same limit (+1 MB of overhead)."""
+    return min(max_upload_bytes, (max_upload_bytes + 1024 * 1024) * 3 // 4 - 64 * 1024)
+
+
 def header() -> html.Div:
     """Title, one-line explanation and the upload button."""
     return html.Div(
@@ -96,7 +102,8 @@ def dropzone(component_id: str, max_size: int) -> dcc.Upload:
                     ]
                 ),
                 html.Div(
-                    f"CSV, JSON or JSON Lines · up to {max_size // (1024 * 1024):,} MB",
+                    f"CSV, JSON or JSON Lines · up to {max_size // (1024 * 1024):,} MB "
+                    "here (larger files: POST /api/datasets/upload)",
                     className="small text-muted mt-1",
                 ),
             ]

@@ -2,7 +2,7 @@
 
 import dash
 
-from components.datasets_layout import datasets_page
+from components.datasets_layout import datasets_page, page_upload_limit
 from data.services import get_services
 
 dash.register_page(
@@ -16,4 +16,4 @@ dash.register_page(
 
 def layout(**_query):
     """The page shell; the list and its live status come from callbacks."""
-    return datasets_page(get_services().settings.max_upload_bytes)
+    return datasets_page(page_upload_limit(get_services().settings.max_upload_bytes))

@@ -135,3 +135,11 @@ def test_row_actions_choose_versions_and_open_the_delete_dialog(monkeypatch):
     outputs = callbacks.handle_row_action("o", delete, {}, 0)
     assert outputs["modal"] is True and outputs["pending"] == SALES["id"]
     assert "Sales 2024" in text_of(outputs["modal_text"])
+
+
+def test_page_upload_limit_leaves_room_for_base64_inside_the_request_limit():
+    limit = 200 * 1024 * 1024
+    page = layout.page_upload_limit(limit)
+    assert page < limit
+    assert page * 4 / 3 + 64 * 1024 < limit + 1024 * 1024
+    assert layout.page_upload_limit(1024) == 1024  # tiny limits stay as they are
