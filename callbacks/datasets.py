@@ -140,9 +140,15 @@ def preview_outputs(filename: str, content: bytes, preview: dict) -> dict:
         "metric_value": preview.get("metricColumns") or [],
         "dimension_options": [{"label": n, "value": n} for n in candidates],
         "dimension_value": preview.get("dimensionColumns") or [],
-        "name": Path(filename).stem.replace("_", " ").strip()[:120] or "Dataset",
+        "name": suggested_name(filename),
         "zone_class": "ib-dropzone ib-dropzone-compact",
     }
+
+
+def suggested_name(filename: str) -> str:
+    """A dataset name from a file name: "sales_2024.csv" → "Sales 2024"."""
+    stem = " ".join(Path(filename).stem.replace("_", " ").replace("-", " ").split())
+    return (stem[:1].upper() + stem[1:])[:120] or "Dataset"
 
 
 def preview_failure(message: str) -> dict:

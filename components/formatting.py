@@ -18,7 +18,7 @@ def _is_missing(value: float | int | None) -> bool:
 def sensible_decimals(value: float) -> int:
     """Decimals that show a value's precision without noise."""
     magnitude = abs(value)
-    if float(value).is_integer() or magnitude >= 10_000:
+    if float(value).is_integer() or magnitude >= 1_000:
         return 0
     if magnitude >= 1:
         return 2

@@ -314,16 +314,20 @@ def reconcile(
 
 
 def _reconcile_filters(
-    filters: Mapping[str, Sequence[str]], dimensions: Mapping, notices: list[str]
+    filters: Mapping[str, Sequence[str]], dimensions, notices: list[str]
 ) -> dict[str, tuple[str, ...]]:
-    """Keep filters on known dimensions and values; say what was dropped."""
+    """Keep filters on known dimensions (and known values, when the values are
+    listed: `dimensions` is {name: [values]} or just the names); say what was
+    dropped."""
     kept: dict[str, tuple[str, ...]] = {}
     for dimension, values in filters.items():
         if dimension not in dimensions:
             notices.append(f"Ignored a filter on unknown column “{_shown(dimension)}”.")
             continue
-        known = set(dimensions[dimension])
-        valid = tuple(v for v in values if v in known)
+        valid = tuple(values)
+        if isinstance(dimensions, Mapping):
+            known = set(dimensions[dimension])
+            valid = tuple(v for v in values if v in known)
         if len(valid) < len(values):
             notices.append(f"Ignored unknown values in the “{dimension}” filter.")
         if valid:

@@ -102,7 +102,9 @@ def test_preview_preselects_the_inferred_columns_and_offers_sensible_choices():
     assert outputs["dimension_value"] == ["region"]
     assert [o["value"] for o in outputs["metric_options"]] == ["revenue"]
     assert "email" not in [o["value"] for o in outputs["dimension_options"]]
-    assert outputs["name"] == "sales 2024"
+    assert outputs["name"] == "Sales 2024"
+    assert callbacks.suggested_name("../weird__name-v2 .json") == "Weird name v2"
+    assert callbacks.suggested_name("") == "Dataset"
     body_rows = outputs["preview"].children[1].children
     assert len(body_rows) == callbacks.PREVIEW_ROWS
     assert "personal" in text_of(outputs["schema"])

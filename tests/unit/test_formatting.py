@@ -15,8 +15,9 @@ from components import formatting as fmt
     ("value", "unit", "expected"),
     [
         (36685.714, "₹", "₹36,686"),
-        (1234.5, "$", "$1,234.50"),
-        (-1234.5, "$", "−$1,234.50"),
+        (1234.6, "$", "$1,235"),
+        (-1234.4, "$", "−$1,234"),
+        (999.5, "$", "$999.50"),
         (12.5, "%", "12.50%"),
         (0.001234, None, "0.00123"),
         (0, None, "0"),
@@ -44,7 +45,7 @@ def test_compact_form_for_millions_and_full_form_below():
     assert fmt.format_compact(2_000_000_000) == "2B"
     assert fmt.format_compact(-5_500_000) == "−5.5M"
     assert fmt.format_compact(999_999) == "999,999"
-    assert fmt.format_compact(1234.5) == "1,234.50"
+    assert fmt.format_compact(123.25) == "123.25"
 
 
 def test_counts_percentages_and_axis_affixes():

@@ -176,3 +176,11 @@ def test_to_params_has_the_contract_keys():
         "filters",
     }
     assert params["to"] == "2024-01-31" and params["from"] is None
+
+
+def test_reconcile_with_dimension_names_only_checks_the_names():
+    state = AnalysisState(filters={"region": ("Atlantis",), "planet": ("Mars",)})
+    meta = {"metrics": ["revenue"], "dimensions": ["region"]}
+    fixed, notices = reconcile(state, meta)
+    assert fixed.filters == {"region": ("Atlantis",)}
+    assert len(notices) == 1 and "planet" in notices[0]
