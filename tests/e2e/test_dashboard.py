@@ -360,5 +360,10 @@ def test_analyst_filters_a_year_of_regional_sales(dash_duo, make_app, tmp_path):
     wait_for(lambda: "filter.region=North" in dash_duo.driver.current_url, 20)
     wait_for(lambda: dash_duo.find_element("#analysis-kpis").text != everything, 30)
     dash_duo.driver.get(dash_duo.server_url + "/datasets")
+    press(dash_duo, "#datasets-upload-toggle")
+    dash_duo.find_element("#datasets-upload input[type=file]").send_keys(
+        str(SAMPLE_CSV)
+    )
+    dash_duo.wait_for_element("#datasets-preview table", timeout=15)
     for label, size in SIZES.items():
         screenshot(dash_duo, f"showcase-datasets-{label}", size)
