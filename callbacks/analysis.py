@@ -605,19 +605,19 @@ def anomalies_download(services: Services, owner_id: str, dataset_id: str, searc
 
 
 def _register_share(app: dash.Dash) -> None:
-    """'Copy link': the canonical URL of this exact view, also shown in a toast."""
+    """'Copy link': the canonical URL of this exact view, copied and shown."""
     app.clientside_callback(
         """
         function(clicks, search) {
-            if (!clicks) { return [window.dash_clientside.no_update,
-                                   window.dash_clientside.no_update, false]; }
             var url = window.location.origin + window.location.pathname + search;
-            return [url, url, true];
+            var copied = Boolean(navigator.clipboard && window.isSecureContext);
+            if (copied) { navigator.clipboard.writeText(url).catch(function () {}); }
+            return [url, true, copied ? "Link copied" : "Copy this link"];
         }
         """,
-        Output(ids.COPY_LINK, "content"),
         Output(ids.SHARE_URL, "value"),
         Output(ids.SHARE_TOAST, "is_open"),
+        Output(ids.SHARE_TOAST, "header"),
         Input(ids.COPY_LINK, "n_clicks"),
         State(ids.STATE, "data"),
         prevent_initial_call=True,

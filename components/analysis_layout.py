@@ -372,10 +372,12 @@ def share_actions() -> html.Div:
     """ "Copy link" (a clipboard copy of the exact view) and the CSV download."""
     return html.Div(
         [
-            dcc.Clipboard(
+            # A plain button (dcc.Clipboard renders nothing outside secure contexts
+            # and is not focusable); the toast always shows the link as well.
+            html.Button(
+                [icon("link-45deg"), "Copy link"],
                 id=ids.COPY_LINK,
-                children=html.Span([icon("link-45deg"), "Copy link"]),
-                copied_children=html.Span([icon("check2"), "Copied"]),
+                type="button",
                 title="Copy a link that reopens exactly this view",
                 className="btn btn-outline-primary btn-sm",
             ),
