@@ -117,7 +117,8 @@ def number_input(component_id: str, spec: url_state.Number, value) -> dbc.Input:
 
 def version_options(meta: dict) -> list[dict]:
     """'Latest' plus one option per version, newest first."""
-    options = [{"label": "Latest", "value": "latest"}]
+    newest = max((entry["version"] for entry in meta.get("versions") or []), default=0)
+    options = [{"label": f"Latest (v{newest})", "value": "latest"}]
     for entry in sorted(meta.get("versions") or [], key=lambda v: -v["version"]):
         options.append(
             {"label": f"v{entry['version']}", "value": str(entry["version"])}
@@ -126,7 +127,7 @@ def version_options(meta: dict) -> list[dict]:
 
 
 def primary_controls(meta: dict, state: AnalysisState) -> dbc.Row:
-    """The controls every user reaches for: metric, aggregation, time, method, dates."""
+    """The everyday controls: metric, aggregation, granularity, method, dates."""
     metrics = [{"label": m, "value": m} for m in meta.get("metrics") or []]
     return dbc.Row(
         [
@@ -134,7 +135,6 @@ def primary_controls(meta: dict, state: AnalysisState) -> dbc.Row:
                 "Metric",
                 ids.METRIC,
                 select(ids.METRIC, metrics, state.metric),
-                width={"md": 4, "xl": 3},
             ),
             labelled(
                 "Aggregation",
@@ -165,14 +165,10 @@ def primary_controls(meta: dict, state: AnalysisState) -> dbc.Row:
                 width={"md": 6, "xl": 3},
             ),
             labelled(
-                "Version",
-                ids.VERSION,
-                select(
-                    ids.VERSION,
-                    version_options(meta),
-                    str(state.version) if state.version else "latest",
-                ),
-                width={"md": 6, "xl": 2},
+                "Date range",
+                ids.DATES,
+                date_range(state),
+                width={"md": 6, "xl": 3},
             ),
         ],
         className="g-3",
@@ -269,32 +265,15 @@ def controls_card(meta: dict, state: AnalysisState) -> dbc.Card:
     return card(
         [
             primary_controls(meta, state),
-            dbc.Row(
-                [
-                    labelled(
-                        "Date range",
-                        ids.DATES,
-                        date_range(state),
-                        width={"md": 8, "xl": 6},
-                    ),
-                    dbc.Col(
-                        html.Button(
-                            [
-                                icon("sliders"),
-                                toggle_label,
-                                _active_filter_badge(state),
-                            ],
-                            id=ids.PARAMS_TOGGLE,
-                            type="button",
-                            className="btn btn-link btn-sm px-0 text-decoration-none",
-                            **{"aria-controls": ids.PARAMS_COLLAPSE},
-                        ),
-                        className="d-flex align-items-end justify-content-md-end",
-                        md=4,
-                        xl=6,
-                    ),
-                ],
-                className="g-3 mt-0",
+            html.Div(
+                html.Button(
+                    [icon("sliders"), toggle_label, _active_filter_badge(state)],
+                    id=ids.PARAMS_TOGGLE,
+                    type="button",
+                    className="btn btn-link btn-sm px-0 text-decoration-none",
+                    **{"aria-controls": ids.PARAMS_COLLAPSE},
+                ),
+                className="d-flex justify-content-end mt-1",
             ),
             dbc.Collapse(
                 html.Div(
@@ -334,26 +313,37 @@ def header(meta: dict, state: AnalysisState) -> html.Div:
                         className="small text-muted",
                         **{"aria-label": "Breadcrumb"},
                     ),
-                    html.H1(
+                    html.Div(
                         [
-                            meta.get("name") or "Dataset",
-                            html.Span(
-                                f"v{version['version']}" if version else "",
-                                className="badge text-bg-light border ms-2 fs-6 "
-                                "align-middle fw-normal",
+                            html.H1(
+                                meta.get("name") or "Dataset",
+                                className="h3 mb-0 ib-page-title",
                             ),
-                            status_badge(
-                                version["status"] if version else None,
-                                class_name="ms-2 fs-6 align-middle",
-                            ),
+                            version_picker(meta, state),
+                            status_badge(version["status"] if version else None),
                         ],
-                        className="h3 mb-0",
+                        className="d-flex flex-wrap align-items-center gap-2",
                     ),
                 ]
             ),
             share_actions(),
         ],
         className="d-flex flex-wrap justify-content-between align-items-end gap-3 mb-3",
+    )
+
+
+def version_picker(meta: dict, state: AnalysisState) -> html.Div:
+    """A compact version select beside the title (a change reloads the page)."""
+    return html.Div(
+        [
+            dbc.Label("Version", html_for=ids.VERSION, class_name="visually-hidden"),
+            select(
+                ids.VERSION,
+                version_options(meta),
+                str(state.version) if state.version else "latest",
+                className="ib-version-picker",
+            ),
+        ]
     )
 
 
