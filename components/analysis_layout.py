@@ -504,7 +504,8 @@ ANOMALY_COLUMNS = [
 
 
 def main_content() -> html.Div:
-    """KPIs, the main chart, the anomalies with the insights, then distributions."""
+    """KPIs and the main chart, then the anomalies and distributions beside the
+    insights (one column on tablets: table, insights, distributions)."""
     return html.Div(
         [
             dcc.Loading(kpi_skeleton(), type="dot", delay_show=150),
@@ -514,43 +515,46 @@ def main_content() -> html.Div:
                 dcc.Loading(graph(ids.TIMESERIES, 440), delay_show=150),
                 class_name="mb-3",
             ),
-            dbc.Row(
+            html.Div(
                 [
                     # The table sits right under the chart: a click there selects here.
-                    dbc.Col(table_card(), lg=8),
-                    dbc.Col(insights_card(), lg=4),
+                    html.Div(table_card(), className="ib-area-table"),
+                    html.Div(insights_card(), className="ib-area-insights"),
+                    html.Div(distribution_row(), className="ib-area-charts"),
                 ],
-                className="g-3 mb-3",
-            ),
-            dbc.Row(
-                [
-                    dbc.Col(
-                        chart_card(
-                            "Distribution",
-                            None,
-                            dcc.Loading(
-                                graph(ids.HISTOGRAM, 300, toolbar=False), delay_show=150
-                            ),
-                            class_name="h-100",
-                        ),
-                        md=7,
-                    ),
-                    dbc.Col(
-                        chart_card(
-                            "Spread",
-                            None,
-                            dcc.Loading(
-                                graph(ids.BOX, 300, toolbar=False), delay_show=150
-                            ),
-                            class_name="h-100",
-                        ),
-                        md=5,
-                    ),
-                ],
-                className="g-3 mb-4",
+                className="ib-lower mb-4",
             ),
         ],
         id=ids.CONTENT,
+    )
+
+
+def distribution_row() -> dbc.Row:
+    """The histogram with its limits and the box plot, side by side."""
+    return dbc.Row(
+        [
+            dbc.Col(
+                chart_card(
+                    "Distribution",
+                    None,
+                    dcc.Loading(
+                        graph(ids.HISTOGRAM, 300, toolbar=False), delay_show=150
+                    ),
+                    class_name="h-100",
+                ),
+                md=7,
+            ),
+            dbc.Col(
+                chart_card(
+                    "Spread",
+                    None,
+                    dcc.Loading(graph(ids.BOX, 300, toolbar=False), delay_show=150),
+                    class_name="h-100",
+                ),
+                md=5,
+            ),
+        ],
+        className="g-3",
     )
 
 
