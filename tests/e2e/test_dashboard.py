@@ -241,23 +241,28 @@ def test_clicking_an_anomaly_on_the_chart_selects_it_in_the_table(dash_duo, make
     new_account(dash_duo, make_app())
     open_sample_analysis(dash_duo)
     dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "3 found", timeout=30)
-    marker = wait_for(
-        lambda: dash_duo.driver.find_elements(
-            "css selector",
-            "#analysis-timeseries .scatterlayer .trace:last-child .point",
-        )
-    )[0]
+    # The last marker of the main plot (not the range slider's copy): the
+    # lowest point, clear of the zoom buttons and the mode bar.
+    markers = (
+        "#analysis-timeseries .cartesianlayer .subplot.xy .scatterlayer "
+        ".trace:last-child .point"
+    )
+    marker = wait_for(lambda: dash_duo.driver.find_elements("css selector", markers))
+    target = marker[-1]
     dash_duo.driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center'})", marker
+        "arguments[0].scrollIntoView({block: 'center'})", target
     )
-    ActionChains(dash_duo.driver).move_to_element(marker).pause(0.3).click().perform()
-    selected = wait_for(
-        lambda: dash_duo.driver.find_elements(
+
+    def clicked_row():
+        ActionChains(dash_duo.driver).move_to_element(target).pause(
+            0.3
+        ).click().perform()
+        time.sleep(0.5)
+        return dash_duo.driver.find_elements(
             "css selector", "#analysis-anomalies .ag-row.ag-row-selected"
-        ),
-        15,
-        "a selected row",
-    )
+        )
+
+    selected = wait_for(clicked_row, 15, "a selected row")
     assert selected[0].text.split("\n")[0] in SAMPLE_ANOMALIES
 
 
