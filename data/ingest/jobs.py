@@ -217,7 +217,20 @@ class LocalRqRunner(RqRunner):
         _REGISTRY.pop(self.token, None)
         with contextlib.suppress(redis.exceptions.RedisError):
             self.queue.delete(delete_jobs=True)
+            self.connection.delete(*(registry.key for registry in self._registries()))
         super().stop()
+
+    def _registries(self) -> list:
+        """The private queue's job registries (RQ keeps them after the queue)."""
+        queue = self.queue
+        return [
+            queue.started_job_registry,
+            queue.finished_job_registry,
+            queue.failed_job_registry,
+            queue.deferred_job_registry,
+            queue.scheduled_job_registry,
+            queue.canceled_job_registry,
+        ]
 
 
 RUNNERS = {

@@ -49,9 +49,11 @@ def test_rq_local_mode_runs_jobs_from_a_private_redis_queue(
     wait_for_status(
         lambda: {"status": "done" if registry.count else "running"}, ("done",)
     )
-    queue_key = runner.queue.key
+    keys = [runner.queue.key, registry.key]
     runner.stop()  # what closing the app does
-    assert not redis.Redis.from_url(redis_server.url).exists(queue_key)
+    connection = redis.Redis.from_url(redis_server.url)
+    assert not connection.exists(*keys)
+    assert runner.queue.key.encode() not in connection.smembers("rq:queues")
 
 
 def test_rq_mode_queues_jobs_for_the_worker_process(
