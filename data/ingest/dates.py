@@ -76,18 +76,26 @@ def format_by_pattern(pattern: str) -> DateFormat:
 
 def parse_dates(values: pd.Series, pattern: str) -> pd.Series:
     """Parse with one format into UTC timestamps; NaT where a cell does not fit."""
-    text = values.astype("object").where(values.notna(), None)
+    if values.dtype == object:
+        values = values.where(values.notna(), None)
     with warnings.catch_warnings():
         # Out-of-range dates become NaT (reported per row); no warning needed.
         warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(text, format=pattern, utc=True, errors="coerce")
-    return parsed
+        return pd.to_datetime(values, format=pattern, utc=True, errors="coerce")
 
 
 def coverage(samples: list[str]) -> dict[str, int]:
-    """How many of the samples each candidate format parses (0 for most)."""
+    """How many of the samples each candidate format parses (0 for most).
+
+    When ISO 8601 reads every sample it is the answer, and the other candidates
+    are not tried (the common case, and the expensive part of an upload's analysis).
+    """
     series = pd.Series(samples, dtype="object")
     counts = dict.fromkeys(_BY_PATTERN, 0)
+    iso = int(parse_dates(series, ISO).notna().sum()) if samples else 0
+    if samples and iso == len(samples):
+        counts[ISO] = iso
+        return counts
     for candidate in _plausible(samples):
         counts[candidate.pattern] = int(
             parse_dates(series, candidate.pattern).notna().sum()

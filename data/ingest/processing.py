@@ -169,6 +169,7 @@ def plans(document: dict, settings) -> tuple[ReadPlan, ConvertPlan]:
         keys=[column["key"] for column in document["columns"]],
         keep=keep,
         numeric_keys=[k for _, k, decimal in metrics if decimal == "."],
+        category_keys=tuple(k for _, k in dims),
         chunk_rows=settings.ingest_chunk_rows,
         max_value_bytes=settings.max_line_kb * 1024,
     )

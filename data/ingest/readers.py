@@ -126,6 +126,7 @@ class ReadPlan:
     numeric_keys: list[str]
     chunk_rows: int
     max_value_bytes: int
+    category_keys: tuple[str, ...] = ()  # CSV: read as categories (dimensions)
 
 
 def read_chunks(stream: SourceStream, plan: ReadPlan) -> Iterator[pd.DataFrame]:
@@ -142,7 +143,10 @@ def csv_chunks(stream: SourceStream, plan: ReadPlan) -> Iterator[pd.DataFrame]:
     field more than the header is put in front, and the real header row is skipped
     (skiprows counts rows, so a header with a quoted line break is skipped whole).
     """
-    text_keys = [key for key in plan.keep if key not in plan.numeric_keys]
+    special = {*plan.numeric_keys, *plan.category_keys}
+    text_keys = [key for key in plan.keep if key not in special]
+    dtypes = dict.fromkeys([*text_keys, EXTRA_COLUMN], str)
+    dtypes |= dict.fromkeys(plan.category_keys, "category")
     wanted = {*plan.keep, EXTRA_COLUMN}
     stream.prepend((plan.delimiter.join("x" * (len(plan.keys) + 1)) + "\n").encode())
     try:
@@ -154,7 +158,7 @@ def csv_chunks(stream: SourceStream, plan: ReadPlan) -> Iterator[pd.DataFrame]:
             names=[*plan.keys, EXTRA_COLUMN],
             usecols=lambda name: name in wanted,
             index_col=False,
-            dtype=dict.fromkeys([*text_keys, EXTRA_COLUMN], str),
+            dtype=dtypes,
             keep_default_na=False,
             na_values=dict.fromkeys(plan.numeric_keys, PANDAS_NULLS),
             chunksize=plan.chunk_rows,

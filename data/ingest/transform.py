@@ -112,12 +112,12 @@ def _parse_time(frame: pd.DataFrame, plan: ConvertPlan, errors: _Errors) -> pd.S
     name, key = plan.time
     cells = frame[key]
     times = dates.parse_dates(cells, plan.time_format)
-    missing = missing_mask(cells)
     label = dates.format_by_pattern(plan.time_format).label
     raw = cells.to_numpy()
 
     def describe(position: int) -> str:
-        if missing[position]:
+        # Only the reported rows are examined, so this costs nothing per good row.
+        if missing_mask(pd.Series([raw[position]], dtype="object"))[0]:
             return "the time is missing"
         return f"{quote_cell(raw[position])} is not a date in the format {label}"
 
@@ -139,8 +139,16 @@ def _parse_metric(
 
 def _text(cells: pd.Series) -> np.ndarray:
     """Dimension values as text; missing cells become ''."""
-    values = cells.astype("object")
-    return values.where(values.notna(), "").astype(str).to_numpy(dtype=object)
+    if isinstance(cells.dtype, pd.CategoricalDtype):
+        # The CSV reader gives dimensions as categories: one string per distinct
+        # value, shared by every row that holds it.
+        labels = np.append(cells.cat.categories.astype(str).to_numpy(dtype=object), "")
+        return labels[cells.cat.codes.to_numpy()]
+    if cells.hasnans:
+        cells = cells.astype("object").where(cells.notna(), "")
+    if isinstance(cells.dtype, pd.StringDtype):
+        return cells.to_numpy(dtype=object)
+    return cells.astype(str).to_numpy(dtype=object)
 
 
 def record_documents(
