@@ -51,10 +51,11 @@ time stretches with the load, CPU time much less); ratios use CPU time.
 `pandas.read_csv` is the plain baseline, `+dates` the same with
 `parse_dates=[time]` (typed times, as our parser produces).
 """
-E2E_INTRO = """End to end on the in-process engine: `upload_dataset` (inline mode) from the
-call to `processed` (statusHistory timestamps), and the whole call, which also
-hashes and stores the file and then runs the analytics hook (default view, then
-`cached`). Peak memory includes the in-process database, which holds every record.
+E2E_INTRO = """End to end on the in-process engine: `upload_dataset` (inline mode)
+from the call to `processed` (statusHistory timestamps), and the whole call, which
+also hashes and stores the file and then runs the analytics hook (default view,
+then `cached`). Peak memory includes the in-process database, which holds every
+record.
 """
 SERVER = "postgresql://postgres@127.0.0.1:5432"
 
