@@ -26,7 +26,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -76,18 +75,23 @@ def write_csv(path: Path, rows: int, seed: int = 7) -> None:
     frame.to_csv(path, index=False)
 
 
-def rss_mb() -> float:
-    """Current resident set size of this process in MB."""
+def _status_mb(field: str) -> float:
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
+    raise RuntimeError(f"no {field}")
+
+
+def rss_mb() -> float:
+    """Current resident set size of this process in MB."""
+    return _status_mb("VmRSS")
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident set size of this process (VmHWM: unlike ru_maxrss it is not
+    inherited from the parent across exec)."""
+    return _status_mb("VmHWM")
 
 
 def settings():

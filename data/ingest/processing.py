@@ -170,6 +170,8 @@ def plans(document: dict, settings) -> tuple[ReadPlan, ConvertPlan]:
         keep=keep,
         numeric_keys=[k for _, k, decimal in metrics if decimal == "."],
         category_keys=tuple(k for _, k in dims),
+        date_key=time[1],
+        date_format=document["parse"]["timeFormat"],
         chunk_rows=settings.ingest_chunk_rows,
         max_value_bytes=settings.max_line_kb * 1024,
     )

@@ -127,6 +127,8 @@ class ReadPlan:
     chunk_rows: int
     max_value_bytes: int
     category_keys: tuple[str, ...] = ()  # CSV: read as categories (dimensions)
+    date_key: str | None = None  # CSV: parsed by the C parser when a chunk allows
+    date_format: str | None = None
 
 
 def read_chunks(stream: SourceStream, plan: ReadPlan) -> Iterator[pd.DataFrame]:
@@ -143,7 +145,7 @@ def csv_chunks(stream: SourceStream, plan: ReadPlan) -> Iterator[pd.DataFrame]:
     field more than the header is put in front, and the real header row is skipped
     (skiprows counts rows, so a header with a quoted line break is skipped whole).
     """
-    special = {*plan.numeric_keys, *plan.category_keys}
+    special = {*plan.numeric_keys, *plan.category_keys, plan.date_key}
     text_keys = [key for key in plan.keep if key not in special]
     dtypes = dict.fromkeys([*text_keys, EXTRA_COLUMN], str)
     dtypes |= dict.fromkeys(plan.category_keys, "category")
@@ -159,6 +161,10 @@ def csv_chunks(stream: SourceStream, plan: ReadPlan) -> Iterator[pd.DataFrame]:
             usecols=lambda name: name in wanted,
             index_col=False,
             dtype=dtypes,
+            # A chunk whose times all fit the format arrives as datetimes (no
+            # Python string per cell); otherwise as text, checked cell by cell.
+            parse_dates=[plan.date_key] if plan.date_key else False,
+            date_format=plan.date_format if plan.date_key else None,
             keep_default_na=False,
             na_values=dict.fromkeys(plan.numeric_keys, PANDAS_NULLS),
             chunksize=plan.chunk_rows,

@@ -39,93 +39,106 @@ def bucket_starts(times: np.ndarray, granularity: str) -> np.ndarray:
 
 
 class RollupAccumulator:
-    """Partial aggregates per granularity, merged as chunks arrive."""
+    """Hourly partial aggregates merged as chunks arrive; day, week and month are
+    aggregated from the hours at the end (UTC hours nest exactly in all three)."""
 
     def __init__(self, metric_keys: list[str], dimension_keys: list[str]) -> None:
         self.metrics = metric_keys
         self.dimensions = dimension_keys
-        self.parts: dict[str, list[pd.DataFrame]] = {g: [] for g in GRANULARITIES}
+        self.hours: list[pd.DataFrame] = []
 
     def add(self, converted: Converted) -> None:
-        """Aggregate one chunk's accepted rows."""
+        """Aggregate one chunk's accepted rows by hour and dimension values."""
         if not len(converted.rows):
             return
         naive = converted.times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
-        base = pd.DataFrame(
+        frame = pd.DataFrame(
             {**converted.dimensions, **converted.metrics}, index=range(len(naive))
         )
+        frame["b"] = bucket_starts(naive, "hour")
         for metric in self.metrics:
-            base[f"__sq_{metric}"] = base[metric] ** 2
-        for granularity in GRANULARITIES:
-            frame = base.assign(b=bucket_starts(naive, granularity))
-            parts = self.parts[granularity]
-            parts.append(self._aggregate(frame))
-            if len(parts) >= _MERGE_EVERY:
-                self.parts[granularity] = [self._merge(parts)]
+            frame[f"__sq_{metric}"] = frame[metric] ** 2
+        self.hours.append(self._aggregate(frame))
+        if len(self.hours) >= _MERGE_EVERY:
+            self.hours = [self._merge(self.hours)]
 
     def _keys(self) -> list[str]:
         return ["b", *self.dimensions]
 
     def _aggregate(self, frame: pd.DataFrame) -> pd.DataFrame:
-        named = {"rows": ("b", "size")}
-        for m in self.metrics:
-            named |= {
-                f"n_{m}": (m, "count"),
-                f"s_{m}": (m, "sum"),
-                f"q_{m}": (f"__sq_{m}", "sum"),
-                f"lo_{m}": (m, "min"),
-                f"hi_{m}": (m, "max"),
-            }
-        grouped = frame.groupby(self._keys(), sort=False, dropna=False)
-        return grouped.agg(**named).reset_index()
+        """rows, and per metric n (count), s (sum), q (sum of squares), lo, hi."""
+        grouped = frame.groupby(self._keys(), sort=False)
+        values, squares = self.metrics, [f"__sq_{m}" for m in self.metrics]
+        parts = [
+            grouped.size().rename("rows"),
+            grouped[values].count().add_prefix("n_"),
+            grouped[values].sum().add_prefix("s_"),
+            grouped[squares].sum().set_axis([f"q_{m}" for m in values], axis=1),
+            grouped[values].min().add_prefix("lo_"),
+            grouped[values].max().add_prefix("hi_"),
+        ]
+        return pd.concat(parts, axis=1).reset_index()
 
-    def _merge(self, parts: list[pd.DataFrame]) -> pd.DataFrame:
+    def _merge(self, parts: list[pd.DataFrame], granularity: str = "hour"):
+        """Combine partial aggregates (re-bucketed to a coarser granularity)."""
         combined = pd.concat(parts, ignore_index=True)
-        how = {"rows": "sum"}
-        for m in self.metrics:
-            how |= {f"n_{m}": "sum", f"s_{m}": "sum", f"q_{m}": "sum"}
-            how |= {f"lo_{m}": "min", f"hi_{m}": "max"}
-        grouped = combined.groupby(self._keys(), sort=False, dropna=False)
-        return grouped.agg(how).reset_index()
+        if granularity != "hour":
+            combined["b"] = bucket_starts(combined["b"].to_numpy(), granularity)
+        grouped = combined.groupby(self._keys(), sort=False)
+        sums = [
+            c for c in combined.columns if c == "rows" or c[:2] in ("n_", "s_", "q_")
+        ]
+        parts = [
+            grouped[sums].sum(),
+            grouped[[f"lo_{m}" for m in self.metrics]].min(),
+            grouped[[f"hi_{m}" for m in self.metrics]].max(),
+        ]
+        return pd.concat(parts, axis=1).reset_index()
 
     def documents(self, dataset_id: str, version: int, revision: int) -> list[dict]:
         """Every roll-up document, in the contract's shape."""
+        if not self.hours:
+            return []
+        hours = self._merge(self.hours)
         documents = []
-        for granularity, parts in self.parts.items():
-            if parts:
-                merged = self._merge(parts)
-                documents.extend(
-                    self._shape(merged, granularity, dataset_id, version, revision)
-                )
+        for granularity in GRANULARITIES:
+            merged = (
+                hours if granularity == "hour" else self._merge([hours], granularity)
+            )
+            base = {"datasetId": dataset_id, "version": version, "r": revision}
+            documents.extend(self._shape(merged, {**base, "g": granularity}))
         return documents
 
-    def _shape(self, merged, granularity, dataset_id, version, revision) -> list[dict]:
+    def _shape(self, merged: pd.DataFrame, base: dict) -> list[dict]:
+        """Column-wise conversion, then one dict per group."""
         starts = pd.to_datetime(merged["b"]).dt.tz_localize("UTC").dt.to_pydatetime()
-        columns = {
-            name: merged[name].tolist() for name in merged.columns if name != "b"
-        }
-        documents = []
-        for i, start in enumerate(starts):
-            document = {
-                "datasetId": dataset_id,
-                "version": version,
-                "r": revision,
-                "g": granularity,
-                "b": start,
-                "d": {key: columns[key][i] for key in self.dimensions},
-                "rows": int(columns["rows"][i]),
-            }
-            for field in ("n", "s", "q", "lo", "hi"):
-                document[field] = {
-                    m: _number(columns[f"{field}_{m}"][i], field) for m in self.metrics
-                }
-            documents.append(document)
-        return documents
+        dims = _rows(merged, self.dimensions, self.dimensions, str)
+        fields = {
+            field: _rows(merged, [f"{field}_{m}" for m in self.metrics], self.metrics,
+                         int if field == "n" else None)
+            for field in ("n", "s", "q", "lo", "hi")
+        }  # fmt: skip
+        counts = merged["rows"].astype("int64").tolist()
+        return [
+            {**base, "b": start, "d": dims[i], "rows": counts[i],
+             **{field: rows[i] for field, rows in fields.items()}}
+            for i, start in enumerate(starts.tolist())
+        ]  # fmt: skip
 
 
-def _number(value: float, field: str) -> float | int | None:
-    if field == "n":
-        return int(value)
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return float(value)
+def _rows(frame: pd.DataFrame, columns: list[str], names: list[str], kind) -> list:
+    """Per row, {name: value}; NaN becomes None (MongoDB has no NaN-as-missing)."""
+    if not columns:
+        return [{} for _ in range(len(frame))]
+    lists = []
+    for column in columns:
+        values = frame[column]
+        if kind is int:
+            lists.append(values.astype("int64").tolist())
+        elif kind is str:
+            lists.append(values.astype(str).tolist())
+        else:
+            objects = values.to_numpy(dtype=object)
+            objects[values.isna().to_numpy()] = None
+            lists.append([None if v is None else float(v) for v in objects])
+    return [dict(zip(names, row, strict=True)) for row in zip(*lists, strict=True)]

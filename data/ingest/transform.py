@@ -111,7 +111,11 @@ def convert_chunk(frame: pd.DataFrame, plan: ConvertPlan) -> Converted:
 def _parse_time(frame: pd.DataFrame, plan: ConvertPlan, errors: _Errors) -> pd.Series:
     name, key = plan.time
     cells = frame[key]
-    times = dates.parse_dates(cells, plan.time_format)
+    if pd.api.types.is_datetime64_any_dtype(cells.dtype):  # parsed by the reader
+        utc = cells.dt.tz is not None
+        times = cells.dt.tz_convert("UTC") if utc else cells.dt.tz_localize("UTC")
+    else:
+        times = dates.parse_dates(cells, plan.time_format)
     label = dates.format_by_pattern(plan.time_format).label
     raw = cells.to_numpy()
 
@@ -155,22 +159,37 @@ def record_documents(
     dataset_id: str, version: int, revision: int, converted: Converted
 ) -> list[dict]:
     """One document per accepted row, in the `records` shape of docs/contracts.md."""
+    count = len(converted.rows)
     times = converted.times.dt.to_pydatetime().tolist()
-    metrics = [(key, _nullable(values)) for key, values in converted.metrics.items()]
-    dims = [(key, values.tolist()) for key, values in converted.dimensions.items()]
-    rows = converted.rows.tolist()
+    metrics = _mappings(
+        {key: _nullable(values) for key, values in converted.metrics.items()}, count
+    )
+    dims = _mappings(
+        {key: values.tolist() for key, values in converted.dimensions.items()}, count
+    )
     return [
         {
             "datasetId": dataset_id,
             "version": version,
             "r": revision,
-            "row": rows[i],
-            "t": times[i],
-            "m": {key: values[i] for key, values in metrics},
-            "d": {key: values[i] for key, values in dims},
+            "row": row,
+            "t": time,
+            "m": metric,
+            "d": dim,
         }
-        for i in range(len(rows))
+        for row, time, metric, dim in zip(
+            converted.rows.tolist(), times, metrics, dims, strict=True
+        )
     ]
+
+
+def _mappings(columns: dict[str, list], count: int) -> list[dict]:
+    """Row-wise dicts from column lists (a fresh dict per row)."""
+    if not columns:
+        return [{} for _ in range(count)]
+    keys = list(columns)
+    rows = zip(*columns.values(), strict=True)
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def _nullable(values: np.ndarray) -> list:
