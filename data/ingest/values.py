@@ -44,7 +44,6 @@ NUMBER_PATTERNS = {
     ",": _number_pattern(_COMMA_DECIMAL),
 }
 BOOLEAN_TOKENS = frozenset({"true", "false", "yes", "no"})
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -147,17 +146,6 @@ def detect_unit(samples: list[str]) -> str | None:
 def is_boolean_column(samples: list[str]) -> bool:
     """True when every sampled value is true/false/yes/no."""
     return bool(samples) and all(s.strip().lower() in BOOLEAN_TOKENS for s in samples)
-
-
-def escape_formula(value: object) -> object:
-    """Make a text cell safe for spreadsheets: formula-like text gets a quote.
-
-    Values are stored exactly as uploaded and never evaluated; every export to CSV
-    or a spreadsheet must pass text cells through this function.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def quote_cell(value: object, limit: int = 40) -> str:

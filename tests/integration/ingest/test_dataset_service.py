@@ -439,3 +439,21 @@ def test_fast_in_process_paths_match_mongomock(ctx):
     assert repository.delete_where(services.mongo.records, query) == expected == 5
     assert read("plain") == read("records")
     assert np.isclose(read("records")[0]["m"]["c1"], 5.0)
+
+
+def test_time_offsets_and_chunks_that_fall_back_to_cell_checks(make_app, services_of):
+    """Chunks of clean times are parsed by the reader, others cell by cell; both
+    give the same UTC instants."""
+    app = make_app(ingest_mode="inline", ingest_chunk_rows=100)
+    services = services_of(app)
+    clean = [f"2024-01-01T{h % 24:02d}:00:00+02:00" for h in range(100)]
+    mixed = ["2024-01-05T10:00:00Z", "2024-01-05T12:00:00+05:30", "2024-01-05"] * 33
+    mixed += ["oops"]
+    naive = [f"2024-02-01 {h % 24:02d}:30" for h in range(100)]
+    lines = ["time,value"] + [f"{t},1" for t in clean + mixed + naive]
+    with app.server.app_context():
+        view = upload(services, ("\n".join(lines) + "\n").encode())
+    stored = records(services, view["id"])
+    assert view["skippedRows"] == 1 and view["rowErrors"][0]["row"] == 200
+    expected = pd.to_datetime(clean + mixed[:-1] + naive, format="ISO8601", utc=True)
+    assert [r["t"] for r in stored] == [t.to_pydatetime() for t in expected]

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from data.ingest.values import (
     detect_decimal,
     detect_unit,
-    escape_formula,
     is_boolean_column,
     parse_numbers,
     quote_cell,
@@ -125,15 +124,6 @@ def test_formatted_numbers_round_trip(value):
     result = parse([text])
     assert not result.bad[0]
     assert math.isclose(result.values[0], value, rel_tol=1e-12, abs_tol=1e-9)
-
-
-def test_formula_like_text_is_escaped_for_spreadsheets():
-    assert escape_formula("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert escape_formula("+1") == "'+1"
-    assert escape_formula("-x") == "'-x"
-    assert escape_formula("@SUM(A1)") == "'@SUM(A1)"
-    assert escape_formula("north") == "north"
-    assert escape_formula(-5.0) == -5.0
 
 
 def test_boolean_columns():
