@@ -147,7 +147,8 @@ def run_parse(path: Path, build_documents: bool) -> int:
                 record_documents("b" * 32, 1, 1, converted)
                 rollups.add(converted)
     if build_documents:
-        rollups.documents("b" * 32, 1, 1)
+        for _batch in rollups.batches("b" * 32, 1, 1):
+            pass
     return rows
 
 

@@ -97,17 +97,26 @@ class RollupAccumulator:
 
     def documents(self, dataset_id: str, version: int, revision: int) -> list[dict]:
         """Every roll-up document, in the contract's shape."""
+        return [
+            document
+            for batch in self.batches(dataset_id, version, revision)
+            for document in batch
+        ]
+
+    def batches(self, dataset_id: str, version: int, revision: int, size=5000):
+        """The documents in lists of at most `size`, built as they are consumed (a
+        million rows by the minute make 200,000 hourly documents)."""
         if not self.hours:
-            return []
+            return
         hours = self._merge(self.hours)
-        documents = []
+        base = {"datasetId": dataset_id, "version": version, "r": revision}
         for granularity in GRANULARITIES:
             merged = (
                 hours if granularity == "hour" else self._merge([hours], granularity)
             )
-            base = {"datasetId": dataset_id, "version": version, "r": revision}
-            documents.extend(self._shape(merged, {**base, "g": granularity}))
-        return documents
+            for start in range(0, len(merged), size):
+                part = merged.iloc[start : start + size]
+                yield self._shape(part, {**base, "g": granularity})
 
     def _shape(self, merged: pd.DataFrame, base: dict) -> list[dict]:
         """Column-wise conversion, then one dict per group."""
