@@ -160,10 +160,10 @@ class _ThreadWorker(SimpleWorker):
         pass
 
     def subscribe(self) -> None:
-        pass
+        """No remote-command channel (it would need a thread per burst)."""
 
     def unsubscribe(self) -> None:
-        pass
+        """Nothing was subscribed."""
 
 
 class LocalRqRunner(RqRunner):

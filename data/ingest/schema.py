@@ -356,15 +356,7 @@ def _dimension_columns(
     columns: list[Column], choice: Choice, taken: set[str], max_dims: int
 ) -> list[str]:
     if not choice.dimension_columns:
-        found = [
-            c.name
-            for c in columns
-            if c.role == "dimension"
-            and c.type in ("string", "boolean")
-            and 0 < c.distinct <= MAX_DIMENSION_VALUES
-            and c.name not in taken
-        ]
-        return found[: min(DEFAULT_DIMENSIONS, max_dims)]
+        return _default_dimensions(columns, taken, max_dims)
     chosen: list[str] = []
     for wanted in expand_names(columns, choice.dimension_columns):
         column = find_column(columns, wanted, "dimensionColumn")
@@ -383,3 +375,16 @@ def _dimension_columns(
             details={"field": "dimensionColumn"},
         )
     return chosen
+
+
+def _default_dimensions(columns: list[Column], taken: set[str], max_dims: int):
+    """Categorical text columns with few distinct values, in file order."""
+    found = [
+        c.name
+        for c in columns
+        if c.role == "dimension"
+        and c.type in ("string", "boolean")
+        and 0 < c.distinct <= MAX_DIMENSION_VALUES
+        and c.name not in taken
+    ]
+    return found[: min(DEFAULT_DIMENSIONS, max_dims)]
