@@ -45,7 +45,7 @@ dagcomponentfuncs.DatasetLink = function (props) {
       className: "fw-semibold text-decoration-none ib-dataset-link",
       onClick: function (e) { ibNavigate(e, data.href); },
     },
-    props.value
+    data.name
   );
 };
 

@@ -172,30 +172,31 @@ def sync_state(search, version, controls, filter_ids, current, metrics, embed):
         if canonical == current:
             raise PreventUpdate
         if state.version != _version_number(version):
-            return sync_outputs(nav=canonical)
-        return sync_outputs(state=canonical, controls=control_values(state, filter_ids))
+            return sync_outputs(len(filter_ids), nav=canonical)
+        controls = control_values(state, filter_ids)
+        return sync_outputs(len(filter_ids), state=canonical, controls=controls)
     values = dict(zip(CONTROL_KEYS, controls[:-1], strict=True))
     values["version"] = version
     state = state_from_controls(values, filter_ids, controls[-1])
     state = _fit_metric(replace(state, embed=embed), metrics)
     canonical = url_state.serialise(state)
     if ctx.triggered_id == ids.VERSION:
-        return sync_outputs(nav=canonical)
+        return sync_outputs(len(filter_ids), nav=canonical)
     if canonical == current and canonical == search:
         raise PreventUpdate
+    controls = control_values(state, filter_ids)
     return sync_outputs(
-        url=canonical, state=canonical, controls=control_values(state, filter_ids)
+        len(filter_ids), url=canonical, state=canonical, controls=controls
     )
 
 
-def sync_outputs(url=no_update, state=no_update, nav=no_update, controls=None) -> dict:
-    """The sync callback's outputs; anything not given is left alone."""
-    return {
-        "url": url,
-        "state": state,
-        "nav": nav,
-        "controls": controls or [no_update] * len(CONTROL_PROPS),
-    }
+def sync_outputs(
+    filter_count: int, url=no_update, state=no_update, nav=no_update, controls=None
+) -> dict:
+    """The sync callback's outputs; anything not given is left alone (the filter
+    dropdowns are a pattern-matching output: one entry per dropdown)."""
+    untouched = [no_update] * (len(CONTROL_PROPS) - 1) + [[no_update] * filter_count]
+    return {"url": url, "state": state, "nav": nav, "controls": controls or untouched}
 
 
 def _fit_metric(state: AnalysisState, metric_options: list | None) -> AnalysisState:

@@ -348,6 +348,9 @@ CELL_TAB = {"function": "ibCellTab(params)"}
 GRID_COLUMNS = [
     {
         "field": "name",
+        # The value includes the shown version: AG Grid redraws a cell only when
+        # its value changes, and the link's href follows the version.
+        "valueGetter": {"function": "params.data.name + ' · v' + params.data.version"},
         "headerName": "Name",
         "minWidth": 150,
         "flex": 2,
@@ -389,6 +392,7 @@ GRID_COLUMNS = [
     },
     {
         "field": "actions",
+        "valueGetter": {"function": "params.data.version + ':' + params.data.status"},
         "headerName": "Actions",
         "minWidth": 150,
         "flex": 1.2,

@@ -372,3 +372,46 @@ def test_analyst_filters_a_year_of_regional_sales(dash_duo, make_app, tmp_path):
     dash_duo.wait_for_element("#datasets-preview table", timeout=15)
     for label, size in SIZES.items():
         screenshot(dash_duo, f"showcase-datasets-{label}", size)
+
+
+def test_a_second_upload_becomes_a_version_and_the_picker_switches_views(
+    dash_duo, make_app, tmp_path
+):
+    """Uploading a file as a new version of an existing dataset adds v2; the
+    analysis opens the latest and the version picker brings back v1's view."""
+    new_account(dash_duo, make_app())
+    open_sample_analysis(dash_duo)
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "3 found", timeout=30)
+    bigger = tmp_path / "sales_february.csv"
+    rows = SAMPLE_CSV.read_text().splitlines()
+    bigger.write_text(
+        "\n".join([*rows, "2024-02-01,25000,125", "2024-02-02,24800,119"])
+    )
+
+    dash_duo.driver.get(dash_duo.server_url + "/datasets")
+    press(dash_duo, "#datasets-upload-toggle")
+    dash_duo.find_element("#datasets-upload input[type=file]").send_keys(str(bigger))
+    dash_duo.wait_for_element("#datasets-preview table", timeout=15)
+    press(dash_duo, "#datasets-target input[value=version]")
+    Select(dash_duo.find_element("#datasets-existing")).select_by_visible_text(
+        "Sample sales"
+    )
+    press(dash_duo, "#datasets-submit")
+    dash_duo.wait_for_contains_text("#datasets-feedback", "v2", timeout=15)
+    wait_for(
+        lambda: any(
+            "Ready" in row and "\n9\n" in row  # 7 + 2 rows in v2
+            for row in grid_rows(dash_duo, "datasets-grid")
+        ),
+        60,
+        "version 2 to be processed",
+    )
+    assert len(grid_rows(dash_duo, "datasets-grid")) == 1  # one dataset, two versions
+
+    link = dash_duo.find_element("#datasets-grid .ib-dataset-link")
+    assert link.get_attribute("href").endswith("?version=2")
+    click(dash_duo, "#datasets-grid .ib-dataset-link")
+    dash_duo.wait_for_contains_text("#analysis-chart-subtitle", "33 points", timeout=30)
+    Select(dash_duo.find_element("#analysis-version")).select_by_value("1")
+    wait_for(lambda: "version=1" in dash_duo.driver.current_url, 20)
+    dash_duo.wait_for_contains_text("#analysis-chart-subtitle", "27 points", timeout=30)

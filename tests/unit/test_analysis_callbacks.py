@@ -235,10 +235,12 @@ def run_sync(trigger: str, search: str, state: AnalysisState, current: str, **ch
     from dash._callback_context import context_value
     from dash._utils import AttributeDict
 
+    version = change.pop("version_value", None) or (
+        str(state.version) if state.version else "latest"
+    )
     controls = list(analysis.control_values(state, FILTER_IDS))
     for key, value in change.items():
         controls[analysis.CONTROL_KEYS.index(key)] = value
-    version = str(state.version) if state.version else "latest"
     metrics = [{"label": m, "value": m} for m in META["metrics"]]
 
     def call():
@@ -288,3 +290,25 @@ def test_a_version_in_the_url_reloads_the_page_through_the_router():
     outputs = run_sync("analysis-url.search", pinned, shown, url_state.serialise(shown))
     assert outputs["nav"] == pinned
     assert outputs["state"] is analysis.no_update
+    # Pattern-matching outputs need one entry per dropdown, even when untouched.
+    assert outputs["controls"][-1] == [analysis.no_update] * len(FILTER_IDS)
+
+
+def test_the_version_picker_reloads_the_page_with_the_chosen_version():
+    state = AnalysisState(metric="revenue")
+    current = url_state.serialise(state)
+    outputs = run_sync(
+        "analysis-version.value", current, state, current, version_value="1"
+    )
+    assert url_state.parse_search(outputs["nav"])[0].version == 1
+    assert outputs["controls"][-1] == [analysis.no_update]
+
+
+def test_csv_download_is_built_from_the_view_for_the_current_state(services):
+    search = url_state.serialise(AnalysisState(metric="revenue", version=1))
+    download = analysis.anomalies_download(None, "owner", "a" * 32, search)
+    assert download["filename"] == "Sales_2024-revenue-anomalies.csv"
+    lines = download["content"].splitlines()
+    assert lines[0].startswith("date,value,expected")
+    assert len(lines) == 1 + len(sample_view()["anomalies"])
+    assert services[0][0] == "owner"

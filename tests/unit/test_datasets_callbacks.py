@@ -145,3 +145,30 @@ def test_page_upload_limit_leaves_room_for_base64_inside_the_request_limit():
     assert page < limit
     assert page * 4 / 3 + 64 * 1024 < limit + 1024 * 1024
     assert layout.page_upload_limit(1024) == 1024  # tiny limits stay as they are
+
+
+def test_reprocess_action_calls_the_service_for_that_version(monkeypatch):
+    calls = []
+    monkeypatch.setattr(gateway, "dataset_meta", lambda s, o, d, v=None: SALES)
+    monkeypatch.setattr(gateway, "reprocess", lambda *args: calls.append(args))
+    monkeypatch.setattr(callbacks, "get_services", lambda: "services")
+    event = {"rowId": SALES["id"], "value": {"action": "reprocess", "version": 1}}
+    outputs = callbacks.handle_row_action("owner", event, {}, 7)
+    assert calls == [("services", "owner", SALES["id"], 1)]
+    assert outputs["refresh"] == 8
+    assert "Reprocessing “Sales 2024” v1" in text_of(outputs["feedback"])
+
+
+def test_reprocess_refused_by_the_service_is_explained(monkeypatch):
+    from data.errors import Conflict
+
+    def busy(*args):
+        raise Conflict("Version 2 is being processed right now.")
+
+    monkeypatch.setattr(gateway, "dataset_meta", lambda s, o, d, v=None: SALES)
+    monkeypatch.setattr(gateway, "reprocess", busy)
+    monkeypatch.setattr(callbacks, "get_services", lambda: None)
+    event = {"rowId": SALES["id"], "value": {"action": "reprocess", "version": 2}}
+    outputs = callbacks.handle_row_action("owner", event, {}, 7)
+    assert "being processed right now" in text_of(outputs["feedback"])
+    assert outputs["refresh"] is callbacks.no_update
