@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -232,6 +234,11 @@ def parameter_controls(state: AnalysisState) -> dbc.Row:
     )
 
 
+def dom_id(component_id: dict) -> str:
+    """The DOM id Dash gives a dict id (JSON with sorted keys), for `htmlFor`."""
+    return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
+
+
 def filter_controls(meta: dict, state: AnalysisState) -> list:
     """One multi-select per dimension; options arrive with the view."""
     controls = []
@@ -241,7 +248,11 @@ def filter_controls(meta: dict, state: AnalysisState) -> list:
         controls.append(
             dbc.Col(
                 [
-                    html.Label(dimension, className="form-label small fw-semibold"),
+                    html.Label(
+                        dimension,
+                        htmlFor=dom_id(component_id),
+                        className="form-label small fw-semibold",
+                    ),
                     dcc.Dropdown(
                         id=component_id,
                         options=[{"label": v, "value": v} for v in chosen],

@@ -216,13 +216,15 @@ def open_sample_analysis(dash_duo, query: str = "") -> str:
 
 
 def test_back_and_forward_step_through_view_changes(dash_duo, make_app):
-    """Each control change is a history entry; back and forward restore the view."""
+    """Each control change (by mouse or keyboard) is a history entry; back and
+    forward restore the view."""
     new_account(dash_duo, make_app())
     open_sample_analysis(dash_duo)
     dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "3 found", timeout=30)
     Select(dash_duo.find_element("#analysis-method")).select_by_value("zscore")
     dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "none found", timeout=30)
-    Select(dash_duo.find_element("#analysis-granularity")).select_by_value("week")
+    # By keyboard: typing on the focused native select picks "Weekly".
+    dash_duo.find_element("#analysis-granularity").send_keys("Weekly")
     wait_for(lambda: "granularity=week" in dash_duo.driver.current_url)
     dash_duo.driver.back()
     wait_for(lambda: "granularity=day" in dash_duo.driver.current_url)
@@ -361,6 +363,10 @@ def test_analyst_filters_a_year_of_regional_sales(dash_duo, make_app, tmp_path):
     press(dash_duo, "#analysis-params-toggle")
     region = "#analysis-params-collapse .ib-filter"
     dash_duo.wait_for_element(region, timeout=10)
+    label = dash_duo.find_element("#analysis-params-collapse label[for*=region]")
+    assert label.get_attribute("for") == dash_duo.find_element(region).get_attribute(
+        "id"
+    )
     dash_duo.select_dcc_dropdown(region, value="North")
     wait_for(lambda: "filter.region=North" in dash_duo.driver.current_url, 20)
     wait_for(lambda: dash_duo.find_element("#analysis-kpis").text != everything, 30)
