@@ -120,14 +120,18 @@ def upload_sample_through_the_page(dash_duo) -> None:
         str(SAMPLE_CSV)
     )
     dash_duo.wait_for_element("#datasets-preview table", timeout=15)
-    preview = dash_duo.find_element("#datasets-preview").text
+    # textContent: the panel may still be sliding open (clipped rows hide .text).
+    preview = dash_duo.find_element("#datasets-preview").get_attribute("textContent")
     assert "2024-01-03" in preview and "89000" in preview
-    schema = dash_duo.find_element("#datasets-preview-schema").text
+    schema = dash_duo.find_element("#datasets-preview-schema").get_attribute(
+        "textContent"
+    )
     assert "revenue" in schema and "metric" in schema
     assert (
         dash_duo.find_element("#datasets-time-column").get_attribute("value") == "date"
     )
-    assert "revenue" in dash_duo.find_element("#datasets-metrics").text
+    metrics = dash_duo.find_element("#datasets-metrics").get_attribute("textContent")
+    assert "revenue" in metrics
     name = dash_duo.find_element("#datasets-name")
     name.clear()
     name.send_keys("January sales")
