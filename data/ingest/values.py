@@ -4,12 +4,15 @@ Everything here is vectorised over pandas Series so that a million-row file cost
 a few pandas calls per chunk, not a Python call per cell.
 
 Missing values: empty cells and the tokens in `NULL_TOKENS` (NaN, NA, null, ...)
-are *missing*, stored as null. Infinity and numbers too large for a double are
-*not* numbers: the row is reported as bad.
+are *missing*, stored as null. Infinity ("not a finite number") and numbers too
+large for a double, above about 1.8e308 ("too large to store as a number"), are
+*not* numbers: the row is reported as bad. Numbers are stored as doubles, so
+integers above 2**53 keep only about 16 significant digits.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -44,6 +47,8 @@ NUMBER_PATTERNS = {
     ",": _number_pattern(_COMMA_DECIMAL),
 }
 BOOLEAN_TOKENS = frozenset({"true", "false", "yes", "no"})
+NOT_FINITE = "not a finite number"
+TOO_LARGE = "too large to store as a number"
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class ParsedNumbers:
     values: np.ndarray
     missing: np.ndarray
     bad: np.ndarray
-    reasons: np.ndarray  # "not a number" / "not a finite number" where bad
+    reasons: np.ndarray  # "not a number" / NOT_FINITE / TOO_LARGE where bad
 
 
 def missing_mask(values: pd.Series) -> np.ndarray:
@@ -74,16 +79,31 @@ def parse_numbers(values: pd.Series, decimal: str = ".") -> ParsedNumbers:
         numbers = _strings_to_float(values, missing, decimal)
     infinite = np.isinf(numbers)
     bad = (np.isnan(numbers) & ~missing) | infinite
-    reasons = np.where(infinite, "not a finite number", "not a number")
+    reasons = np.full(len(numbers), "not a number", dtype=object)
+    if infinite.any():
+        reasons[infinite] = _infinity_reasons(values[infinite])
     numbers = np.where(infinite, np.nan, numbers)
     return ParsedNumbers(numbers, missing, bad, reasons)
+
+
+def _infinity_reasons(cells: pd.Series) -> np.ndarray:
+    """Cells that became ±inf: written as infinity, or digits beyond a double.
+
+    Floats from the CSV parser no longer say which, so they count as infinity."""
+    if cells.dtype.kind == "f":
+        return np.full(len(cells), NOT_FINITE, dtype=object)
+    named = cells.astype(str).str.contains("inf", case=False).to_numpy(dtype=bool)
+    return np.where(named, NOT_FINITE, TOO_LARGE)
 
 
 def _strings_to_float(values: pd.Series, missing: np.ndarray, decimal: str):
     """Plain numbers go through to_numeric; the rest through the number pattern."""
     cells = values.astype("object").where(~missing, None)
     if decimal == ".":
-        parsed = pd.to_numeric(cells, errors="coerce")
+        try:
+            parsed = pd.to_numeric(cells, errors="coerce")
+        except OverflowError:  # Python ints beyond a double (JSON, or big CSV cells)
+            parsed = pd.to_numeric(cells.map(_int_as_float), errors="coerce")
         numbers = parsed.to_numpy(dtype="float64", na_value=np.nan, copy=True)
     else:
         numbers = np.full(len(cells), np.nan)
@@ -91,6 +111,16 @@ def _strings_to_float(values: pd.Series, missing: np.ndarray, decimal: str):
     if retry.any():
         numbers[retry] = _clean_numbers(cells[retry].astype(str), decimal)
     return numbers
+
+
+def _int_as_float(cell: object) -> object:
+    """A Python int as a float, ±inf when it is too large for one."""
+    if not isinstance(cell, int) or isinstance(cell, bool):
+        return cell
+    try:
+        return float(cell)
+    except OverflowError:
+        return math.inf if cell > 0 else -math.inf
 
 
 def _clean_numbers(cells: pd.Series, decimal: str) -> np.ndarray:

@@ -256,6 +256,30 @@ def test_missing_and_odd_metric_values(ctx):
     assert view["skippedRows"] == 0
 
 
+HUGE = "1" + "0" * 400  # more than a double holds (about 1.8e308)
+
+
+@pytest.mark.parametrize(
+    ("kind", "data"),
+    [
+        ("csv", rows_csv(["1"] * 10 + [HUGE] + ["2"] * 10)),
+        ("json", json.dumps(
+            [{"date": f"2024-01-{d + 1:02d}", "revenue": 10**400 if d == 10 else d}
+             for d in range(21)]
+        ).encode()),
+    ],
+)  # fmt: skip
+def test_integers_too_large_for_a_double_are_a_reported_bad_row(ctx, kind, data):
+    services, _ = ctx
+    view = upload(services, data, metric_columns=("revenue",))
+    assert view["status"] in READABLE, view["error"]
+    assert (view["rowCount"], view["skippedRows"]) == (20, 1)
+    assert view["rowErrors"][0]["message"] == (
+        f"row 11, column revenue: '{HUGE[:39]}…' is too large to store as a number"
+    )
+    assert 11 not in [r["row"] for r in records(services, view["id"])]
+
+
 def test_formula_cells_are_stored_as_plain_text(ctx):
     services, _ = ctx
     data = b"date,revenue,note\n2024-01-01,1,=1+1\n2024-01-02,2,+cmd\n2024-01-03,3,@x\n"

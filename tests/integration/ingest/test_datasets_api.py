@@ -233,6 +233,33 @@ def test_problems_in_the_data_rows_are_reported(api):
         )
 
 
+HUGE = "1" + "0" * 400
+
+
+@pytest.mark.parametrize(
+    ("filename", "data"),
+    [
+        ("big.csv", f"date,revenue\n2024-01-01,{HUGE}\n2024-01-02,5\n".encode()
+         + b"".join(b"2024-01-%02d,1\n" % d for d in range(3, 21))),
+        ("big.json", json.dumps(
+            [{"date": "2024-01-01", "revenue": 10**400}]
+            + [{"date": f"2024-01-{d:02d}", "revenue": 1} for d in range(2, 21)]
+        ).encode()),
+    ],
+)  # fmt: skip
+def test_integers_above_a_double_are_a_bad_row_not_an_internal_error(
+    api, filename, data
+):
+    client, user = api
+    response = post_file(client, user, data, filename=filename, metricColumn="revenue")
+    body = response.get_json()
+    assert response.status_code == 202 and body["status"] in READABLE, body
+    assert (body["rowCount"], body["skippedRows"]) == (19, 1)
+    assert body["rowErrors"][0]["message"] == (
+        f"row 1, column revenue: '{HUGE[:39]}…' is too large to store as a number"
+    )
+
+
 def test_a_failed_version_says_why(api):
     client, user = api
     cells = "".join(

@@ -69,12 +69,31 @@ def test_empty_and_null_tokens_are_missing_not_bad(cell):
     assert np.isnan(result.values[0])
 
 
-@pytest.mark.parametrize("cell", ["Infinity", "-inf", "inf", "1e400"])
+@pytest.mark.parametrize("cell", ["Infinity", "-inf", "inf"])
 def test_infinite_values_are_bad_with_their_own_reason(cell):
     result = parse([cell])
     assert result.bad[0]
     assert result.reasons[0] == "not a finite number"
     assert np.isnan(result.values[0])
+
+
+HUGE = 10**400  # what json and pandas' CSV reader hand over for 401 digits
+
+
+@pytest.mark.parametrize("cell", [HUGE, -HUGE, str(HUGE), "-" + str(HUGE), "1e400"])
+def test_numbers_too_large_for_a_double_are_bad_not_a_crash(cell):
+    result = parse([cell, 5, "7", None])
+    assert list(result.bad) == [True, False, False, False]
+    assert result.reasons[0] == "too large to store as a number"
+    assert np.isnan(result.values[0])
+    assert list(result.values[1:3]) == [5.0, 7.0] and result.missing[3]
+
+
+def test_integers_beyond_2_to_the_53_are_kept_as_the_nearest_double():
+    result = parse([2**53 + 1, str(2**64 + 1)])
+    assert not result.bad.any()
+    assert list(result.values) == [float(2**53 + 1), float(2**64 + 1)]
+    assert result.values[0] == 2**53  # the documented loss of precision
 
 
 def test_float_columns_from_the_csv_parser_keep_nan_missing_and_inf_bad():
