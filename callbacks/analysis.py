@@ -22,6 +22,7 @@ from components.analysis_layout import (
     analysis_page,
     ids,
     not_found_page,
+    notice_children,
 )
 from components.export import anomalies_csv, export_filename
 from components.formatting import (
@@ -166,15 +167,20 @@ def sync_state(search, version, controls, filter_ids, current, metrics, embed):
     A version change reloads the page through the router: columns may differ.
     """
     if ctx.triggered_id == ids.URL:
-        state = replace(url_state.parse_search(search)[0], embed=embed)
-        state = _fit_metric(state, metrics)
+        state, notices = url_state.parse_search(search)
+        state, stale = check_link(replace(state, embed=embed), metrics, filter_ids)
+        notices += stale
         canonical = url_state.serialise(state)
         if canonical == current:
-            raise PreventUpdate
+            if not notices:
+                raise PreventUpdate
+            return sync_outputs(len(filter_ids), notices=notices)
         if state.version != _version_number(version):
             return sync_outputs(len(filter_ids), nav=canonical)
         controls = control_values(state, filter_ids)
-        return sync_outputs(len(filter_ids), state=canonical, controls=controls)
+        return sync_outputs(
+            len(filter_ids), state=canonical, controls=controls, notices=notices
+        )
     values = dict(zip(CONTROL_KEYS, controls[:-1], strict=True))
     values["version"] = version
     state = state_from_controls(values, filter_ids, controls[-1])
@@ -185,18 +191,42 @@ def sync_state(search, version, controls, filter_ids, current, metrics, embed):
     if canonical == current and canonical == search:
         raise PreventUpdate
     controls = control_values(state, filter_ids)
+    # The user took over: what the old link had wrong no longer applies.
     return sync_outputs(
-        len(filter_ids), url=canonical, state=canonical, controls=controls
+        len(filter_ids), url=canonical, state=canonical, controls=controls, notices=[]
     )
 
 
 def sync_outputs(
-    filter_count: int, url=no_update, state=no_update, nav=no_update, controls=None
+    filter_count: int,
+    url=no_update,
+    state=no_update,
+    nav=no_update,
+    controls=None,
+    notices=no_update,
 ) -> dict:
     """The sync callback's outputs; anything not given is left alone (the filter
     dropdowns are a pattern-matching output: one entry per dropdown)."""
     untouched = [no_update] * (len(CONTROL_PROPS) - 1) + [[no_update] * filter_count]
-    return {"url": url, "state": state, "nav": nav, "controls": controls or untouched}
+    return {
+        "url": url,
+        "state": state,
+        "nav": nav,
+        "controls": controls or untouched,
+        "notices": notices,
+    }
+
+
+def check_link(
+    state: AnalysisState, metric_options: list | None, filter_ids: list
+) -> tuple[AnalysisState, list[str]]:
+    """A state from a URL (back/forward) checked against what the page offers:
+    its metrics and the dimensions it has filters for; with notices."""
+    metrics = [o["value"] for o in metric_options or []]
+    if not metrics:
+        return state, []
+    dimensions = [component_id["dimension"] for component_id in filter_ids]
+    return url_state.reconcile(state, {"metrics": metrics, "dimensions": dimensions})
 
 
 def _fit_metric(state: AnalysisState, metric_options: list | None) -> AnalysisState:
@@ -215,15 +245,34 @@ def _version_number(value) -> int | None:
 # ------------------------------------------------------------- the main view
 
 
-def render_view(services: Services, owner_id: str, dataset_id: str, search: str):
-    """Everything the page shows for one state: the main callback's whole work."""
-    state, _ = url_state.parse_search(search)
+def render_view(
+    services: Services,
+    owner_id: str,
+    dataset_id: str,
+    search: str,
+    link_notices: list[str] | tuple = (),
+):
+    """Everything the page shows for one state: the main callback's whole work.
+
+    `notices` lists what the link had wrong (`link_notices`, from the page load or
+    a back/forward step) and whatever the state turned out to have stale."""
+    notices = list(link_notices)
+    result = _render(services, owner_id, dataset_id, search, notices)
+    result["notices"] = list(dict.fromkeys(notices))
+    return result
+
+
+def _render(services, owner_id, dataset_id, search, notices: list[str]) -> dict:
+    """The view's outputs; adds to `notices` what it had to ignore."""
+    state, invalid = url_state.parse_search(search)
+    notices.extend(invalid)
     try:
         meta = gateway.dataset_meta(services, owner_id, dataset_id, state.version)
     except NotFound:
         return problem_outputs(dataset_gone())
     versions = [entry["version"] for entry in meta["versions"]]
-    state, _ = url_state.reconcile(state, meta, versions)
+    state, stale = url_state.reconcile(state, meta, versions)
+    notices.extend(stale)
     version = _version_entry(meta, state.version)
     problem = readiness_problem(meta, version)
     if problem is not None:
@@ -323,6 +372,14 @@ def dataset_gone():
 
 def analysis_problem(error: DomainError, state: AnalysisState):
     """Specific advice for a view the service could not compute."""
+    if isinstance(error, Unprocessable) and "limit" in error.details:
+        return widgets.message_alert(
+            "Too many points for this view",
+            f"{error.message} Try a coarser granularity (such as daily or weekly) "
+            "or a shorter date range.",
+            "warning",
+            "exclamation-triangle",
+        )
     if isinstance(error, Unprocessable):
         return widgets.message_alert(
             "Not enough data for this analysis",
@@ -456,6 +513,7 @@ def _register_sync(app: dash.Dash) -> None:
             "url": Output(ids.URL, "search"),
             "state": Output(ids.STATE, "data"),
             "nav": Output(ids.NAV, "search"),
+            "notices": Output(ids.LINK_NOTICES, "data"),
             "controls": [Output(component, prop) for component, prop in CONTROL_PROPS],
         },
         inputs={
@@ -487,6 +545,8 @@ def _register_view(app: dash.Dash) -> None:
         "count": Output(ids.TABLE_COUNT, "children"),
         "insights": Output(ids.INSIGHTS, "children"),
         "filter_options": Output(FILTER_IDS, "options"),
+        "notices": Output(ids.NOTICES, "children"),
+        "notices_open": Output(ids.NOTICES, "is_open"),
     }
 
     @app.callback(
@@ -494,24 +554,37 @@ def _register_view(app: dash.Dash) -> None:
         inputs={
             "search": Input(ids.STATE, "data"),
             "tick": Input(ids.POLL, "n_intervals"),
+            "link_notices": Input(ids.LINK_NOTICES, "data"),
             "dataset_id": State(ids.DATASET, "data"),
             "filter_ids": State(FILTER_IDS, "id"),
             "chosen": State(FILTER_IDS, "value"),
         },
     )
-    def update_view(search, tick, dataset_id, filter_ids, chosen):
+    def update_view(search, tick, link_notices, dataset_id, filter_ids, chosen):
         """Compute and draw the view for the current state."""
         user = gateway.user_or_none()
         if user is None:
             raise PreventUpdate
-        result = render_view(get_services(), user.id, dataset_id, search)
+        result = render_view(
+            get_services(), user.id, dataset_id, search, link_notices or []
+        )
         dims = result["filter_options"]
         result["filter_options"] = (
             [no_update] * len(filter_ids)
             if dims is no_update
             else filter_options(dims, filter_ids, chosen)
         )
+        polled = list(ctx.triggered_prop_ids) == [f"{ids.POLL}.n_intervals"]
+        result.update(notice_outputs(result["notices"], polled))
         return result
+
+
+def notice_outputs(notices: list[str], polled: bool) -> dict:
+    """The notices alert's content and visibility (left alone on a poll tick, so a
+    dismissed alert stays closed while the page waits for processing)."""
+    if polled:
+        return {"notices": no_update, "notices_open": no_update}
+    return {"notices": notice_children(notices), "notices_open": bool(notices)}
 
 
 def _register_selection(app: dash.Dash) -> None:

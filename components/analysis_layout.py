@@ -39,6 +39,7 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.METRIC
     PARAMS_TOGGLE = f"{PREFIX}-params-toggle"
     PARAMS_COLLAPSE = f"{PREFIX}-params-collapse"
     NOTICES = f"{PREFIX}-notices"
+    LINK_NOTICES = f"{PREFIX}-link-notices"
     STATUS = f"{PREFIX}-status"
     CONTENT = f"{PREFIX}-content"
     KPIS = f"{PREFIX}-kpis"
@@ -592,8 +593,9 @@ def insights_card() -> dbc.Card:
     )
 
 
-def stores(dataset_id: str, state: AnalysisState) -> list:
-    """The page-local URL, the canonical state and the processing poll."""
+def stores(dataset_id: str, state: AnalysisState, notices: list[str]) -> list:
+    """The page-local URL, the canonical state, what the link had wrong and the
+    processing poll."""
     return [
         # Writes the query string without re-rendering (history.pushState only).
         dcc.Location(id=ids.URL, refresh=False),
@@ -602,20 +604,27 @@ def stores(dataset_id: str, state: AnalysisState) -> list:
         dcc.Store(id=ids.DATASET, data=dataset_id),
         dcc.Store(id=ids.EMBED, data=state.embed),
         dcc.Store(id=ids.STATE, data=url_state.serialise(state)),
+        # Notices about the URL the state came from (the view callback shows them).
+        dcc.Store(id=ids.LINK_NOTICES, data=list(notices)),
         dcc.Interval(id=ids.POLL, interval=2000, disabled=True),
     ]
 
 
-def notices_alert(notices: list[str]) -> dbc.Alert | None:
+def notice_children(notices: list[str]) -> list:
+    """The notices alert's content: a title line and one item per notice."""
+    return [
+        html.Div(
+            [icon("info-circle"), "Some settings in this link were adjusted:"],
+            className="fw-semibold",
+        ),
+        html.Ul([html.Li(notice) for notice in notices], className="mb-0 small"),
+    ]
+
+
+def notices_alert(notices: list[str]) -> dbc.Alert:
     """What in the link was ignored (invalid or stale values), dismissable."""
     return dbc.Alert(
-        [
-            html.Div(
-                [icon("info-circle"), "Some settings in this link were adjusted:"],
-                className="fw-semibold",
-            ),
-            html.Ul([html.Li(notice) for notice in notices], className="mb-0 small"),
-        ],
+        notice_children(notices),
         id=ids.NOTICES,
         color="warning",
         dismissable=True,
@@ -631,7 +640,8 @@ def analysis_page(
     if state.embed:
         return html.Div(
             [
-                *stores(dataset_id, state),
+                *stores(dataset_id, state, notices),
+                notices_alert(notices),
                 html.Div(id=ids.STATUS),
                 html.H1(meta.get("name") or "Dataset", className="h6 text-muted mb-2"),
                 main_content(),
@@ -641,7 +651,7 @@ def analysis_page(
         )
     return html.Div(
         [
-            *stores(dataset_id, state),
+            *stores(dataset_id, state, notices),
             header(meta, state),
             notices_alert(notices),
             controls_card(meta, state),

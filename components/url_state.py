@@ -186,18 +186,22 @@ def parse_metric(raw: str | None, notices: list[str]) -> str | None:
 
 
 def parse_filters(query: Mapping, notices: list[str]) -> dict[str, tuple[str, ...]]:
-    """Dimension filters from `f.<dimension>=<value>` (repeat the key for several)."""
+    """Dimension filters from `filter.<dimension>=<value>` (repeat the key for
+    several values)."""
     filters: dict[str, tuple[str, ...]] = {}
     for key, raw in query.items():
         if not key.startswith(FILTER_PREFIX) or len(key) == len(FILTER_PREFIX):
             continue
+        dimension = key[len(FILTER_PREFIX) :]
         values = [v for v in _all(raw) if v and len(v) <= MAX_VALUE_LENGTH]
         if len(values) > MAX_FILTER_VALUES:
-            notices.append(f"Too many values for filter “{_shown(key[2:])}”; ignored.")
+            notices.append(
+                f"Too many values for filter “{_shown(dimension)}”; ignored."
+            )
             continue
         if values:
             # Sorted, as the service canonicalises them: equal views, equal links.
-            filters[key[len(FILTER_PREFIX) :]] = tuple(sorted(set(values)))
+            filters[dimension] = tuple(sorted(set(values)))
     return filters
 
 

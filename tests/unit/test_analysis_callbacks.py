@@ -312,3 +312,90 @@ def test_csv_download_is_built_from_the_view_for_the_current_state(services):
     assert lines[0].startswith("date,value,expected")
     assert len(lines) == 1 + len(sample_view()["anomalies"])
     assert services[0][0] == "owner"
+
+
+def test_a_row_limit_refusal_advises_fewer_points_not_a_finer_granularity(
+    monkeypatch, services
+):
+    def refuse(*args, **kwargs):
+        raise Unprocessable(
+            "Raw views are limited to 50,000 rows; this dataset has 120,000.",
+            details={"minimum": None, "limit": 50_000},
+        )
+
+    monkeypatch.setattr(gateway, "analysis_view", refuse)
+    text = text_of(analysis.render_view(None, "o", "a" * 32, "?version=1")["status"])
+    assert text.startswith("Too many points for this view")
+    assert "limited to 50,000 rows" in text
+    assert "coarser granularity" in text and "shorter date range" in text
+    assert "finer" not in text and "Not enough data" not in text
+
+
+def test_a_too_short_series_still_advises_a_finer_granularity(monkeypatch, services):
+    def refuse(*args, **kwargs):
+        raise Unprocessable(
+            "The series has 7 points; gesd needs at least 15.",
+            details={"minimum": 15},
+        )
+
+    monkeypatch.setattr(gateway, "analysis_view", refuse)
+    text = text_of(analysis.render_view(None, "o", "a" * 32, "?version=1")["status"])
+    assert text.startswith("Not enough data") and "finer granularity" in text
+
+
+def test_the_view_reports_link_notices_and_what_it_found_stale(services):
+    search = url_state.serialise(
+        AnalysisState(metric="revenue", version=1, filters={"channel": ("web",)})
+    )
+    result = analysis.render_view(
+        None, "o", "a" * 32, search, ["The k “abc” is not a number"]
+    )
+    assert result["notices"] == [
+        "The k “abc” is not a number",
+        "Ignored a filter on unknown column “channel”.",
+    ]
+    outputs = analysis.notice_outputs(result["notices"], polled=False)
+    assert outputs["notices_open"] is True
+    assert "unknown column “channel”" in text_of(outputs["notices"])
+    assert analysis.notice_outputs(["x"], polled=True) == {
+        "notices": analysis.no_update,
+        "notices_open": analysis.no_update,
+    }
+    clean = analysis.render_view(None, "o", "a" * 32, "?metric=revenue&version=1")
+    assert clean["notices"] == []
+    assert analysis.notice_outputs([], polled=False)["notices_open"] is False
+
+
+def test_back_to_an_invalid_or_stale_url_brings_its_notices_along():
+    shown = AnalysisState(metric="revenue", method="iqr")
+    earlier = "?metric=profit&method=zscore&window=999&filter.channel=web"
+    outputs = run_sync(
+        "analysis-url.search", earlier, shown, url_state.serialise(shown)
+    )
+    state = url_state.parse_search(outputs["state"])[0]
+    assert (state.metric, state.method, state.window) == ("revenue", "zscore", 7)
+    assert state.filters == {}
+    notices = outputs["notices"]
+    assert len(notices) == 3
+    assert any("rolling window “999”" in notice for notice in notices)
+    assert any("no metric “profit”" in notice for notice in notices)
+    assert any("unknown column “channel”" in notice for notice in notices)
+
+
+def test_back_to_a_url_that_only_differs_by_invalid_values_still_says_so():
+    shown = AnalysisState(metric="revenue")
+    outputs = run_sync(
+        "analysis-url.search",
+        url_state.serialise(shown) + "&threshold=abc",
+        shown,
+        url_state.serialise(shown),
+    )
+    assert outputs["state"] is analysis.no_update
+    assert len(outputs["notices"]) == 1 and "“abc”" in outputs["notices"][0]
+
+
+def test_a_control_change_clears_the_old_links_notices():
+    state = AnalysisState(metric="revenue")
+    current = url_state.serialise(state)
+    outputs = run_sync("analysis-method.value", current, state, current, method="iqr")
+    assert outputs["notices"] == []

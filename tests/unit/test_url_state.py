@@ -184,3 +184,10 @@ def test_reconcile_with_dimension_names_only_checks_the_names():
     fixed, notices = reconcile(state, meta)
     assert fixed.filters == {"region": ("Atlantis",)}
     assert len(notices) == 1 and "planet" in notices[0]
+
+
+def test_too_many_filter_values_name_the_dimension_in_the_notice():
+    search = "?" + "&".join(f"filter.region=r{i}" for i in range(51))
+    state, notices = parse_search(search)
+    assert state.filters == {}
+    assert notices == ["Too many values for filter “region”; ignored."]
