@@ -82,7 +82,7 @@ def assemble_view(dataset: dict, params: dict, result: dict) -> dict:
     groups = doc.get("dimensions") or []
     combos = groups[0].get("combos") or [] if groups else []
     unit = units(dataset).get(params["metric"])
-    points = shape.Points(doc)
+    points = shape.Points(doc, params["window"])
     shape.refuse_short_series(params, len(points.values))
     detections = shape.run_detectors(points, doc, params)
     anomalies = shape.anomalies(points, detections, params, unit)

@@ -7,8 +7,9 @@ One view is one `aggregate` call. It reads `rollups` (hour/day/week/month) or
 2. `$facet`: `dimensions` (the dimension values present) and `series`: filter by
    date range and dimensions, one document per bucket, `$densify` the missing
    buckets, then `$setWindowFields` for the rolling mean/std (trailing window of
-   `window` buckets including the current one) and the detection baseline (the
-   `window` buckets before the current one).
+   `window` buckets including the current one; the detection baseline of a bucket
+   is this window at the bucket before it). Each bucket carries only the five
+   fields the view uses (t, value, count, rolling_mean, rolling_std).
 3. `$set` stages compute the summary over the series' non-null values: count,
    missing, sum, mean, population/sample standard deviation, min, max, exact
    quartiles (sorted array + index arithmetic, numpy's default "linear" rule),
@@ -73,9 +74,33 @@ def time_bounds(
             step = dt.timedelta(days=1) if end_is_date else dt.timedelta(milliseconds=1)
             upper = end + step
         return start, upper
+    if end is not None and end_is_date:  # a bare date includes its whole day
+        end = end + dt.timedelta(days=1) - dt.timedelta(microseconds=1)
     lower = bucket_start(start, granularity) if start else None
     upper = next_bucket(bucket_start(end, granularity), granularity) if end else None
     return lower, upper
+
+
+def bucket_count(lower: dt.datetime, upper: dt.datetime, granularity: str) -> int:
+    """How many buckets start in [lower, upper) when both are bucket starts."""
+    if upper <= lower:
+        return 0
+    if granularity == "month":
+        return (upper.year - lower.year) * 12 + upper.month - lower.month
+    unit = {"hour": 3600, "day": 86400, "week": 7 * 86400}[granularity]
+    return int((upper - lower).total_seconds() // unit)
+
+
+def rollup_match(
+    dataset_id: str,
+    version: int,
+    granularity: str,
+    bounds: tuple[dt.datetime | None, dt.datetime | None],
+    filters: dict[str, list[str]],
+) -> dict:
+    """The roll-ups a bucketed view's series reads (for sizing it before the view)."""
+    match = {"datasetId": dataset_id, "version": version, "g": granularity}
+    return {**match, **_series_match(*bounds, filters, "b")}
 
 
 def _series_match(lower, upper, filters: dict[str, list[str]], time_field: str) -> dict:
@@ -108,9 +133,12 @@ def _bucket_value(aggregation: str, key: str) -> tuple[dict, object]:
 
 
 def _window_stages(window: int, fill, sort_by: dict) -> list[dict]:
+    # Only the trailing window including the current bucket is computed: the
+    # detection baseline of bucket i (the `window` buckets before it) is exactly
+    # this window at bucket i - 1, so the view reads it from the previous point
+    # (data/analytics/view.py) instead of carrying three more fields per bucket
+    # in the result document (16 MiB limit on a server).
     current = {"documents": [-(window - 1), 0]}
-    before = {"documents": [-window, -1]}
-    is_value = {"$cond": [{"$isNumber": "$value"}, 1, 0]}
     return [
         {
             "$set": {
@@ -124,9 +152,6 @@ def _window_stages(window: int, fill, sort_by: dict) -> list[dict]:
                 "output": {
                     "rolling_mean": {"$avg": "$value", "window": current},
                     "rolling_std": {"$stdDevSamp": "$value", "window": current},
-                    "baseline_mean": {"$avg": "$value", "window": before},
-                    "baseline_std": {"$stdDevSamp": "$value", "window": before},
-                    "baseline_count": {"$sum": is_value, "window": before},
                 },
             }
         },

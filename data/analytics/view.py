@@ -143,25 +143,36 @@ def dimensions(dataset: dict, combos: list) -> dict[str, list[str]]:
     return {name: sorted(values) for name, values in found.items()}
 
 
+def baselines(points: list[dict], window: int) -> list[tuple]:
+    """(mean, sample std, count of values) of the `window` buckets before each one.
+
+    That window is the pipeline's trailing window at the previous bucket, so its
+    mean and std are read from there; the count is counted here."""
+    present = [point.get("value") is not None for point in points]
+    running = np.concatenate([[0], np.cumsum(present, dtype=np.int64)])
+    result = []
+    for index in range(len(points)):
+        count = int(running[index] - running[max(0, index - window)])
+        previous = points[index - 1] if index else {}
+        result.append(
+            (previous.get("rolling_mean"), previous.get("rolling_std"), count)
+        )
+    return result
+
+
 class Points:
     """The non-empty series points the detectors see, with their baselines."""
 
-    def __init__(self, doc: dict) -> None:
-        present = [p for p in doc["series"] if p.get("value") is not None]
-        self.times = [point["t"] for point in present]
-        self.positions = np.array(
-            [i for i, p in enumerate(doc["series"]) if p.get("value") is not None],
-            dtype=float,
-        )
-        self.values = np.array([float(point["value"]) for point in present])
-        self.baselines = [
-            (
-                p.get("baseline_mean"),
-                p.get("baseline_std"),
-                p.get("baseline_count") or 0,
-            )
-            for p in present
+    def __init__(self, doc: dict, window: int) -> None:
+        series = doc["series"]
+        present = [
+            i for i, point in enumerate(series) if point.get("value") is not None
         ]
+        every_baseline = baselines(series, window)
+        self.times = [series[i]["t"] for i in present]
+        self.positions = np.array(present, dtype=float)
+        self.values = np.array([float(series[i]["value"]) for i in present])
+        self.baselines = [every_baseline[i] for i in present]
 
 
 def refuse_short_series(params: dict, count: int) -> None:
