@@ -35,7 +35,15 @@ def callback_body(app, first_output: str, values: dict, triggered: str) -> dict:
     outputs = []
     for part in key[2:-2].split("...") if key.startswith("..") else [key]:
         component, prop = part.rsplit(".", 1)
-        outputs.append({"id": component, "property": prop.split("@")[0]})
+        prop = prop.split("@")[0]
+        if component.startswith("{"):
+            # Pattern-matching (ALL) output: one entry per matching component (the
+            # caller lists their ids under "<pattern>.<prop>@outputs"; none by
+            # default, as on a page without such components).
+            matches = values.get(f"{component}.{prop}@outputs") or []
+            outputs.append([{"id": match, "property": prop} for match in matches])
+        else:
+            outputs.append({"id": component, "property": prop})
     return {
         "output": key,
         "outputs": outputs if key.startswith("..") else outputs[0],

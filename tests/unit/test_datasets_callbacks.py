@@ -116,7 +116,12 @@ def test_delete_confirmation_names_the_dataset_and_its_versions():
     assert "“Sales 2024”" in text and "2 versions" in text
 
 
-def test_row_action_for_a_dataset_of_someone_else_says_it_is_gone(monkeypatch):
+def test_row_action_for_a_dataset_the_service_does_not_find_says_it_is_gone(
+    monkeypatch,
+):
+    """The handler's answer to NotFound; that another user's dataset *is* NotFound
+    is checked end to end in tests/integration/test_datasets_isolation_dash.py."""
+
     def missing(*args, **kwargs):
         raise NotFound("Dataset not found.")
 
