@@ -85,6 +85,7 @@ var IB_STATUS = {
 dagcomponentfuncs.StatusCell = function (props) {
   var data = props.data || {};
   var style = IB_STATUS[props.value] || ["secondary", String(props.value), "bi-dot"];
+  var label = data.status_text || style[1];
   var badge = React.createElement(
     "span",
     {
@@ -92,7 +93,7 @@ dagcomponentfuncs.StatusCell = function (props) {
       title: data.error || "",
     },
     React.createElement("i", { className: "bi " + style[2] + " me-1", "aria-hidden": "true" }),
-    style[1]
+    label
   );
   if (props.value !== "processing" && props.value !== "uploaded") {
     if (props.value === "failed" && data.error) {

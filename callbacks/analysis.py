@@ -407,6 +407,9 @@ def problem_outputs(message, poll: bool = False) -> dict:
 
 
 VIEW_KEYS = (
+    "timeseries_text",
+    "histogram_text",
+    "box_text",
     "table_style",
     "kpis",
     "timeseries",
@@ -438,6 +441,10 @@ def view_outputs(view: dict, state: AnalysisState) -> dict:
         "table_style": table_style(len(anomalies)),
         "count": f"{len(anomalies)} found" if anomalies else "none found",
         "insights": widgets.insight_list(view.get("insights") or [], notes),
+        **{
+            f"{chart}_text": text
+            for chart, text in figures.chart_summaries(view).items()
+        },
         "filter_options": view["dataset"].get("dimensions") or {},
     }
 
@@ -540,6 +547,9 @@ def _register_view(app: dash.Dash) -> None:
         "subtitle": Output(ids.CHART_SUBTITLE, "children"),
         "histogram": Output(ids.HISTOGRAM, "figure"),
         "box": Output(ids.BOX, "figure"),
+        "timeseries_text": Output(ids.TIMESERIES_TEXT, "children"),
+        "histogram_text": Output(ids.HISTOGRAM_TEXT, "children"),
+        "box_text": Output(ids.BOX_TEXT, "children"),
         "rows": Output(ids.TABLE, "rowData"),
         "table_style": Output(ids.TABLE, "style"),
         "count": Output(ids.TABLE_COUNT, "children"),

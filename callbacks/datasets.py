@@ -34,8 +34,19 @@ def decode_upload(contents: str | None) -> bytes:
         raise ValueError("The file could not be read. Try choosing it again.") from None
 
 
-def feedback(text: str, colour: str = "success", icon_name: str = "check-circle"):
-    """A dismissable message above the list."""
+FEEDBACK_ICONS = {
+    "success": "check-circle",
+    "info": "info-circle",
+    "warning": "exclamation-triangle",
+    "danger": "exclamation-octagon",
+    "secondary": "info-circle",
+}
+
+
+def feedback(text: str, colour: str = "success", icon_name: str | None = None):
+    """A dismissable message above the list, with the icon of its kind (a warning
+    never wears a success check)."""
+    icon_name = icon_name or FEEDBACK_ICONS.get(colour, "info-circle")
     return dbc.Alert(
         [html.I(className=f"bi bi-{icon_name} me-2", **{"aria-hidden": "true"}), text],
         color=colour,
@@ -87,12 +98,15 @@ def _register_list(app: dash.Dash) -> None:
             "toggle_class": Output(ids.UPLOAD_TOGGLE, "className"),
             "existing": Output(ids.EXISTING, "options"),
             "grid_options": Output(ids.GRID, "dashGridOptions"),
+            "feedback": Output(ids.FEEDBACK, "children", allow_duplicate=True),
         },
         inputs={
             "refresh": Input(ids.REFRESH, "data"),
             "tick": Input(ids.POLL, "n_intervals"),
             "chosen": Input(ids.CHOSEN_VERSIONS, "data"),
         },
+        # Runs on page load too; the feedback output is shared with the actions.
+        prevent_initial_call="initial_duplicate",
     )
     def refresh_list(refresh, tick, chosen):
         """Read the user's datasets (with each version's status and progress)."""
@@ -104,6 +118,9 @@ def _register_list(app: dash.Dash) -> None:
         # Page through long lists only; a short list needs no pager.
         outputs["grid_options"] = Patch()
         outputs["grid_options"]["pagination"] = len(datasets) > PAGE_SIZE
+        outputs["feedback"] = finished_feedback(
+            ctx.triggered_id == ids.POLL, outputs["poll_disabled"]
+        )
         return outputs
 
     @app.callback(
@@ -116,6 +133,12 @@ def _register_list(app: dash.Dash) -> None:
         patch = Patch()
         patch["quickFilterText"] = (text or "")[:200]
         return patch
+
+
+def finished_feedback(polled: bool, idle: bool):
+    """Clear the "uploaded/reprocessing" message once the poll sees everything
+    finished (the list's badges say Ready or Failed by then); else leave it."""
+    return None if polled and idle else no_update
 
 
 # --------------------------------------------------------------- upload flow
@@ -287,8 +310,8 @@ def upload_feedback(result: dict):
             "info-circle",
         )
     return feedback(
-        f"Uploaded “{result['name']}” v{result['version']}. Processing started: "
-        "follow its progress below."
+        f"Uploaded “{result['name']}” v{result['version']}. Its processing status "
+        "is shown in the list."
     )
 
 

@@ -35,6 +35,8 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.METRIC
     MAX_OUTLIERS = f"{PREFIX}-max-outliers"
     WINDOW = f"{PREFIX}-window"
     DATES = f"{PREFIX}-dates"
+    DATES_START = f"{PREFIX}-dates-start"  # the picker's inputs (label targets)
+    DATES_END = f"{PREFIX}-dates-end"
     FILTER = f"{PREFIX}-filter"  # pattern-matching: {"type": FILTER, "dimension": d}
     PARAMS_TOGGLE = f"{PREFIX}-params-toggle"
     PARAMS_COLLAPSE = f"{PREFIX}-params-collapse"
@@ -44,6 +46,10 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.METRIC
     CONTENT = f"{PREFIX}-content"
     KPIS = f"{PREFIX}-kpis"
     TIMESERIES = f"{PREFIX}-timeseries"
+    # Text alternatives of the charts (visually hidden captions).
+    TIMESERIES_TEXT = f"{PREFIX}-timeseries-text"
+    HISTOGRAM_TEXT = f"{PREFIX}-histogram-text"
+    BOX_TEXT = f"{PREFIX}-box-text"
     CHART_SUBTITLE = f"{PREFIX}-chart-subtitle"
     HISTOGRAM = f"{PREFIX}-histogram"
     BOX = f"{PREFIX}-box"
@@ -169,7 +175,7 @@ def primary_controls(meta: dict, state: AnalysisState) -> dbc.Row:
             ),
             labelled(
                 "Date range",
-                ids.DATES,
+                ids.DATES_START,
                 date_range(state),
                 width={"md": 6, "xl": 3},
             ),
@@ -182,6 +188,8 @@ def date_range(state: AnalysisState) -> dcc.DatePickerRange:
     """The date range picker (empty ends mean 'from the start' / 'to the end')."""
     return dcc.DatePickerRange(
         id=ids.DATES,
+        start_date_id=ids.DATES_START,
+        end_date_id=ids.DATES_END,
         start_date=state.date_from.isoformat() if state.date_from else None,
         end_date=state.date_to.isoformat() if state.date_to else None,
         display_format="YYYY-MM-DD",
@@ -417,6 +425,14 @@ def kpi_skeleton() -> html.Div:
     return html.Div(id=ids.KPIS, className="ib-kpis mb-3")
 
 
+def described_chart(graph_component: dcc.Graph, text_id: str) -> html.Figure:
+    """A chart in a <figure> whose visually hidden caption says what it shows."""
+    return html.Figure(
+        [graph_component, html.Figcaption(id=text_id, className="visually-hidden")],
+        className="mb-0",
+    )
+
+
 def graph(component_id: str, height: int, toolbar: bool = True) -> dcc.Graph:
     """A chart area with the mode bar trimmed to what people use."""
     return dcc.Graph(
@@ -509,7 +525,12 @@ ANOMALY_COLUMNS = [
     {
         "field": "methods_text",
         "headerName": "Methods",
-        "minWidth": 130,
+        "minWidth": 150,
+        "flex": 1.6,
+        # Several methods may agree: wrap onto a second line rather than clip.
+        "wrapText": True,
+        "autoHeight": True,
+        "cellClass": "ib-cell-wrap",
         "tooltipField": "methods_text",
     },
 ]
@@ -524,7 +545,10 @@ def main_content() -> html.Div:
             chart_card(
                 "Over time",
                 ids.CHART_SUBTITLE,
-                dcc.Loading(graph(ids.TIMESERIES, 440), delay_show=150),
+                dcc.Loading(
+                    described_chart(graph(ids.TIMESERIES, 440), ids.TIMESERIES_TEXT),
+                    delay_show=150,
+                ),
                 class_name="mb-3",
             ),
             html.Div(
@@ -550,7 +574,11 @@ def distribution_row() -> dbc.Row:
                     "Distribution",
                     None,
                     dcc.Loading(
-                        graph(ids.HISTOGRAM, 300, toolbar=False), delay_show=150
+                        described_chart(
+                            graph(ids.HISTOGRAM, 300, toolbar=False),
+                            ids.HISTOGRAM_TEXT,
+                        ),
+                        delay_show=150,
                     ),
                     class_name="h-100",
                 ),
@@ -560,7 +588,12 @@ def distribution_row() -> dbc.Row:
                 chart_card(
                     "Spread",
                     None,
-                    dcc.Loading(graph(ids.BOX, 300, toolbar=False), delay_show=150),
+                    dcc.Loading(
+                        described_chart(
+                            graph(ids.BOX, 300, toolbar=False), ids.BOX_TEXT
+                        ),
+                        delay_show=150,
+                    ),
                     class_name="h-100",
                 ),
                 md=5,
@@ -579,7 +612,7 @@ def table_card() -> dbc.Card:
         ],
         className="d-flex justify-content-between align-items-baseline mb-2",
     )
-    return card([title, anomalies_grid()])
+    return card([title, dcc.Loading(anomalies_grid(), delay_show=150)])
 
 
 def insights_card() -> dbc.Card:
@@ -587,7 +620,9 @@ def insights_card() -> dbc.Card:
     return card(
         [
             html.H2([icon("lightbulb"), "Insights"], className="h6 mb-2"),
-            html.Div(id=ids.INSIGHTS, className="ib-insights"),
+            dcc.Loading(
+                html.Div(id=ids.INSIGHTS, className="ib-insights"), delay_show=150
+            ),
         ],
         class_name="ib-insights-card",
     )

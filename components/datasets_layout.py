@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.formatting import format_count, format_timestamp
-from components.widgets import card, empty_state, icon
+from components.widgets import card, empty_state, icon, status_label
 
 PREFIX = "datasets"
 ACCEPTED = ".csv,.json,.jsonl,.ndjson,text/csv,application/json"
@@ -102,8 +102,7 @@ def dropzone(component_id: str, max_size: int) -> dcc.Upload:
                     ]
                 ),
                 html.Div(
-                    f"CSV, JSON or JSON Lines · up to {max_size // (1024 * 1024):,} MB "
-                    "here (larger files: POST /api/datasets/upload)",
+                    f"CSV, JSON or JSON Lines · up to {max_size // (1024 * 1024):,} MB",
                     className="small text-muted mt-1",
                 ),
             ]
@@ -373,6 +372,9 @@ GRID_COLUMNS = [
         "flex": 1.3,
         "cellRenderer": "StatusCell",
         "filter": "agTextColumnFilter",
+        # Filter and search on the word the badge shows, not the stored status.
+        "filterValueGetter": {"function": "params.data.status_text"},
+        "getQuickFilterText": {"function": "params.data.status_text"},
     },
     {
         "field": "rows",
@@ -381,6 +383,7 @@ GRID_COLUMNS = [
         "flex": 0.8,
         "type": "rightAligned",
         "valueFormatter": {"function": "params.data.rows_text"},
+        "getQuickFilterText": {"function": "params.data.rows_text"},
     },
     {
         "field": "uploaded",
@@ -389,6 +392,7 @@ GRID_COLUMNS = [
         "flex": 1.2,
         "sort": "desc",
         "valueFormatter": {"function": "params.data.uploaded_text"},
+        "getQuickFilterText": {"function": "params.data.uploaded_text"},
     },
     {
         "field": "actions",
@@ -397,6 +401,8 @@ GRID_COLUMNS = [
         "minWidth": 150,
         "flex": 1.2,
         "sortable": False,
+        # Its value carries the raw status for redraws; search must not see it.
+        "getQuickFilterText": {"function": "''"},
         "cellRenderer": "DatasetActions",
         "suppressKeyboardEvent": CELL_TAB,
     },
@@ -509,6 +515,7 @@ def grid_rows(datasets: list[dict], chosen_versions: dict) -> list[dict]:
                 "versions": sorted(v["version"] for v in dataset["versions"]),
                 "latest": max(v["version"] for v in dataset["versions"]),
                 "status": entry["status"],
+                "status_text": status_label(entry["status"]),
                 "error": entry.get("error"),
                 "rows_done": progress.get("rowsDone") or 0,
                 "rows_total": progress.get("rowsTotal") or 0,

@@ -14,7 +14,13 @@ import numpy as np
 import plotly.graph_objects as go
 
 from components import theme
-from components.formatting import axis_affixes, format_number, format_percent
+from components.formatting import (
+    axis_affixes,
+    format_count,
+    format_number,
+    format_percent,
+    format_timestamp,
+)
 
 # About one point per horizontal pixel of a wide chart: more cannot be seen.
 DISPLAY_MAX_POINTS = 2000
@@ -536,3 +542,71 @@ def empty_spec(message: str, height: int = 300) -> dict:
         "annotations": [note],
     }
     return figure_spec([], layout)
+
+
+# ------------------------------------------------- text alternatives (a11y)
+
+SUMMARY_ANOMALIES = 5
+
+
+def chart_summaries(view: dict) -> dict[str, str]:
+    """What each chart shows, in sentences, for people who cannot see it (read
+    by screen readers from each chart's caption)."""
+    return {
+        "timeseries": timeseries_summary(view),
+        "histogram": histogram_summary(view),
+        "box": box_summary(view),
+    }
+
+
+def timeseries_summary(view: dict) -> str:
+    """Points, period and the anomalies with their dates, values and severity."""
+    unit, granularity = _unit(view), (view.get("params") or {}).get("granularity")
+    series = view.get("series") or []
+    anomalies = view.get("anomalies") or []
+    if not series:
+        return f"Chart of {_metric_label(view)} over time: no data points."
+    first = format_timestamp(series[0]["t"], granularity or "day")
+    last = format_timestamp(series[-1]["t"], granularity or "day")
+    text = (
+        f"Chart of {_metric_label(view)} over time: {len(series):,} points "
+        f"from {first} to {last}."
+    )
+    if not anomalies:
+        return text + " No anomalies."
+    listed = [
+        f"{format_timestamp(a['t'], granularity or 'day')} "
+        f"{format_number(a.get('value'), unit)} ({a.get('severity')})"
+        for a in anomalies[:SUMMARY_ANOMALIES]
+    ]
+    more = len(anomalies) - len(listed)
+    tail = f" and {more} more" if more else ""
+    return f"{text} {len(anomalies)} anomalies: {'; '.join(listed)}{tail}."
+
+
+def histogram_summary(view: dict) -> str:
+    """The range of values and the limits drawn on the histogram."""
+    summary, unit = view.get("summary") or {}, _unit(view)
+    text = (
+        f"Histogram of {_metric_label(view)}: {format_count(summary.get('count'))} "
+        f"values from {format_number(summary.get('min'), unit)} to "
+        f"{format_number(summary.get('max'), unit)}."
+    )
+    limits = [
+        f"{line['label']} ({line['side']}) at {format_number(line['x'], unit)}"
+        for line in threshold_lines(view)
+    ]
+    return text + (f" Limits: {'; '.join(limits)}." if limits else "")
+
+
+def box_summary(view: dict) -> str:
+    """Median, quartiles and range, as a box plot shows them."""
+    summary, unit = view.get("summary") or {}, _unit(view)
+    return (
+        f"Box plot of {_metric_label(view)}: median "
+        f"{format_number(summary.get('median'), unit)}, middle half from "
+        f"{format_number(summary.get('q1'), unit)} to "
+        f"{format_number(summary.get('q3'), unit)}, range "
+        f"{format_number(summary.get('min'), unit)} to "
+        f"{format_number(summary.get('max'), unit)}."
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import dash_bootstrap_components as dbc
 from dash import html
 
@@ -50,6 +52,11 @@ def labelled(
         ],
         **sizes,
     )
+
+
+def status_label(status: str | None) -> str:
+    """The word a status badge shows ('Ready' for processed and cached)."""
+    return STATUS_STYLES.get(status, ("", status or "", ""))[1]
 
 
 def status_badge(status: str | None, class_name: str = "") -> dbc.Badge | None:
@@ -165,7 +172,10 @@ def insight_list(insights: list[str], notes: list[str]) -> list:
             html.Details(
                 [
                     html.Summary(f"Method notes ({len(notes)})"),
-                    html.Ul([html.Li(note) for note in notes], className="ib-notes"),
+                    html.Ul(
+                        [html.Li(keep_dates_whole(note)) for note in notes],
+                        className="ib-notes",
+                    ),
                 ],
                 className="ib-more small text-muted",
             )
@@ -173,10 +183,29 @@ def insight_list(insights: list[str], notes: list[str]) -> list:
     return parts
 
 
+# Dates and times in sentences ("2024-01-03", "2024-01-03 14:00", "2024-W05").
+DATE_TOKEN = re.compile(r"\d{4}-\d{2}(?:-\d{2}(?:[ T]\d{2}:\d{2})?)?|\d{4}-W\d{2}")
+
+
+def keep_dates_whole(text: str) -> list:
+    """A sentence with each date in a no-wrap span, so a line never breaks inside
+    one ("2024-" / "01-03")."""
+    parts: list = []
+    position = 0
+    for match in DATE_TOKEN.finditer(text):
+        if match.start() > position:
+            parts.append(text[position : match.start()])
+        parts.append(html.Span(match.group(0), className="text-nowrap"))
+        position = match.end()
+    if position < len(text):
+        parts.append(text[position:])
+    return parts
+
+
 def _insight_items(insights: list[str]) -> html.Ul:
     """Sentences as a list with a small marker."""
     items = [
-        html.Li([icon("stars", "me-2 text-primary"), html.Span(text)])
+        html.Li([icon("stars", "me-2 text-primary"), html.Span(keep_dates_whole(text))])
         for text in insights
     ]
     return html.Ul(items, className="list-unstyled ib-insight-list mb-0")

@@ -399,3 +399,53 @@ def test_a_control_change_clears_the_old_links_notices():
     current = url_state.serialise(state)
     outputs = run_sync("analysis-method.value", current, state, current, method="iqr")
     assert outputs["notices"] == []
+
+
+def test_dates_in_insights_and_notes_are_kept_on_one_line():
+    from components import widgets
+
+    parts = widgets.keep_dates_whole(
+        "Revenue on 2024-01-03 was 3.6× the median; week 2024-W05 and "
+        "2024-01-15 14:00 too."
+    )
+    whole = [p.children for p in parts if not isinstance(p, str)]
+    assert whole == ["2024-01-03", "2024-W05", "2024-01-15 14:00"]
+    assert all(p.className == "text-nowrap" for p in parts if not isinstance(p, str))
+    assert "".join(p if isinstance(p, str) else p.children for p in parts) == (
+        "Revenue on 2024-01-03 was 3.6× the median; week 2024-W05 and "
+        "2024-01-15 14:00 too."
+    )
+    items = widgets.insight_list(["Peak on 2024-01-03."], ["Gap after 2024-01-05."])
+    spans = [
+        node.children
+        for node in find_by_class(items, "text-nowrap")
+        if isinstance(node.children, str)
+    ]
+    assert spans == ["2024-01-03", "2024-01-05"]
+
+
+def test_the_date_range_label_points_at_the_start_input():
+    from components.analysis_layout import ids, primary_controls
+
+    def walk(node):
+        if isinstance(node, list | tuple):
+            for child in node:
+                yield from walk(child)
+        elif node is not None and not isinstance(node, str | int | float):
+            yield node
+            yield from walk(getattr(node, "children", None))
+
+    nodes = list(walk(primary_controls(META, AnalysisState())))
+    (label,) = [n for n in nodes if getattr(n, "children", None) == "Date range"]
+    (picker,) = [n for n in nodes if getattr(n, "id", None) == ids.DATES]
+    assert label.html_for == picker.start_date_id == ids.DATES_START
+    assert picker.end_date_id == ids.DATES_END
+
+
+def test_the_view_carries_a_text_alternative_for_each_chart(services):
+    result = analysis.render_view(None, "o", "a" * 32, "?version=1")
+    assert "3 anomalies: 2024-01-03" in result["timeseries_text"]
+    assert result["histogram_text"].startswith("Histogram of revenue")
+    assert result["box_text"].startswith("Box plot of revenue: median")
+    missing = analysis.problem_outputs(analysis.dataset_gone())
+    assert missing["timeseries_text"] is analysis.no_update

@@ -177,3 +177,85 @@ def test_reprocess_refused_by_the_service_is_explained(monkeypatch):
     outputs = callbacks.handle_row_action("owner", event, {}, 7)
     assert "being processed right now" in text_of(outputs["feedback"])
     assert outputs["refresh"] is callbacks.no_update
+
+
+def grid_expression(expression: str, row: dict) -> str:
+    """Evaluate a column's JS expression (`params.data.x` joined with `+` and
+    string literals) for a row, as text."""
+    import re
+
+    python = re.sub(
+        r"params\.data\.(\w+)", lambda m: repr(str(row.get(m.group(1)))), expression
+    )
+    return str(eval(python, {"__builtins__": {}}))  # noqa: S307 - our own column defs
+
+
+def quick_filter_texts(row: dict) -> list[str]:
+    """What AG Grid's quick filter matches for each column of a row."""
+    texts = []
+    for column in layout.GRID_COLUMNS:
+        getter = column.get("getQuickFilterText") or column.get("valueGetter")
+        if getter:
+            texts.append(grid_expression(getter["function"], row))
+        else:
+            texts.append(str(row.get(column["field"])))
+    return texts
+
+
+@pytest.mark.parametrize(
+    ("status", "shown"),
+    [("cached", "Ready"), ("processed", "Ready"), ("uploaded", "Queued"),
+     ("processing", "Processing"), ("failed", "Failed")],
+)  # fmt: skip
+def test_search_and_status_filter_match_the_word_the_badge_shows(status, shown):
+    data = {**SALES, "versions": [version(1, status, 1234)]}
+    (row,) = layout.grid_rows([data], {})
+    assert row["status_text"] == shown
+    texts = quick_filter_texts(row)
+    assert any(shown in text for text in texts)
+    if shown.lower() != status:
+        assert not any(status in text.lower() for text in texts), texts
+    (status_column,) = [c for c in layout.GRID_COLUMNS if c["field"] == "status"]
+    assert grid_expression(status_column["filterValueGetter"]["function"], row) == shown
+    # Rows and dates are searched as displayed ("1,234", not 1234).
+    assert "1,234" in texts
+
+
+@pytest.mark.parametrize(
+    ("colour", "icon_class"),
+    [("success", "bi-check-circle"), ("warning", "bi-exclamation-triangle"),
+     ("danger", "bi-exclamation-octagon"), ("info", "bi-info-circle")],
+)  # fmt: skip
+def test_feedback_wears_the_icon_of_its_kind(colour, icon_class):
+    alert = callbacks.feedback("Something happened.", colour)
+    classes = alert.children[0].className.split()
+    assert icon_class in classes
+    if colour != "success":
+        assert "bi-check-circle" not in classes
+
+
+def test_a_missing_dataset_warning_has_no_success_check(monkeypatch):
+    def missing(*args, **kwargs):
+        raise NotFound("Dataset not found.")
+
+    monkeypatch.setattr(gateway, "dataset_meta", missing)
+    monkeypatch.setattr(callbacks, "get_services", lambda: None)
+    event = {"rowId": "c" * 32, "value": {"action": "version", "version": 1}}
+    alert = callbacks.handle_row_action("owner", event, {}, 0)["feedback"]
+    assert alert.color == "warning"
+    assert "bi-exclamation-triangle" in alert.children[0].className
+
+
+def test_the_upload_message_goes_once_the_poll_sees_everything_finished():
+    assert callbacks.finished_feedback(polled=True, idle=True) is None
+    assert callbacks.finished_feedback(polled=True, idle=False) is callbacks.no_update
+    # A refresh right after an action keeps the action's message.
+    assert callbacks.finished_feedback(polled=False, idle=True) is callbacks.no_update
+    text = text_of(callbacks.upload_feedback({"name": "Sales", "version": 2}))
+    assert "Sales" in text and "v2" in text and "follow its progress" not in text
+
+
+def test_the_drop_zone_speaks_to_people_not_to_developers():
+    text = text_of(layout.dropzone("zone", 150 * 1024 * 1024))
+    assert "up to 150 MB" in text
+    assert "/api/" not in text and "POST" not in text

@@ -195,3 +195,65 @@ def test_gaps_get_a_faint_connector_through_the_known_points_only():
     assert list(connector.x) == [figures.plot_time(p["t"]) for p in known]
     assert connector.hoverinfo == "skip"
     assert not traces_named(figures.timeseries_figure(sample_view()), "No data")
+
+
+def test_chart_text_alternatives_name_the_anomalies_limits_and_quartiles():
+    view = sample_view()
+    revenue = np.array([24000, 25500, 89000, 23800, 24500, 62000, 8000], float)
+    text = figures.chart_summaries(view)
+    assert text["timeseries"] == (
+        "Chart of revenue over time: 7 points from 2024-01-01 to 2024-01-27. "
+        "3 anomalies: 2024-01-03 ₹89,000 (critical); 2024-01-15 ₹62,000 (high); "
+        "2024-01-27 ₹8,000 (medium)."
+    )
+    q1, median, q3 = np.percentile(revenue, [25, 50, 75])
+    fence = view["thresholds"]["iqr"][1]
+    assert "7 values from ₹8,000 to ₹89,000" in text["histogram"]
+    assert f"IQR fence (high) at ₹{fence:,.0f}" in text["histogram"]
+    assert text["box"] == (
+        f"Box plot of revenue: median ₹{median:,.0f}, middle half from "
+        f"₹{q1:,.0f} to ₹{q3:,.0f}, range ₹8,000 to ₹89,000."
+    )
+
+
+def test_chart_text_of_a_long_anomaly_list_is_cut_and_counted():
+    view = sample_view()
+    view["anomalies"] = view["anomalies"] * 3
+    text = figures.timeseries_summary(view)
+    assert text.count("(critical)") == 2 and text.endswith("and 4 more.")
+    view["anomalies"] = []
+    assert figures.timeseries_summary(view).endswith("No anomalies.")
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG relative luminance of #rrggbb."""
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [
+        c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels
+    ]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_accent_kpi_card_text_meets_wcag_aa_on_every_gradient_stop():
+    import re
+    from pathlib import Path
+
+    css = (Path(__file__).parents[2] / "assets" / "dashboard.css").read_text()
+    background = re.search(r"\.ib-kpi-accent \{ background: ([^}]*)\}", css).group(1)
+    stops = re.findall(r"#[0-9a-fA-F]{6}", background)
+    small = re.search(
+        r"\.ib-kpi-accent \.ib-kpi-label, \.ib-kpi-accent \.ib-kpi-hint "
+        r"\{ color: (#[0-9a-fA-F]{6}); \}",
+        css,
+    ).group(1)
+    assert len(stops) == 2
+    assert contrast("#dbeafe", "#2563eb") < 4.5  # the old pair, as a check
+    for stop in stops:
+        assert contrast(small, stop) >= 4.5, (small, stop)
+        assert contrast("#ffffff", stop) >= 4.5
