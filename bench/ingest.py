@@ -12,8 +12,9 @@ own:
 - `parse`: the background job's streaming parse of the whole file (chunked
   C-parser read, time and metric validation, bad-row detection), analysis
   excluded, no documents built;
-- `pipeline`: parse plus record documents and roll-ups, written nowhere
-  (what ingest costs apart from the database);
+- `pipeline`: the background job's own `processing.write_version` (parse,
+  record documents, roll-ups emitted batch by batch) with a sink that writes
+  nowhere (what ingest costs apart from the database);
 - `end-to-end`: `data.datasets.upload_dataset` on the in-process MongoDB engine,
   from the upload call to `processed` (statusHistory timestamps), including
   hashing, storing the file, writing records and roll-ups. Its peak memory
@@ -137,29 +138,44 @@ def plans_for(path: Path):
     return file_format, *plans(document, config)
 
 
-def run_parse(path: Path, build_documents: bool, plans: tuple) -> int:
-    """Our parser over the whole file; optionally documents and roll-ups too."""
+class DiscardingSink:
+    """processing.write_version's sink for the bench: documents are built, then
+    dropped (no database, no heartbeat)."""
+
+    ids = ("b" * 32, 1, 1)
+
+    def progress(self, totals, bytes_read: int) -> None:
+        """No ownership to check."""
+
+    def insert(self, collection: str, documents: list[dict]) -> None:
+        """Written nowhere."""
+
+
+def run_parse(path: Path, plans: tuple) -> int:
+    """Our parser over the whole file: chunks read and validated, nothing built."""
     from data.ingest.readers import SourceStream, read_chunks
-    from data.ingest.rollups import RollupAccumulator
-    from data.ingest.transform import convert_chunk, record_documents
+    from data.ingest.transform import convert_chunk
 
     file_format, read_plan, convert_plan = plans
-    rollups = RollupAccumulator(
-        [k for _, k, _ in convert_plan.metrics], [k for _, k in convert_plan.dimensions]
-    )
     rows = 0
     with path.open("rb") as raw:
         stream = SourceStream(raw, file_format.encoding, 1024 * 1024)
         for frame in read_chunks(stream, read_plan):
-            converted = convert_chunk(frame, convert_plan)
-            rows += len(converted.rows)
-            if build_documents:
-                record_documents("b" * 32, 1, 1, converted)
-                rollups.add(converted)
-    if build_documents:
-        for _batch in rollups.batches("b" * 32, 1, 1):
-            pass
+            rows += len(convert_chunk(frame, convert_plan).rows)
     return rows
+
+
+def run_pipeline(path: Path, plans: tuple, config) -> int:
+    """The production job's processing.write_version, with a discarding sink."""
+    from data.ingest.processing import RunTotals, write_version
+    from data.ingest.readers import SourceStream
+
+    file_format, read_plan, convert_plan = plans
+    totals = RunTotals()
+    with path.open("rb") as raw:
+        stream = SourceStream(raw, file_format.encoding, 1024 * 1024)
+        write_version(stream, read_plan, convert_plan, DiscardingSink(), totals, config)
+    return totals.accepted
 
 
 def run_end_to_end(path: Path, database_url: str) -> dict:
@@ -220,6 +236,7 @@ def run_case(case: str, path: Path, database_url: str | None) -> dict:
     warm_up(case)
     # The parse cases start from the plans the upload-time analysis made.
     plans = plans_for(path) if case in ("parse", "pipeline") else None
+    config = settings()
     before = rss_mb()
     wall, cpu = time.perf_counter(), time.process_time()
     extra: dict = {}
@@ -230,8 +247,10 @@ def run_case(case: str, path: Path, database_url: str | None) -> dict:
     elif case == "analysis":
         plans_for(path)
         rows = 0  # the first megabyte only
-    elif case in ("parse", "pipeline"):
-        rows = run_parse(path, case == "pipeline", plans)
+    elif case == "parse":
+        rows = run_parse(path, plans)
+    elif case == "pipeline":
+        rows = run_pipeline(path, plans, config)
     else:
         extra = run_end_to_end(path, database_url)
         rows = extra["rows"]

@@ -237,13 +237,25 @@ def _mongo_datetime(value: dt.datetime) -> dt.datetime:
 
 
 def delete_version_data(
-    db: Database, dataset_id: str, version: int, revision: int | None = None, *,
-    keep: bool = False,
-) -> int:  # fmt: skip
-    """Remove a version's records and roll-ups: all, one revision's, or all but one."""
+    db: Database, dataset_id: str, version: int, revision: int | None = None
+) -> int:
+    """Remove a version's records and roll-ups: all, or one revision's."""
     query: dict = {"datasetId": dataset_id, "version": version}
     if revision is not None:
-        query["r"] = {"$ne": revision} if keep else revision
+        query["r"] = revision
+    return _delete_derived(db, query)
+
+
+def delete_older_revisions(
+    db: Database, dataset_id: str, version: int, revision: int
+) -> int:
+    """Remove records and roll-ups written by revisions before this one (never a
+    newer run's: a late, superseded run must not touch its successor's data)."""
+    query = {"datasetId": dataset_id, "version": version, "r": {"$lt": revision}}
+    return _delete_derived(db, query)
+
+
+def _delete_derived(db: Database, query: dict) -> int:
     return delete_where(db[RECORDS], query) + delete_where(db[ROLLUPS], query)
 
 
@@ -275,12 +287,21 @@ def delete_where(collection, query: dict) -> int:
     return len(doomed)
 
 
+_FAST_OPERATORS = {
+    "$ne": lambda value, operand: value != operand,
+    "$lt": lambda value, operand: value is not None and value < operand,
+}
+
+
 def _matcher(query: dict):
-    """A predicate for {field: value | {"$ne": value}} queries, else mongomock's."""
+    """A predicate for {field: value | {"$ne"|"$lt": value}} queries, else
+    mongomock's."""
     from mongomock.filtering import filter_applies
 
     simple = all(
-        not isinstance(value, dict) or set(value) == {"$ne"} for value in query.values()
+        not isinstance(value, dict)
+        or (len(value) == 1 and set(value) <= set(_FAST_OPERATORS))
+        for value in query.values()
     )
     if not simple:
         dataset_id = query["datasetId"]
@@ -288,11 +309,16 @@ def _matcher(query: dict):
             doc.get("datasetId") == dataset_id and filter_applies(query, doc)
         )
     equal = {k: v for k, v in query.items() if not isinstance(v, dict)}
-    unequal = {k: v["$ne"] for k, v in query.items() if isinstance(v, dict)}
+    compared = [
+        (k, _FAST_OPERATORS[op], operand)
+        for k, v in query.items()
+        if isinstance(v, dict)
+        for op, operand in v.items()
+    ]
 
     def matches(document: dict) -> bool:
         return all(document.get(k) == v for k, v in equal.items()) and all(
-            document.get(k) != v for k, v in unequal.items()
+            test(document.get(k), operand) for k, test, operand in compared
         )
 
     return matches

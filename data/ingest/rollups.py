@@ -95,14 +95,6 @@ class RollupAccumulator:
         ]
         return pd.concat(parts, axis=1).reset_index()
 
-    def documents(self, dataset_id: str, version: int, revision: int) -> list[dict]:
-        """Every roll-up document, in the contract's shape."""
-        return [
-            document
-            for batch in self.batches(dataset_id, version, revision)
-            for document in batch
-        ]
-
     def batches(self, dataset_id: str, version: int, revision: int, size=5000):
         """The documents in lists of at most `size`, built as they are consumed (a
         million rows by the minute make 200,000 hourly documents)."""

@@ -236,3 +236,95 @@ def test_rebuild_ignores_meta_files_that_do_not_match_their_place(
     second = make_app(ingest_mode="inline", local_store_dir=store)
     assert datasets.list_datasets(services_of(second), OWNER) == []
     assert datasets.list_datasets(services_of(second), "intruder") == []
+
+
+def test_a_late_run_never_removes_a_newer_runs_records_or_sets_the_status(
+    small_chunks, monkeypatch
+):
+    """Run 1 is presumed dead just before its final cleanup; run 2 claims the
+    version and completes; run 1 then wakes up and finishes its job."""
+    services, _ = small_chunks
+    real = repository.delete_older_revisions
+    calls = {"run 1": 0}
+    takeover = {}
+
+    def delete_older_revisions(db, dataset_id, version, revision):
+        if revision == 1:
+            calls["run 1"] += 1
+            if calls["run 1"] == 2:  # run 1's final cleanup: run 2 overtakes it
+                age_heartbeat(services, dataset_id, version)
+                takeover["status"] = processing.process_version(
+                    services, OWNER, dataset_id, version
+                )
+        return real(db, dataset_id, version, revision)
+
+    monkeypatch.setattr(repository, "delete_older_revisions", delete_older_revisions)
+    view = datasets.upload_dataset(
+        services, OWNER, io.BytesIO(numbered_csv()), dataset_name="late"
+    )
+    assert takeover == {"status": "processed"}
+    assert view["revision"] == 2 and view["status"] in READABLE
+    assert_complete(services, view["id"], 2)
+    history = [entry["status"] for entry in view["statusHistory"]]
+    assert history[:4] == ["uploaded", "processing", "processing", "processed"]
+    assert history.count("processed") == 1
+
+
+def test_a_run_superseded_after_its_last_write_leaves_the_new_run_alone(
+    small_chunks, monkeypatch
+):
+    """Run 1 wrote its last roll-up batch, run 2 took over meanwhile; run 1 removes
+    only its own documents and sets no status."""
+    services, _ = small_chunks
+    real = repository.insert_many
+    takeover = {}
+
+    def insert_many(db, collection, documents):
+        real(db, collection, documents)
+        first = documents[0]
+        if collection == repository.ROLLUPS and first["r"] == 1 and not takeover:
+            if first["g"] == "month":  # run 1's last roll-up batch
+                age_heartbeat(services, first["datasetId"])
+                takeover["status"] = processing.process_version(
+                    services, OWNER, first["datasetId"], 1
+                )
+
+    monkeypatch.setattr(repository, "insert_many", insert_many)
+    view = datasets.upload_dataset(
+        services, OWNER, io.BytesIO(numbered_csv()), dataset_name="late"
+    )
+    assert takeover == {"status": "processed"}
+    assert view["revision"] == 2 and view["status"] in READABLE
+    assert_complete(services, view["id"], 2)
+    assert [entry["status"] for entry in view["statusHistory"]].count("processed") == 1
+
+
+def test_rollups_are_written_batch_by_batch_each_after_an_ownership_check(
+    small_chunks, monkeypatch
+):
+    """Never every roll-up in one list (memory): one batch per granularity here,
+    each preceded by a heartbeat that would stop a superseded run."""
+    services, _ = small_chunks
+    calls = []
+    real_insert, real_beat = repository.insert_many, repository.heartbeat
+
+    def insert_many(db, collection, documents):
+        calls.append((collection, {d.get("g") for d in documents}))
+        real_insert(db, collection, documents)
+
+    def heartbeat(*args):
+        calls.append(("heartbeat", None))
+        return real_beat(*args)
+
+    monkeypatch.setattr(repository, "insert_many", insert_many)
+    monkeypatch.setattr(repository, "heartbeat", heartbeat)
+    view = datasets.upload_dataset(
+        services, OWNER, io.BytesIO(numbered_csv()), dataset_name="batches"
+    )
+    assert view["status"] in READABLE
+    rollup_calls = [i for i, (name, _) in enumerate(calls) if name == "rollups"]
+    assert [calls[i][1] for i in rollup_calls] == [
+        {"hour"}, {"day"}, {"week"}, {"month"},
+    ]  # fmt: skip
+    assert all(calls[i - 1][0] == "heartbeat" for i in rollup_calls)
+    assert_complete(services, view["id"], 1)

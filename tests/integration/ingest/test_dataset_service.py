@@ -463,6 +463,12 @@ def test_fast_in_process_paths_match_mongomock(ctx):
     assert repository.delete_where(services.mongo.records, query) == expected == 5
     assert read("plain") == read("records")
     assert np.isclose(read("records")[0]["m"]["c1"], 5.0)
+    older = {"datasetId": "a" * 32, "version": 1, "r": {"$lt": 2}, "row": {"$lt": 9}}
+    expected = services.mongo.plain.delete_many(older).deleted_count
+    assert repository.delete_where(services.mongo.records, older) == expected == 4
+    newer = {"datasetId": "a" * 32, "version": 1, "r": {"$lt": 1}}
+    assert repository.delete_where(services.mongo.records, newer) == 0
+    assert read("plain") == read("records")
 
 
 def test_time_offsets_and_chunks_that_fall_back_to_cell_checks(make_app, services_of):
