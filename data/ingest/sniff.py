@@ -155,10 +155,17 @@ def _json_kind(body: str) -> str:
 
 
 def complete_lines(text: str, complete: bool, max_line_bytes: int) -> str:
-    """Drop a cut-off last line; refuse a first line longer than the line limit."""
+    """Drop a cut-off last line; refuse it when even its start is longer than the
+    line limit (the sample holds the limit plus some, so a first data line of
+    50 MB is refused here, as the line it is)."""
     if complete:
         return text
     cut = text.rfind("\n")
+    if len(text[cut + 1 :].encode("utf-8")) > max_line_bytes:
+        number = text.count("\n", 0, cut + 1) + 1
+        raise TooLarge(
+            f"Line {number} is longer than the {max_line_bytes // 1024} KB line limit."
+        )
     if cut < 0:
         raise TooLarge(
             f"Line 1 is longer than the {max_line_bytes // 1024} KB line limit."

@@ -138,6 +138,8 @@ BAD_UPLOADS = [
     ("gzip_bomb", gzip.compress(b"0" * 50_000_000), "bomb.csv", 415, "gzip"),
     ("nul_bytes", b"date,revenue\n2024-01-01,\x001\n", "n.csv", 415, "NUL bytes"),
     ("single_50mb_line", b"x" * 50 * 1024 * 1024, "l.csv", 413, "1024 KB line limit"),
+    ("50mb_line_after_header", b"date,revenue\n2024-01-01," + b"9" * 50 * 1024 * 1024,
+     "l2.csv", 413, "Line 2 is longer than the 1024 KB line limit"),
     ("10000_columns", wide_csv(), "w.csv", 413, "10000 columns; the limit is 500"),
     ("deep_json", deep_json(), "d.json", 422, "nested too deeply"),
     ("empty", b"", "e.csv", 422, "The file is empty"),

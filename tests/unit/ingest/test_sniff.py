@@ -117,6 +117,19 @@ def test_a_first_line_longer_than_the_limit_is_too_large():
         sniff(b"x" * 5000, False, 1024)
 
 
+def test_a_data_line_longer_than_the_limit_is_too_large_not_rowless():
+    sample = b"date,revenue\n2024-01-01,1\n2024-01-02," + b"9" * 5000
+    with pytest.raises(TooLarge, match="Line 3 is longer than the 1 KB line limit"):
+        sniff(sample, False, 1024)
+
+
+def test_a_cut_off_line_within_the_limit_is_dropped_from_the_sample():
+    fmt, text = sniff(
+        b"date,revenue\n2024-01-01,1\n2024-01-02," + b"9" * 500, False, 1024
+    )
+    assert (fmt.kind, text) == ("csv", "date,revenue\n2024-01-01,1\n")
+
+
 @pytest.mark.parametrize(
     ("data", "kind"),
     [
