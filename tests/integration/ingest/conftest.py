@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import threading
 import time
 
 import pytest
@@ -39,3 +42,21 @@ def wait_for_status(read, wanted=("processed", "cached", "failed"), timeout=60.0
         time.sleep(0.05)
         view = read()
     return view
+
+
+def meet_before_reserving(monkeypatch, parties: int) -> threading.Barrier:
+    """Hold each of the first `parties` version inserts until all have arrived, so
+    that every upload has read the (empty) version list before any inserts."""
+    from data.ingest import repository
+
+    barrier = threading.Barrier(parties, timeout=30)
+    real, arrivals = repository.insert_version, itertools.count()
+
+    def insert_version(db, document):
+        if next(arrivals) < parties:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait()
+        real(db, document)
+
+    monkeypatch.setattr(repository, "insert_version", insert_version)
+    return barrier

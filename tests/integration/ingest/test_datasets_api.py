@@ -12,7 +12,11 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from tests.integration.ingest.conftest import READABLE, wait_for_status
+from tests.integration.ingest.conftest import (
+    READABLE,
+    meet_before_reserving,
+    wait_for_status,
+)
 
 
 @pytest.fixture
@@ -82,6 +86,101 @@ def test_upload_list_show_reprocess_and_delete(api, sample_bytes):
     gone = client.get(f"/api/datasets/{dataset_id}", headers=user["headers"])
     assert gone.status_code == 404 and gone.get_json()["error"]["code"] == "not_found"
     assert stored_datasets(client, user) == []
+
+
+def derived_counts(services, redis_client, owner_id: str, dataset_id: str) -> dict:
+    """How much of one dataset exists in each place it is kept."""
+    counts = {
+        name: services.mongo[name].count_documents({"datasetId": dataset_id})
+        for name in ("datasets", "records", "rollups", "analytics")
+    }
+    counts["files"] = len(services.store.list(f"datasets/{owner_id}/{dataset_id}/"))
+    counts["redis keys"] = len(list(redis_client.scan_iter(match=f"*{dataset_id}*")))
+    return counts
+
+
+def test_delete_removes_every_trace_in_mongo_the_store_and_redis(
+    make_app, new_user, services_of, redis_server, sample_bytes
+):
+    """Two versions with analytics cached in a real Redis, then DELETE: nothing of
+    the dataset is left anywhere; the user's other dataset is untouched."""
+    import redis
+
+    app = make_app(ingest_mode="inline", redis_url=redis_server.url)
+    client, services = app.server.test_client(), services_of(app)
+    user = new_user(client)
+    doomed = post_file(client, user, sample_bytes).get_json()
+    second = post_file(client, user, sample_bytes + b"2024-01-31,5,1\n").get_json()
+    kept = post_file(client, user, sample_bytes, datasetName="Other").get_json()
+    assert second["version"] == 2 and second["id"] == doomed["id"]
+    assert {doomed["status"], second["status"], kept["status"]} == {"cached"}
+    cache = redis.Redis.from_url(redis_server.url)
+    with app.server.app_context():
+        before = derived_counts(services, cache, user["id"], doomed["id"])
+        kept_before = derived_counts(services, cache, user["id"], kept["id"])
+    assert before["datasets"] == 2 and before["files"] == 4  # source + meta each
+    assert before["records"] == 15 and before["analytics"] >= 2
+    assert before["rollups"] > 0 and before["redis keys"] >= 2
+
+    deleted = client.delete(f"/api/datasets/{doomed['id']}", headers=user["headers"])
+
+    assert deleted.status_code == 204
+    with app.server.app_context():
+        after = derived_counts(services, cache, user["id"], doomed["id"])
+        assert derived_counts(services, cache, user["id"], kept["id"]) == kept_before
+    assert after == dict.fromkeys(before, 0)
+    assert [d["id"] for d in stored_datasets(client, user)] == [kept["id"]]
+
+
+PEOPLE = [
+    ("alice.martin@example.com", "Alice Martin", "+41 79 123 45 67"),
+    ("bob.keller@example.org", "Bob Keller", "+41 78 765 43 21"),
+    ("carla.rossi@example.net", "Carla Rossi", "+39 347 555 0199"),
+]
+
+
+def test_personal_columns_are_shown_by_role_and_their_values_never_stored(api):
+    """email, name and phone columns: the role is shown; the values appear in no
+    record, roll-up, stored meta.json or API view."""
+    client, user = api
+    lines = ["date,email,name,phone,region,revenue"] + [
+        f"2024-01-{day:02d},{email},{name},{phone},{'north' if day % 2 else 'south'},"
+        f"{day * 10}"
+        for day in range(1, 22)
+        for email, name, phone in [PEOPLE[day % 3]]
+    ]
+    response = post_file(client, user, ("\n".join(lines) + "\n").encode())
+    assert response.status_code == 202
+    dataset_id = response.get_json()["id"]
+    shown = client.get(f"/api/datasets/{dataset_id}", headers=user["headers"])
+    view = shown.get_json()
+    assert view["status"] in READABLE and view["rowCount"] == 21
+    roles = {column["name"]: column["role"] for column in view["columns"]}
+    assert roles == {
+        "date": "time", "email": "personal", "name": "personal",
+        "phone": "personal", "region": "dimension", "revenue": "metric",
+    }  # fmt: skip
+    assert view["dimensionColumns"] == ["region"]
+    services = client.application.extensions["insightboard"]
+    meta_key = f"datasets/{user['id']}/{dataset_id}/v1/meta.json"
+    stored = {
+        "upload response": response.get_data(as_text=True),
+        "dataset view": shown.get_data(as_text=True),
+        "list": client.get("/api/datasets", headers=user["headers"]).get_data(
+            as_text=True
+        ),
+        "meta.json": services.store.get(meta_key).decode(),
+        **{
+            name: repr(list(services.mongo[name].find({"datasetId": dataset_id})))
+            for name in ("records", "rollups", "datasets")
+        },
+    }
+    assert "north" in stored["records"] and "210.0" in stored["records"]
+    secrets = [value for person in PEOPLE for value in person]
+    secrets += [email.split("@")[0] for email, _, _ in PEOPLE]  # local parts
+    secrets += [phone.replace(" ", "") for _, _, phone in PEOPLE]
+    for place, text in stored.items():
+        assert [value for value in secrets if value in text] == [], place
 
 
 def test_the_default_app_processes_in_the_background(client, new_user, sample_bytes):
@@ -285,10 +384,13 @@ def test_path_traversal_file_names_are_only_displayed(api, sample_bytes):
     assert body["status"] in READABLE
 
 
-def test_the_same_file_uploaded_twice_concurrently(make_app, new_user, sample_bytes):
+def test_the_same_file_uploaded_twice_concurrently(
+    make_app, new_user, sample_bytes, monkeypatch, services_of
+):
     app = make_app(ingest_mode="inline")
     client = app.server.test_client()
     user = new_user(client)
+    barrier = meet_before_reserving(monkeypatch, 2)
     answers = []
 
     def send():
@@ -299,10 +401,13 @@ def test_the_same_file_uploaded_twice_concurrently(make_app, new_user, sample_by
         thread.start()
     for thread in threads:
         thread.join()
+    assert not barrier.broken  # both really raced for version 1
     assert sorted(a.status_code for a in answers) == [200, 202]
     assert {a.get_json()["version"] for a in answers} == {1}
     (listed,) = stored_datasets(client, user)
     assert len(listed["versions"]) == 1
+    records = services_of(app).mongo.records.find({"datasetId": listed["id"]})
+    assert sorted(r["row"] for r in records) == list(range(1, 8))
 
 
 def test_preview_shows_the_schema_without_storing(api):
