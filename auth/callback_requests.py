@@ -6,6 +6,9 @@ part would make it raise. The checks mirror what dash.Dash.dispatch reads.
 
 from __future__ import annotations
 
+from dash._utils import clean_property_name
+from dash.dependencies import ALL, Output
+
 
 def _entry_ok(entry: object) -> bool:
     return (
@@ -30,10 +33,45 @@ def _slots_ok(given: object, expected_count: int) -> bool:
     )
 
 
-def _outputs_ok(key: str, outputs: object) -> bool:
-    if not key.startswith(".."):
-        return _slot_ok(outputs)
-    return _slots_ok(outputs, len(key[2:-2].split("...")))
+def _entry_matches(entry: dict, defined: Output) -> bool:
+    """The request names the component and property the callback defines.
+
+    Output equality is Dash's own: a pattern-matching output (ALL/MATCH in its
+    id) matches any concrete dict id with the same keys, the way dispatch checks.
+    """
+    given = Output(entry["id"], clean_property_name(entry["property"]))
+    try:
+        return given == defined
+    except (KeyError, TypeError):
+        return False
+
+
+def _is_multi_valued(defined: Output) -> bool:
+    """An ALL output: the renderer sends a list of entries, one per match."""
+    component = defined.component_id
+    return isinstance(component, dict) and ALL in component.values()
+
+
+def _output_matches(slot: object, defined: Output) -> bool:
+    if isinstance(slot, list) != _is_multi_valued(defined):
+        return False
+    entries = slot if isinstance(slot, list) else [slot]
+    return all(_entry_matches(entry, defined) for entry in entries)
+
+
+def _outputs_ok(definition: object, outputs: object) -> bool:
+    """`outputs` has the definition's shape and names its components.
+
+    Dash picks the function by the `output` key but then checks the separate
+    `outputs` list against that function's Output objects, raising (a 500) on a
+    mismatch; this is the same comparison, made first.
+    """
+    if isinstance(definition, list | tuple):
+        return _slots_ok(outputs, len(definition)) and all(
+            _output_matches(slot, defined)
+            for slot, defined in zip(outputs, definition, strict=True)
+        )
+    return _slot_ok(outputs) and _output_matches(outputs, definition)
 
 
 def callback_request_problem(body: object, callback_map: dict) -> str | None:
@@ -48,7 +86,7 @@ def callback_request_problem(body: object, callback_map: dict) -> str | None:
     if not _slots_ok(body.get("state", []), len(spec["state"])):
         return "Malformed callback state."
     if not spec.get("no_output") and not _outputs_ok(
-        body["output"], body.get("outputs")
+        spec["output"], body.get("outputs")
     ):
         return "Malformed callback outputs."
     changed = body.get("changedPropIds", [])

@@ -125,15 +125,33 @@ SIGN_IN_KEY = "..login-redirect.href...login-error.children...login-error.is_ope
         {"output": 42, "inputs": []},
         [SIGN_IN_KEY],
         "just a string",
+        "forged-outputs",
     ],
-    ids=["no-parts", "empty-parts", "string", "numbers", "numeric-key", "array", "str"],
+    ids=[
+        "no-parts",
+        "empty-parts",
+        "string",
+        "numbers",
+        "numeric-key",
+        "array",
+        "str",
+        "forged-outputs",
+    ],
 )
 def test_malformed_callback_requests_get_400_not_500(app, client, body):
     """Hand-made callback bodies are refused with a message."""
+    if body == "forged-outputs":
+        body = forged_outputs(callback_body(app, "login-redirect.href", {}, "x"))
     client.get("/")
     response = client.post("/_dash-update-component", json=body)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
+
+
+def forged_outputs(body: dict) -> dict:
+    """A well-formed body whose `outputs` name components the callback lacks."""
+    count = len(body["outputs"]) if isinstance(body["outputs"], list) else 1
+    return {**body, "outputs": [{"id": "x", "property": "y"}] * count}
 
 
 def test_malformed_callback_requests_from_a_signed_in_user_get_400(
@@ -158,6 +176,15 @@ def test_malformed_callback_requests_from_a_signed_in_user_get_400(
         "/_dash-update-component", json={"output": key, "inputs": [{}], "state": []}
     )
     assert response.status_code == 400
+    forged = forged_outputs(
+        callback_body(app, "account-token-secret.children", {}, "x")
+    )
+    response = client.post("/_dash-update-component", json=forged)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == {
+        "code": "bad_request",
+        "message": "Malformed callback outputs.",
+    }
 
 
 @pytest.mark.parametrize(
