@@ -75,6 +75,8 @@ def histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = values.size
     low, high = float(values.min()), float(values.max())
     if low == high:
+        if low - 0.5 == high + 0.5:  # too large for a bin of width 1: numpy refuses
+            return np.array([]), np.array([], dtype=int)
         return np.histogram(values, bins=1, range=(low - 0.5, high + 0.5))[::-1]
     width = 2 * stats.iqr(values) * n ** (-1 / 3)
     if width > 0:

@@ -31,7 +31,8 @@ MAX_HISTOGRAM_BINS = 100
 HISTOGRAM_RULE = (
     "Freedman-Diaconis: width 2*IQR/n^(1/3), bins spanning min..max; "
     "Sturges (ceil(log2 n)+1 bins) when the IQR is 0; one bin when all values are "
-    f"equal; at most {MAX_HISTOGRAM_BINS} bins; none when max - min overflows"
+    f"equal (none when they are too large for a bin of width 1); at most "
+    f"{MAX_HISTOGRAM_BINS} bins; none when max - min overflows"
 )
 QUANTILE_RULE = (
     "linear interpolation between order statistics: position (n-1)*p in the sorted "
@@ -336,22 +337,26 @@ def _histogram_layout() -> dict:
     # NaN sorts below every number on a server, and compares false in Python:
     # this test is false for NaN and infinity on both engines.
     finite = {"$and": [{"$gte": [spread, 0]}, {"$lt": [spread, math.inf]}]}
+    constant = {"$eq": [spread, 0]}
+    lo, hi = {"$subtract": ["$min", 0.5]}, {"$add": ["$max", 0.5]}
     bins = {
         "$switch": {
             "branches": [
                 {"case": {"$eq": ["$n", 0]}, "then": 0},
                 {"case": {"$not": [finite]}, "then": 0},
+                # Equal values too large for a bin of width 1 (|x| >~ 1e16): numpy
+                # refuses those too, and the bin index would divide by zero.
+                {"case": {"$and": [constant, {"$eq": [lo, hi]}]}, "then": 0},
                 {"case": {"$eq": [spread, 0]}, "then": 1},
                 {"case": {"$gt": [width, 0]}, "then": freedman},
             ],
             "default": sturges,
         }
     }
-    constant = {"$eq": [spread, 0]}
     return {
         "hist_bins": {"$min": [{"$max": [bins, 0]}, MAX_HISTOGRAM_BINS]},
-        "hist_lo": {"$cond": [constant, {"$subtract": ["$min", 0.5]}, "$min"]},
-        "hist_hi": {"$cond": [constant, {"$add": ["$max", 0.5]}, "$max"]},
+        "hist_lo": {"$cond": [constant, lo, "$min"]},
+        "hist_hi": {"$cond": [constant, hi, "$max"]},
     }
 
 

@@ -90,6 +90,8 @@ def _histogram_rule(doc: dict) -> str:
     if not count:
         return "no values"
     if not doc.get("hist_bins"):
+        if doc["max"] == doc["min"]:
+            return "none: all values are equal and too large for a bin of width 1"
         return "none: the values span more than the floating-point range"
     if doc["max"] == doc["min"]:
         return "one bin: all values are equal"
