@@ -3,13 +3,19 @@ version, reprocess and delete, a Redis outage, storage and the cached status."""
 
 from __future__ import annotations
 
+import io
+
+import mongomock
 import pandas as pd
 import pytest
+from redis.backoff import NoBackoff
 
-from data import analytics
+from data import analytics, datasets
+from data.analytics import service
 from data.cache import cache
 from data.errors import Conflict, NotFound, Unprocessable
-from tests.analytics_data import insert_dataset, rollup_documents, sample_frame
+from data.ingest import processing
+from tests.analytics_data import insert_dataset, sample_frame
 from tests.conftest import SAMPLE_CSV
 from tests.services import RedisServer
 
@@ -88,22 +94,80 @@ def test_new_version_is_never_served_from_the_old_cache(redis_app):
     assert pinned["cached"] is True and pinned["summary"] == old["summary"]
 
 
-def test_reprocess_bumps_revision_and_recomputes(redis_app):
-    _, services = redis_app
-    dataset = sample_dataset(services)
-    before = analytics.get_view(services, OWNER, dataset["datasetId"], {})
-    frame = sample_frame(SAMPLE_CSV).assign(revenue=lambda f: f["revenue"] + 1)
-    services.mongo.rollups.delete_many({"datasetId": dataset["datasetId"]})
-    services.mongo.rollups.insert_many(rollup_documents(dataset, frame))
-    services.mongo.datasets.update_one(
-        {"_id": dataset["_id"]}, {"$set": {"revision": 2, "status": "processed"}}
+@pytest.fixture
+def inline_redis_app(make_app, redis_server):
+    """Real ingest (inline jobs) and a real Redis; yields services in a context."""
+    app = make_app(redis_url=redis_server.url, ingest_mode="inline")
+    with app.server.app_context():
+        yield app.server.extensions["insightboard"]
+
+
+def upload_sample(services) -> str:
+    uploaded = datasets.upload_dataset(
+        services, OWNER, io.BytesIO(SAMPLE_CSV.read_bytes()),
+        dataset_name="Sales", filename="sales.csv",
+    )  # fmt: skip
+    assert uploaded["status"] in ("processed", "cached"), uploaded
+    return uploaded["id"]
+
+
+def doubling_conversion(monkeypatch) -> None:
+    """Processing code that now reads every metric as twice its value (what a
+    reprocess after a fix to the conversion would change)."""
+    original = processing.convert_chunk
+
+    def doubled(*args, **kwargs):
+        converted = original(*args, **kwargs)
+        converted.metrics = {k: v * 2 for k, v in converted.metrics.items()}
+        return converted
+
+    monkeypatch.setattr(processing, "convert_chunk", doubled)
+
+
+def test_reprocess_through_the_datasets_service_recomputes(
+    inline_redis_app, monkeypatch
+):
+    services = inline_redis_app
+    dataset_id = upload_sample(services)
+    params = {"method": "iqr"}  # not the default view, which ingest warms
+    before = analytics.get_view(services, OWNER, dataset_id, params)
+    assert analytics.get_view(services, OWNER, dataset_id, params)["cached"] is True
+    doubling_conversion(monkeypatch)
+    datasets.reprocess_dataset(services, OWNER, dataset_id)
+    after = analytics.get_view(services, OWNER, dataset_id, params)
+    assert after["cached"] is False
+    assert after["dataset"]["revision"] == before["dataset"]["revision"] + 1
+    assert after["summary"]["sum"] == 2 * before["summary"]["sum"]
+    doubled = [None if p["value"] is None else 2 * p["value"] for p in before["series"]]
+    assert [p["value"] for p in after["series"]] == doubled
+    # The default view was warmed again by ingest for the new revision.
+    default = analytics.get_view(services, OWNER, dataset_id, {})
+    assert default["dataset"]["revision"] == after["dataset"]["revision"]
+    assert default["summary"]["sum"] == after["summary"]["sum"]
+
+
+def test_delete_through_the_datasets_service_removes_cache_and_results(
+    inline_redis_app,
+):
+    services = inline_redis_app
+    dataset_id = upload_sample(services)
+    view = analytics.get_view(services, OWNER, dataset_id, {"method": "gesd"})
+    key = analytics.cache_key(
+        services.mongo.datasets.find_one({"datasetId": dataset_id}), view["params"]
     )
-    after = analytics.get_view(services, OWNER, dataset["datasetId"], {})
-    assert after["cached"] is False and after["dataset"]["revision"] == 2
-    assert after["summary"]["sum"] == before["summary"]["sum"] + 7
+    assert cache.get(key) is not None
+    assert services.mongo.analytics.count_documents({"datasetId": dataset_id}) >= 1
+    datasets.delete_dataset(services, OWNER, dataset_id)
+    with pytest.raises(NotFound):
+        analytics.get_view(services, OWNER, dataset_id, {"method": "gesd"})
+    assert cache.get(key) is None
+    assert list(services.redis.scan_iter(match=f"*{dataset_id}*")) == []
+    assert services.mongo.analytics.count_documents({"datasetId": dataset_id}) == 0
 
 
 def test_deleted_dataset_is_not_found_although_cached(redis_app):
+    """Even when a cache entry outlives its dataset (say, Redis was unreachable
+    during the delete), the dataset lookup comes first: 404, never the entry."""
     _, services = redis_app
     dataset = sample_dataset(services)
     analytics.get_view(services, OWNER, dataset["datasetId"], {})
@@ -159,22 +223,47 @@ def test_series_too_short_for_the_method_names_the_minimum(redis_app):
         )
 
 
+def cache_clients():
+    """The redis clients the app's cache reads and writes with."""
+    backend = cache.cache
+    return {id(c): c for c in (backend._read_client, backend._write_client)}.values()
+
+
 def test_redis_outage_degrades_to_computing(make_app):
     """With Redis stopped every view is computed (no error); after Redis returns,
-    caching resumes without a restart."""
+    caching resumes without a restart. How long an outage can stall a request is
+    set by configuration, read back from the cache's clients: connect and read
+    timeouts of `redis_timeout_s` and at most one immediate retry (no backoff),
+    so each cache call gives up within 2 x redis_timeout_s."""
     server = RedisServer().start()
     try:
-        app = make_app(redis_url=server.url)
+        app = make_app(redis_url=server.url, redis_timeout_s=0.2)
         with app.server.app_context():
+            for client in cache_clients():
+                options = client.connection_pool.connection_kwargs
+                assert options["socket_connect_timeout"] == 0.2
+                assert options["socket_timeout"] == 0.2
+                retry = client.get_retry()
+                assert retry.get_retries() <= 1
+                assert isinstance(retry._backoff, NoBackoff)
             services = app.server.extensions["insightboard"]
             dataset = sample_dataset(services)
+            expected = service.compute_view(
+                services, dataset, analytics.default_params(dataset)
+            )
             server.stop()
             views = [
                 analytics.get_view(services, OWNER, dataset["datasetId"], {})
                 for _ in range(2)
             ]
             assert [view["cached"] for view in views] == [False, False]
-            assert views[0]["anomalies"] == views[1]["anomalies"]
+            for view in views:
+                assert without_flag(view) == without_flag(expected)
+            assert [a["t"][:10] for a in views[0]["anomalies"]] == [
+                "2024-01-03",
+                "2024-01-15",
+                "2024-01-27",
+            ]
             status = services.mongo.datasets.find_one({"_id": dataset["_id"]})["status"]
             assert status == "processed"  # nothing was cached
             server = RedisServer(port=server.port).start()
@@ -215,3 +304,40 @@ def test_extreme_values_give_valid_json(redis_app, method):
     view = analytics.get_view(services, OWNER, dataset["datasetId"], {"method": method})
     json.dumps(view, allow_nan=False)
     assert view["summary"]["count"] == len(values)
+
+
+@pytest.fixture
+def aggregate_calls(monkeypatch):
+    """Every `aggregate` call on any collection of the in-process engine."""
+    calls: list[str] = []
+    original = mongomock.collection.Collection.aggregate
+
+    def counted(self, *args, **kwargs):
+        calls.append(self.name)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(mongomock.collection.Collection, "aggregate", counted)
+    return calls
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"granularity": "raw", "method": "gesd"}, {"granularity": "week"}],
+)
+def test_one_view_is_one_aggregate_call(redis_app, aggregate_calls, params):
+    _, services = redis_app
+    dataset = sample_dataset(services)
+    canonical = analytics.parse_params(params, dataset)
+    view = service.compute_view(services, dataset, canonical)
+    assert view["summary"]["count"] > 0
+    expected = "records" if canonical["granularity"] == "raw" else "rollups"
+    assert aggregate_calls == [expected]
+    aggregate_calls.clear()
+    assert (
+        analytics.get_view(services, OWNER, dataset["datasetId"], params)["cached"]
+        is False
+    )
+    assert len(aggregate_calls) == 1
+    aggregate_calls.clear()
+    cached = analytics.get_view(services, OWNER, dataset["datasetId"], params)
+    assert cached["cached"] is True and aggregate_calls == []
