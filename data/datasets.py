@@ -76,7 +76,9 @@ def upload_dataset(
     choice: Choice | None = None,
 ) -> dict:
     """Store an upload as a new version and queue it; returns the version view
-    plus `created` (False when the same file was already uploaded)."""
+    plus `created`: False when the same file (same column choice) was already
+    uploaded, and that version is returned as it is. When that version `failed`,
+    the upload counts as a retry: it is processed again and `created` is True."""
     name = clean_dataset_name(dataset_name)
     choice = choice or Choice()
     settings = services.settings
@@ -87,6 +89,10 @@ def upload_dataset(
         )
         if created:
             _store_source(services, document, upload.file)
+    if not created and document["status"] == "failed":
+        created = repository.retry_failed(
+            services.mongo, owner_id, document["_id"], "uploaded again after failing"
+        )
     if created:
         lifecycle.runner_of(services).submit(
             owner_id, document["datasetId"], document["version"]

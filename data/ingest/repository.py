@@ -147,7 +147,6 @@ def request_reprocess(
     db: Database, owner_id: str, doc_id: str, stale_before: dt.datetime, reason: str
 ) -> bool:
     """Put a version back to `uploaded` unless a live run is processing it."""
-    moment = now()
     query = {
         "_id": doc_id,
         "userId": owner_id,
@@ -156,6 +155,17 @@ def request_reprocess(
             {"status": "processing", "heartbeatAt": {"$lt": stale_before}},
         ],
     }
+    return _back_to_uploaded(db, query, reason)
+
+
+def retry_failed(db: Database, owner_id: str, doc_id: str, reason: str) -> bool:
+    """failed -> uploaded; False when the version is not (or no longer) failed."""
+    query = {"_id": doc_id, "userId": owner_id, "status": "failed"}
+    return _back_to_uploaded(db, query, reason)
+
+
+def _back_to_uploaded(db: Database, query: dict, reason: str) -> bool:
+    moment = now()
     update = {
         "$set": {"status": "uploaded", "updatedAt": moment},
         "$push": {"statusHistory": history("uploaded", moment, reason)},

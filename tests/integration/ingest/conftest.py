@@ -60,3 +60,18 @@ def meet_before_reserving(monkeypatch, parties: int) -> threading.Barrier:
 
     monkeypatch.setattr(repository, "insert_version", insert_version)
     return barrier
+
+
+def fail_first_run(monkeypatch) -> None:
+    """The first processing run hits an internal error (a transient fault)."""
+    from data.ingest import processing
+
+    real, runs = processing.convert_chunk, []
+
+    def convert_chunk(frame, plan):
+        if not runs:
+            runs.append(1)
+            raise RuntimeError("transient fault")
+        return real(frame, plan)
+
+    monkeypatch.setattr(processing, "convert_chunk", convert_chunk)

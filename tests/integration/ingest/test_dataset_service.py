@@ -18,7 +18,11 @@ from data.errors import Conflict, NotFound, TooLarge, Unprocessable
 from data.ingest import repository
 from data.ingest.schema import Choice
 from tests.conftest import SAMPLE_CSV
-from tests.integration.ingest.conftest import READABLE, meet_before_reserving
+from tests.integration.ingest.conftest import (
+    READABLE,
+    fail_first_run,
+    meet_before_reserving,
+)
 
 OWNER, OTHER = "owner-a", "owner-b"
 
@@ -114,6 +118,27 @@ def test_byte_identical_reupload_is_idempotent(ctx, sample_bytes):
     assert len(records(services, first["id"])) == 7
     other_choice = upload(services, sample_bytes, metric_columns=("orders",))
     assert other_choice["created"] and other_choice["version"] == 2
+
+
+def test_uploading_the_same_file_again_retries_a_failed_version(
+    ctx, sample_bytes, monkeypatch
+):
+    services, _ = ctx
+    fail_first_run(monkeypatch)
+    first = upload(services, sample_bytes)
+    assert first["status"] == "failed" and "internal error" in first["error"]
+    again = upload(services, sample_bytes)
+    assert (again["created"], again["id"], again["version"]) == (True, first["id"], 1)
+    assert again["status"] in READABLE and again["rowCount"] == 7
+    assert [(h["status"], h["message"]) for h in again["statusHistory"]][2:5] == [
+        ("failed", first["error"]),
+        ("uploaded", "uploaded again after failing"),
+        ("processing", None),
+    ]
+    assert [r["row"] for r in records(services, first["id"])] == list(range(1, 8))
+    third = upload(services, sample_bytes)  # processed now: idempotent again
+    assert not third["created"] and third["revision"] == again["revision"] == 2
+    assert services.mongo.datasets.count_documents({}) == 1
 
 
 def test_the_same_file_uploaded_concurrently_makes_one_version(

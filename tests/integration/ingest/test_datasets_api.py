@@ -14,6 +14,7 @@ from werkzeug.test import encode_multipart
 
 from tests.integration.ingest.conftest import (
     READABLE,
+    fail_first_run,
     meet_before_reserving,
     wait_for_status,
 )
@@ -373,6 +374,22 @@ def test_a_failed_version_says_why(api):
     assert body["error"].startswith("20 of 60 rows (33.3%) have errors")
     history = [entry["status"] for entry in body["statusHistory"]]  # never cached
     assert history == ["uploaded", "processing", "failed"]
+
+
+def test_a_failed_version_uploaded_again_is_retried_with_202(
+    api, sample_bytes, monkeypatch
+):
+    client, user = api
+    fail_first_run(monkeypatch)
+    failed = post_file(client, user, sample_bytes)
+    assert failed.status_code == 202 and failed.get_json()["status"] == "failed"
+    retried = post_file(client, user, sample_bytes)
+    body = retried.get_json()
+    assert retried.status_code == 202, body
+    assert (body["version"], body["status"], body["rowCount"]) == (1, "cached", 7)
+    assert post_file(client, user, sample_bytes).status_code == 200
+    (listed,) = stored_datasets(client, user)
+    assert len(listed["versions"]) == 1
 
 
 def test_path_traversal_file_names_are_only_displayed(api, sample_bytes):
