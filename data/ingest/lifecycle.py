@@ -135,10 +135,13 @@ def key_prefix(owner_id: str, dataset_id: str, version: int | None = None) -> st
     return base if version is None else f"{base}v{version}/"
 
 
-def requeue_pending(services: Services) -> int:
-    """Queue every version that waits for a run (lost job or dead worker)."""
+def requeue_pending(services: Services, *, stale_only: bool = False) -> int:
+    """Queue every version that waits for a run (lost job or dead worker); with
+    stale_only, only runs that died (the worker's periodic sweep: uploaded versions
+    are normally on the queue already, and re-adding them would grow a backlog)."""
     runner = runner_of(services)
-    waiting = repository.pending(services.mongo, stale_before(services.settings))
+    cutoff = stale_before(services.settings)
+    waiting = repository.pending(services.mongo, cutoff, stale_only=stale_only)
     for document in waiting:
         runner.submit(document["userId"], document["datasetId"], document["version"])
     return len(waiting)

@@ -193,14 +193,13 @@ def mark_cached(
     return result.matched_count == 1
 
 
-def pending(db: Database, stale_before: dt.datetime) -> list[dict]:
-    """Versions waiting for a run: uploaded, or processing with a stale heartbeat."""
-    query = {
-        "$or": [
-            {"status": "uploaded"},
-            {"status": "processing", "heartbeatAt": {"$lt": stale_before}},
-        ]
-    }
+def pending(
+    db: Database, stale_before: dt.datetime, *, stale_only: bool = False
+) -> list[dict]:
+    """Versions waiting for a run: processing with a stale heartbeat (a dead run)
+    and, unless stale_only, uploaded ones (queued, or a lost job)."""
+    stale = {"status": "processing", "heartbeatAt": {"$lt": stale_before}}
+    query = stale if stale_only else {"$or": [{"status": "uploaded"}, stale]}
     fields = {"userId": 1, "datasetId": 1, "version": 1, "status": 1}
     return list(db[DATASETS].find(query, fields))
 

@@ -12,10 +12,10 @@ import boto3
 import pandas as pd
 import pytest
 
-from data import datasets
+from data import datasets, worker
 from data.errors import Conflict
 from data.ingest import lifecycle, processing, repository
-from tests.integration.ingest.conftest import READABLE
+from tests.integration.ingest.conftest import READABLE, wait_for_status
 
 OWNER = "owner-a"
 ROWS = 1000
@@ -117,6 +117,39 @@ def test_start_up_recovery_requeues_stale_and_lost_versions(small_chunks, monkey
     view = datasets.get_dataset(services, OWNER, dataset_id)
     assert view["status"] in READABLE
     assert_complete(services, dataset_id, view["revision"])
+
+
+def test_the_workers_sweeper_completes_a_dead_run_without_a_restart(
+    small_chunks, monkeypatch
+):
+    services, _ = small_chunks
+    kill_after(monkeypatch, 2)
+    with pytest.raises(SimulatedKill):
+        datasets.upload_dataset(
+            services, OWNER, io.BytesIO(numbered_csv()), dataset_name="crash"
+        )
+    monkeypatch.undo()
+    dataset_id = datasets.list_datasets(services, OWNER)[0]["id"]
+    queued = datasets.upload_dataset(
+        services, OWNER, io.BytesIO(numbered_csv(10)), dataset_name="queued"
+    )
+    services.mongo.datasets.update_one(  # as if its job were still on the queue
+        {"datasetId": queued["id"]}, {"$set": {"status": "uploaded"}}
+    )
+    assert lifecycle.requeue_pending(services, stale_only=True) == 0  # alive
+    age_heartbeat(services, dataset_id)
+    sweeper = worker.StaleSweeper(services, interval=0.01)
+    sweeper.start()
+    try:
+        view = wait_for_status(
+            lambda: datasets.get_dataset(services, OWNER, dataset_id), READABLE
+        )
+    finally:
+        sweeper.stop()
+    assert not sweeper.is_alive() and sweeper.sweeps >= 1
+    assert_complete(services, dataset_id, view["revision"])
+    # The sweep leaves versions that wait on the queue alone.
+    assert datasets.get_dataset(services, OWNER, queued["id"])["status"] == "uploaded"
 
 
 def test_a_superseded_run_stops_and_removes_only_its_own_writes(
