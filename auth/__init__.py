@@ -9,7 +9,7 @@ from flask import Flask, has_request_context
 from auth.guard import guard_request, reject_malformed_callback
 from auth.identity import current_user_or_none, load_bearer_user, load_session_user
 from auth.limits import init_limits
-from auth.login import login_manager, logout_routes
+from auth.login import HttpsAwareSessionInterface, login_manager, logout_routes
 
 
 def init_app(server: Flask) -> None:
@@ -18,6 +18,8 @@ def init_app(server: Flask) -> None:
     server.config.setdefault(
         "REMEMBER_COOKIE_DURATION", timedelta(days=settings.remember_me_days)
     )
+    # The session cookie is Secure on HTTPS requests, not only when forced.
+    server.session_interface = HttpsAwareSessionInterface()
     login_manager.init_app(server)
     login_manager.user_loader(load_session_user)
     login_manager.request_loader(load_bearer_user)

@@ -2,15 +2,54 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, request, session
+from flask import Blueprint, Flask, Response, current_app, redirect, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, login_user, logout_user
+from flask_login.config import COOKIE_NAME
 
 from auth import service
 from auth.identity import current_user_or_none
 from auth.users import User
 from data.services import get_services
 
-login_manager = LoginManager()
+
+def cookie_secure(forced: bool) -> bool:
+    """Cookies are Secure on HTTPS requests; the setting forces it everywhere.
+
+    `request.is_secure` reads the scheme, which behind a trusted proxy (ProxyFix,
+    TRUSTED_PROXY_COUNT) comes from X-Forwarded-Proto.
+    """
+    return bool(forced) or request.is_secure
+
+
+class HttpsAwareSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, Secure whenever the request is HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return cookie_secure(app.config["SESSION_COOKIE_SECURE"])
+
+
+def _mark_secure(response: Response, name: str) -> None:
+    """Add the Secure attribute to the Set-Cookie header of cookie `name`."""
+    cookies = response.headers.getlist("Set-Cookie")
+    response.headers.remove("Set-Cookie")
+    for cookie in cookies:
+        if cookie.startswith(f"{name}=") and "; Secure" not in cookie:
+            cookie += "; Secure"
+        response.headers.add("Set-Cookie", cookie)
+
+
+class HttpsAwareLoginManager(LoginManager):
+    """Flask-Login, with the remember-me cookie Secure on HTTPS requests too."""
+
+    def _set_cookie(self, response: Response) -> None:
+        super()._set_cookie(response)
+        config = current_app.config
+        if cookie_secure(config.get("REMEMBER_COOKIE_SECURE", False)):
+            _mark_secure(response, config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME))
+
+
+login_manager = HttpsAwareLoginManager()
 # The guard decides what is protected; Flask-Login only loads the user.
 login_manager.session_protection = "basic"
 logout_routes = Blueprint("auth_pages", __name__)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import json
 import uuid
 
 import psycopg2
 import pytest
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from data import postgres
-from tests.conftest import POSTGRES_SERVER
+from tests.conftest import POSTGRES_SERVER, SAMPLE_CSV
 from tests.dash_calls import post_callback, response_values, router_body
 
 PASSWORD = "a long enough password"
@@ -219,5 +223,82 @@ def test_admins_list_accounts_but_others_get_403(make_app, new_user):
         assert all("password" not in str(u) for u in listed.get_json()["users"])
         refused = client.get("/api/auth/users", headers=analyst["headers"])
         assert refused.status_code == 403
+    finally:
+        postgres.drop_database(url)
+
+
+def upload_sample(client, user) -> str:
+    """Upload the demo CSV for the user (processed inline); return its dataset id."""
+    upload = FileStorage(io.BytesIO(SAMPLE_CSV.read_bytes()), filename="sales.csv")
+    boundary, body = encode_multipart(
+        {"file": upload, "datasetName": "Analyst sales", "timeColumn": "date"}
+    )
+    response = client.post(
+        "/api/datasets/upload",
+        headers=user["headers"],
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()["id"]
+
+
+def test_the_admin_sees_no_analysts_data_or_tokens(make_app, new_user):
+    """Admins manage accounts, not other people's data: every request for an
+    analyst's dataset or token answers exactly like one for a missing id."""
+    url = f"{POSTGRES_SERVER}/ib_test_admin_{uuid.uuid4().hex[:8]}"
+    try:
+        client = make_app(database_url=url, ingest_mode="inline").server.test_client()
+        admin, analyst = new_user(client), new_user(client)
+        roles = client.get("/api/auth/users", headers=admin["headers"]).get_json()
+        assert [u["role"] for u in roles["users"]] == ["admin", "analyst"]
+        dataset_id = upload_sample(client, analyst)
+        token = client.post(
+            "/api/auth/tokens",
+            json={"name": "analyst-token"},
+            headers=analyst["headers"],
+        ).get_json()
+
+        def as_admin(dataset: str) -> list:
+            return [
+                client.get(f"/api/datasets/{dataset}", headers=admin["headers"]),
+                client.get(f"/api/analytics/{dataset}", headers=admin["headers"]),
+                client.post(
+                    "/api/analytics/run",
+                    json={"datasetId": dataset, "metric": "revenue"},
+                    headers=admin["headers"],
+                ),
+                client.delete(f"/api/datasets/{dataset}", headers=admin["headers"]),
+            ]
+
+        missing = as_admin(uuid.uuid4().hex)
+        for attack, absent in zip(as_admin(dataset_id), missing, strict=True):
+            assert attack.status_code == absent.status_code == 404
+            assert attack.get_json()["error"]["code"] == "not_found"
+            assert "Analyst sales" not in attack.get_data(as_text=True)
+        listed = client.get("/api/datasets", headers=admin["headers"]).get_json()
+        assert dataset_id not in json.dumps(listed)
+
+        assert client.get("/api/auth/tokens", headers=admin["headers"]).get_json() == {
+            "tokens": []
+        }
+        revoke = client.delete(
+            f"/api/auth/tokens/{token['id']}", headers=admin["headers"]
+        )
+        assert revoke.status_code == 404
+        assert "analyst-token" not in revoke.get_data(as_text=True)
+
+        # The analyst's dataset and token survived the admin's attempts.
+        mine = client.get(f"/api/datasets/{dataset_id}", headers=analyst["headers"])
+        assert mine.status_code == 200
+        assert mine.get_json()["name"] == "Analyst sales"
+        owner_view = client.get(
+            f"/api/analytics/{dataset_id}?metric=revenue", headers=analyst["headers"]
+        )
+        assert owner_view.status_code == 200
+        me = client.get(
+            "/api/auth/me", headers={"Authorization": f"Bearer {token['token']}"}
+        )
+        assert me.status_code == 200 and me.get_json()["id"] == analyst["id"]
     finally:
         postgres.drop_database(url)

@@ -78,6 +78,18 @@ def test_registration_is_limited_per_ip(make_app):
     assert_limited(limited)
 
 
+def test_registration_is_limited_per_account_across_addresses(make_app):
+    """The same e-mail tried from many addresses is stopped too (in any case:
+    the counter is kept on the normalised address)."""
+    client = make_app(register_rate_limit="2/minute").server.test_client()
+    target = email()
+    assert register(client, target, ip="10.5.0.1").status_code == 201
+    assert register(client, target.upper(), ip="10.5.0.2").status_code == 409
+    assert_limited(register(client, target, ip="10.5.0.3"))
+    # A different e-mail from a fresh address is unaffected.
+    assert register(client, email(), ip="10.5.0.4").status_code == 201
+
+
 def test_the_sign_in_form_shares_the_api_counters(make_app):
     """Attempts through the API and through the Dash form count together."""
     app = make_app(login_rate_limit="2/minute")

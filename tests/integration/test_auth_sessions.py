@@ -12,7 +12,9 @@ from tests.dash_calls import post_callback, response_values, router_body
 PASSWORD = "a long enough password"
 
 
-def sign_in_form(client, app, email, password=PASSWORD, remember=False, nxt=""):
+def sign_in_form(
+    client, app, email, password=PASSWORD, remember=False, nxt="", **request_kwargs
+):
     """Submit the sign-in form's callback; returns the callback response."""
     return post_callback(
         client,
@@ -26,6 +28,7 @@ def sign_in_form(client, app, email, password=PASSWORD, remember=False, nxt=""):
             "login-next.data": nxt,
         },
         triggered="login-submit.n_clicks",
+        **request_kwargs,
     )
 
 
@@ -74,6 +77,50 @@ def test_secure_flag_is_set_when_configured(make_app, new_user):
     response = sign_in_form(app.server.test_client(), app, user["email"])
     cookies = response.headers.getlist("Set-Cookie")
     assert any(c.startswith("session=") and "Secure" in c for c in cookies)
+
+
+def set_cookies(response) -> dict[str, str]:
+    """{cookie name: its Set-Cookie header} of a response."""
+    return {
+        header.split("=", 1)[0]: header
+        for header in response.headers.getlist("Set-Cookie")
+    }
+
+
+@pytest.mark.parametrize(
+    ("base_url", "secure"),
+    [("https://localhost", True), ("http://localhost", False)],
+    ids=["https", "http"],
+)
+def test_cookies_are_secure_when_the_request_is_https(app, new_user, base_url, secure):
+    """Without SESSION_COOKIE_SECURE, HTTPS alone makes both cookies Secure."""
+    user = new_user(app.server.test_client(), password=PASSWORD)
+    client = app.server.test_client()
+    response = sign_in_form(
+        client, app, user["email"], remember=True, base_url=base_url
+    )
+    cookies = set_cookies(response)
+    assert response_values(response)["login-redirect"]["href"] == "/"
+    assert ("; Secure" in cookies["session"]) is secure
+    assert ("; Secure" in cookies["remember_token"]) is secure
+    assert "HttpOnly" in cookies["session"] and "HttpOnly" in cookies["remember_token"]
+
+
+@pytest.mark.parametrize(
+    ("proxies", "secure"), [(1, True), (0, False)], ids=["trusted", "untrusted"]
+)
+def test_forwarded_https_counts_only_behind_a_trusted_proxy(
+    make_app, new_user, proxies, secure
+):
+    """nginx terminates TLS and says so in X-Forwarded-Proto; only a configured
+    proxy chain is believed (a client could send the header itself)."""
+    app = make_app(trusted_proxy_count=proxies)
+    user = new_user(app.server.test_client(), password=PASSWORD)
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+    response = sign_in_form(
+        app.server.test_client(), app, user["email"], headers=forwarded
+    )
+    assert ("; Secure" in set_cookies(response)["session"]) is secure
 
 
 def test_wrong_password_in_the_form_shows_the_generic_message(app, client, new_user):

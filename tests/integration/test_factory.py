@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from flask import request
+from plotly.io.json import to_json_plotly
 
 from config import SettingsError
 from data.cache import cache_get, cache_set
@@ -71,6 +73,35 @@ def test_in_process_engine_shows_a_discreet_notice_in_the_shell(make_app):
     assert layout.status_code == 200
     assert "memory-notice" in layout.get_data(as_text=True)
     assert "Set MONGO_URI" in layout.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("mongo_uri", "shown"),
+    [(None, True), ("mongodb://127.0.0.1:9/", False)],
+    ids=["in-process", "server"],
+)
+def test_the_memory_notice_depends_on_mongo_uri(
+    make_app, monkeypatch, mongo_uri, shown
+):
+    """The shell shows the notice only for the in-process engine. The layout is
+    built with the app's services under other settings (a server is never
+    contacted: building the shell does not touch MongoDB)."""
+    import app as app_module
+
+    dash_app = make_app()
+    services = dash_app.server.extensions["insightboard"]
+    settings = services.settings.model_copy(update={"mongo_uri": mongo_uri})
+    assert settings.in_process_mongo is shown
+    monkeypatch.setattr(
+        app_module,
+        "get_services",
+        lambda: dataclasses.replace(services, settings=settings),
+    )
+    with dash_app.server.test_request_context("/"):
+        shell = to_json_plotly(app_module.serve_layout())
+    assert ("memory-notice" in shell) is shown
+    assert ("Set MONGO_URI" in shell) is shown
+    assert "navbar" in shell
 
 
 def _client_with_echo_route(app):
