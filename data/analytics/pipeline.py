@@ -92,18 +92,6 @@ def bucket_count(lower: dt.datetime, upper: dt.datetime, granularity: str) -> in
     return int((upper - lower).total_seconds() // unit)
 
 
-def rollup_match(
-    dataset_id: str,
-    version: int,
-    granularity: str,
-    bounds: tuple[dt.datetime | None, dt.datetime | None],
-    filters: dict[str, list[str]],
-) -> dict:
-    """The roll-ups a bucketed view's series reads (for sizing it before the view)."""
-    match = {"datasetId": dataset_id, "version": version, "g": granularity}
-    return {**match, **_series_match(*bounds, filters, "b")}
-
-
 def _series_match(lower, upper, filters: dict[str, list[str]], time_field: str) -> dict:
     match: dict = {}
     if lower is not None or upper is not None:
@@ -167,8 +155,11 @@ def bucket_series_stages(
     window: int,
     bounds: tuple[dt.datetime | None, dt.datetime | None],
     filters: dict[str, list[str]],
+    max_buckets: int,
 ) -> list[dict]:
-    """Roll-ups → one document per bucket {t, value, count} with windows."""
+    """Roll-ups → one document per bucket {t, value, count} with windows; at most
+    max_buckets + 1 buckets, so the result document stays bounded (the caller
+    refuses a view whose span holds more than max_buckets)."""
     lower, upper = bounds
     accumulators, value = _bucket_value(aggregation, metric_key)
     densify_bounds = [lower, upper] if lower and upper else "full"
@@ -186,6 +177,7 @@ def bucket_series_stages(
                 "range": {"step": 1, "unit": granularity, "bounds": densify_bounds},
             }
         },
+        {"$limit": max_buckets + 1},
         *_window_stages(window, FILL_VALUES.get(aggregation), {"t": 1}),
     ]
 
@@ -445,6 +437,17 @@ def summary_stages(k: float) -> list[dict]:
     ]
 
 
+def span_stages(
+    bounds: tuple[dt.datetime | None, dt.datetime | None],
+    filters: dict[str, list[str]],
+) -> list[dict]:
+    """The first and last bucket with data among the series' roll-ups."""
+    match = _series_match(*bounds, filters, "b")
+    return ([{"$match": match}] if match else []) + [
+        {"$group": {"_id": None, "first": {"$min": "$b"}, "last": {"$max": "$b"}}}
+    ]
+
+
 def dimension_stages() -> list[dict]:
     """The distinct dimension combinations present (roll-ups or records)."""
     return [{"$group": {"_id": None, "combos": {"$addToSet": "$d"}}}]
@@ -457,26 +460,35 @@ def view_pipeline(
     params: dict,
     bounds: tuple[dt.datetime | None, dt.datetime | None],
     filter_keys: dict[str, list[str]],
+    max_buckets: int,
 ) -> tuple[str, list[dict]]:
-    """The collection to aggregate and the full pipeline for one analysis view."""
+    """The collection to aggregate and the full pipeline for one analysis view.
+
+    Bucketed views also return `span` (first and last bucket with data), from
+    which the caller counts the buckets and refuses views over max_buckets."""
     granularity = params["granularity"]
     match = {"datasetId": dataset_id, "version": version}
+    facets: dict = {"dimensions": dimension_stages()}
     if granularity == "raw":
         collection = "records"
-        series = raw_series_stages(metric_key, params["window"], bounds, filter_keys)
+        facets["series"] = raw_series_stages(
+            metric_key, params["window"], bounds, filter_keys
+        )
     else:
         collection = "rollups"
         match["g"] = granularity
-        series = bucket_series_stages(
+        facets["span"] = span_stages(bounds, filter_keys)
+        facets["series"] = bucket_series_stages(
             metric_key,
             granularity,
             params["aggregation"],
             params["window"],
             bounds,
             filter_keys,
+            max_buckets,
         )
     return collection, [
         {"$match": match},
-        {"$facet": {"dimensions": dimension_stages(), "series": series}},
+        {"$facet": facets},
         *summary_stages(params["k"]),
     ]

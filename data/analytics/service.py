@@ -25,7 +25,6 @@ from data.analytics.params import (
 from data.analytics.pipeline import (
     bucket_count,
     next_bucket,
-    rollup_match,
     time_bounds,
     view_pipeline,
 )
@@ -117,62 +116,64 @@ def build_query(dataset: dict, params: dict) -> tuple[str, list[dict]]:
         params,
         _bounds(params),
         _filter_keys(dataset, params),
+        MAX_BUCKETS,
     )
 
 
-def bucket_total(services: Services, dataset: dict, params: dict) -> int:
-    """How many buckets a bucketed view's series will hold, before running it.
-
-    With both from and to, missing buckets are filled across the whole range;
-    otherwise from the first to the last bucket with data (two indexed reads)."""
-    granularity = params["granularity"]
-    lower, upper = _bounds(params)
-    if lower is not None and upper is not None:
-        return bucket_count(lower, upper, granularity)
-    match = rollup_match(
-        dataset["datasetId"],
-        dataset["version"],
-        granularity,
-        (lower, upper),
-        _filter_keys(dataset, params),
-    )
-    ends = [
-        list(services.mongo.rollups.find(match, {"b": 1}).sort("b", order).limit(1))
-        for order in (1, -1)
-    ]
-    if not ends[0]:
-        return 0
-    first, last = ends[0][0]["b"], ends[1][0]["b"]
-    return bucket_count(first, next_bucket(last, granularity), granularity)
-
-
-def refuse_large_view(services: Services, dataset: dict, params: dict) -> None:
-    """422 before the aggregate when the view would exceed its row/bucket limit."""
-    granularity = params["granularity"]
-    if granularity == "raw":
-        if (dataset.get("rowCount") or 0) > RAW_ROW_LIMIT:
-            raise Unprocessable(
-                f"Raw views are limited to {RAW_ROW_LIMIT:,} rows; this dataset has "
-                f"{dataset['rowCount']:,}. Choose hour, day, week or month.",
-                details={"minimum": None, "limit": RAW_ROW_LIMIT},
-            )
-        return
-    buckets = bucket_total(services, dataset, params)
-    if buckets > MAX_BUCKETS:
-        coarser = GRANULARITIES[GRANULARITIES.index(granularity) + 1 :]
-        advice = f"a coarser granularity ({', '.join(coarser)}) or " if coarser else ""
+def refuse_raw_view(dataset: dict, params: dict) -> None:
+    """422 before the aggregate when a raw view would read too many rows."""
+    if (
+        params["granularity"] == "raw"
+        and (dataset.get("rowCount") or 0) > RAW_ROW_LIMIT
+    ):
         raise Unprocessable(
-            f"Views are limited to {MAX_BUCKETS:,} buckets; this {granularity} view "
-            f"has {buckets:,}. Choose {advice}a shorter date range (from/to).",
-            details={"minimum": None, "limit": MAX_BUCKETS, "buckets": buckets},
+            f"Raw views are limited to {RAW_ROW_LIMIT:,} rows; this dataset has "
+            f"{dataset['rowCount']:,}. Choose hour, day, week or month.",
+            details={"minimum": None, "limit": RAW_ROW_LIMIT},
         )
 
 
+def refuse_buckets(granularity: str, buckets: int) -> None:
+    """422 naming the bucket limit, the view's count and what to change."""
+    if buckets <= MAX_BUCKETS:
+        return
+    coarser = GRANULARITIES[GRANULARITIES.index(granularity) + 1 :]
+    advice = f"a coarser granularity ({', '.join(coarser)}) or " if coarser else ""
+    raise Unprocessable(
+        f"Views are limited to {MAX_BUCKETS:,} buckets; this {granularity} view "
+        f"has {buckets:,}. Choose {advice}a shorter date range (from/to).",
+        details={"minimum": None, "limit": MAX_BUCKETS, "buckets": buckets},
+    )
+
+
+def span_buckets(result: dict, granularity: str) -> int:
+    """Buckets from the first to the last bucket with data (the pipeline's span)."""
+    span = result["view"][0].get("span") or []
+    if not span or span[0].get("first") is None:
+        return 0
+    first, last = span[0]["first"], span[0]["last"]
+    return bucket_count(first, next_bucket(last, granularity), granularity)
+
+
 def compute_view(services: Services, dataset: dict, params: dict) -> dict:
-    """Run the view's single aggregate call and assemble the view."""
-    refuse_large_view(services, dataset, params)
+    """Run the view's single aggregate call and assemble the view.
+
+    Size limits: a raw view (by the dataset's rows) and a bucketed view with both
+    from and to (missing buckets are filled across that range) are refused before
+    the aggregate. Otherwise the series runs from the first to the last bucket
+    with data: the pipeline returns that span and at most MAX_BUCKETS + 1 buckets
+    (a bounded result document), and a span over the limit is refused before any
+    detector runs. Finding the span beforehand would cost a second query."""
+    granularity = params["granularity"]
+    refuse_raw_view(dataset, params)
+    lower, upper = _bounds(params)
+    both_bounds = lower is not None and upper is not None
+    if granularity != "raw" and both_bounds:
+        refuse_buckets(granularity, bucket_count(lower, upper, granularity))
     collection, stages = build_query(dataset, params)
     result = next(iter(services.mongo[collection].aggregate(stages)))
+    if granularity != "raw" and not both_bounds:
+        refuse_buckets(granularity, span_buckets(result, granularity))
     return assemble_view(dataset, params, result)
 
 

@@ -4,11 +4,15 @@ naming the limit and what to change."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import mongomock
 import pandas as pd
 import pytest
 
 from data import analytics
 from data.analytics import service
+from data.analytics.pipeline import bucket_count
 from data.errors import Unprocessable
 from tests.analytics_data import insert_dataset
 
@@ -88,44 +92,65 @@ def test_refusal_suggests_coarser_granularities_and_a_date_range(hourly, monkeyp
     assert "shorter date range" in month.value.message
 
 
-def test_the_refusal_comes_before_the_aggregate(hourly, monkeypatch):
+@pytest.fixture
+def aggregate_results(monkeypatch):
+    """The documents each aggregate call returned (the engine's Collection)."""
+    results: list[list[dict]] = []
+    original = mongomock.collection.Collection.aggregate
+
+    def recorded(self, *args, **kwargs):
+        documents = list(original(self, *args, **kwargs))
+        results.append(documents)
+        return iter(documents)
+
+    monkeypatch.setattr(mongomock.collection.Collection, "aggregate", recorded)
+    return results
+
+
+def test_with_from_and_to_the_refusal_comes_before_the_aggregate(
+    hourly, aggregate_results
+):
     services, dataset = hourly
-    calls = []
-    rollups = type(services.mongo.rollups)
-    original = rollups.aggregate
-    monkeypatch.setattr(
-        rollups,
-        "aggregate",
-        lambda self, *a, **k: calls.append(1) or original(self, *a, **k),
-    )
-    with pytest.raises(Unprocessable):
+    with pytest.raises(Unprocessable, match="has 298,056"):
         view(
             services,
             dataset,
             granularity="hour",
-            **{"from": "1990-01-01"},
             to="2024-01-01",
+            **{"from": "1990-01-01"},
         )
-    assert calls == []
+    assert aggregate_results == []
 
 
-def test_the_real_limit_is_50000_buckets(hourly):
-    """At the configured limit exactly the check passes; one bucket more is refused
-    (checked without running a 50,000-bucket view)."""
+@pytest.mark.parametrize(
+    "params", [{}, {"from": "2024-01-01T02:00:00"}, {"to": "2024-01-02"}]
+)
+def test_otherwise_the_one_aggregate_returns_a_bounded_series(
+    hourly, monkeypatch, aggregate_results, params
+):
+    """Without both bounds the span comes back with the view's one aggregate call,
+    whose series holds at most limit + 1 buckets whatever the span."""
     services, dataset = hourly
+    monkeypatch.setattr(service, "MAX_BUCKETS", 9)
+    with pytest.raises(Unprocessable, match="limited to 9 buckets"):
+        view(services, dataset, granularity="hour", **params)
+    [[result]] = aggregate_results
+    assert len(result["view"][0]["series"]) == 10
+
+
+def test_the_real_limit_is_50000_buckets():
+    """Exactly 50,000 buckets pass, one more is refused (checked without running
+    a 50,000-bucket view)."""
     assert service.MAX_BUCKETS == 50_000
-    # 2024-01-01 00:00 + 49,999 hours, inclusive: 50,000 hourly buckets.
-    last = pd.Timestamp("2024-01-01", tz="UTC") + pd.Timedelta(hours=49_999)
-    for to, refused in ((last, False), (last + pd.Timedelta(hours=1), True)):
-        params = analytics.parse_params(
-            {"granularity": "hour", "from": "2024-01-01", "to": to.isoformat()},
-            dataset,
-        )
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    for hours, refused in ((50_000, False), (50_001, True)):
+        count = bucket_count(start, start + dt.timedelta(hours=hours), "hour")
+        assert count == hours
         if refused:
             with pytest.raises(Unprocessable, match="limited to 50,000 buckets"):
-                service.refuse_large_view(services, dataset, params)
+                service.refuse_buckets("hour", count)
         else:
-            service.refuse_large_view(services, dataset, params)
+            service.refuse_buckets("hour", count)
 
 
 def test_api_answers_422_naming_the_limit(app, client, new_user):
