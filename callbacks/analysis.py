@@ -428,6 +428,7 @@ def view_outputs(view: dict, state: AnalysisState) -> dict:
     unit = (view["dataset"].get("units") or {}).get(view["params"]["metric"])
     anomalies = view.get("anomalies") or []
     notes = view.get("notes") or []
+    rows = anomaly_rows(anomalies, unit, view["params"]["granularity"])
     return {
         "status": None,
         "content_class": "",
@@ -437,8 +438,8 @@ def view_outputs(view: dict, state: AnalysisState) -> dict:
         "subtitle": chart_subtitle(view),
         "histogram": figures.histogram_spec(view),
         "box": figures.box_spec(view),
-        "rows": anomaly_rows(anomalies, unit, view["params"]["granularity"]),
-        "table_style": table_style(len(anomalies)),
+        "rows": rows,
+        "table_style": table_style(len(rows)),
         "count": f"{len(anomalies)} found" if anomalies else "none found",
         "insights": widgets.insight_list(view.get("insights") or [], notes),
         **{
@@ -450,7 +451,8 @@ def view_outputs(view: dict, state: AnalysisState) -> dict:
 
 
 def table_style(rows: int) -> dict:
-    """Grow the table with its rows up to a cap (no empty box under few rows)."""
+    """Grow the table with its rows up to a cap (no empty box under few rows).
+    Rows keep one height: a long methods cell wraps onto two lines inside it."""
     height = TABLE_CHROME_PX + TABLE_ROW_PX * max(rows, 2)
     return {"height": f"{min(height, TABLE_MAX_PX)}px"}
 

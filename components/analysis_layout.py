@@ -491,32 +491,40 @@ ANOMALY_COLUMNS = [
     {
         "field": "t",
         "headerName": "Date",
-        "minWidth": 110,
+        "minWidth": 104,
+        "flex": 1.1,
         "sort": "asc",
         "valueFormatter": {"function": "params.data.date_text"},
     },
     {
         "field": "value",
         "headerName": "Value",
+        "minWidth": 84,
+        "flex": 1,
         "type": "rightAligned",
         "valueFormatter": {"function": "params.data.value_text"},
     },
     {
         "field": "expected",
         "headerName": "Expected",
+        "minWidth": 84,
+        "flex": 1,
         "type": "rightAligned",
         "valueFormatter": {"function": "params.data.expected_text"},
     },
     {
         "field": "deviation_pct",
         "headerName": "Deviation",
+        "minWidth": 84,
+        "flex": 1,
         "type": "rightAligned",
         "valueFormatter": {"function": "params.data.deviation_text"},
     },
     {
         "field": "severity",
         "headerName": "Severity",
-        "minWidth": 120,
+        "minWidth": 104,
+        "flex": 1.1,
         "cellRenderer": "SeverityBadge",
         "comparator": {
             "function": "nodeA.data.severity_rank - nodeB.data.severity_rank"
@@ -526,10 +534,10 @@ ANOMALY_COLUMNS = [
         "field": "methods_text",
         "headerName": "Methods",
         "minWidth": 150,
-        "flex": 1.6,
-        # Several methods may agree: wrap onto a second line rather than clip.
+        "flex": 2.2,
+        # Several methods may agree: wrap onto a second line (within the row's
+        # height) rather than clip.
         "wrapText": True,
-        "autoHeight": True,
         "cellClass": "ib-cell-wrap",
         "tooltipField": "methods_text",
     },

@@ -306,6 +306,8 @@ def empty_panel(max_size: int) -> html.Div:
                         id=ids.SAMPLE_EMPTY,
                         color="primary",
                     ),
+                    # Tight, so the drop zone shows above a laptop's fold.
+                    spacing="pt-3 pb-4",
                 ),
                 html.Div(
                     dropzone(ids.UPLOAD_EMPTY, max_size),
@@ -313,7 +315,7 @@ def empty_panel(max_size: int) -> html.Div:
                     style={"maxWidth": "36rem"},
                 ),
             ],
-            body_class="pb-5",
+            body_class="pb-4",
         ),
         id=ids.EMPTY,
         className="d-none",

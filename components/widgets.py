@@ -124,7 +124,9 @@ def kpi_cards(summary: dict, anomalies: list[dict], unit: str | None) -> list:
     ]
 
 
-def empty_state(icon_name: str, title: str, text: str, *actions) -> html.Div:
+def empty_state(
+    icon_name: str, title: str, text: str, *actions, spacing: str = "py-5"
+) -> html.Div:
     """A friendly empty or error state with a clear next step."""
     return html.Div(
         [
@@ -133,7 +135,7 @@ def empty_state(icon_name: str, title: str, text: str, *actions) -> html.Div:
             html.P(text, className="text-muted mb-4 mx-auto ib-empty-text"),
             html.Div(list(actions), className="d-flex gap-2 justify-content-center"),
         ],
-        className="ib-empty text-center py-5",
+        className=f"ib-empty text-center {spacing}",
     )
 
 

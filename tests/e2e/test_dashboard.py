@@ -7,8 +7,12 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    StaleElementReferenceException,
+)
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from tests.conftest import ARTIFACTS, SAMPLE_CSV
@@ -96,19 +100,27 @@ def screenshot(dash_duo, name: str, size: tuple[int, int]) -> None:
 
 
 def press(dash_duo, selector: str) -> None:
-    """Click once the element has stopped moving (panels slide, lists grow)."""
-    element = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center'});", element
-    )
-    previous = None
-    for _ in range(20):
-        current = element.rect
-        if current == previous:
-            break
-        previous = current
-        time.sleep(0.15)
-    element.click()
+    """Click once the element has stopped moving (panels slide, lists grow); a
+    panel still opening may scroll the page under the pointer: then try again."""
+    for attempt in range(5):
+        element = dash_duo.find_element(selector)
+        dash_duo.driver.execute_script(
+            "arguments[0].scrollIntoView({block: 'center'});", element
+        )
+        previous = None
+        for _ in range(20):
+            current = element.rect
+            if current == previous:
+                break
+            previous = current
+            time.sleep(0.15)
+        try:
+            element.click()
+            return
+        except ElementClickInterceptedException:
+            if attempt == 4:
+                raise
+            time.sleep(0.5)
 
 
 def upload_sample_through_the_page(dash_duo) -> None:
@@ -225,6 +237,10 @@ def test_back_and_forward_step_through_view_changes(dash_duo, make_app):
     new_account(dash_duo, make_app())
     open_sample_analysis(dash_duo)
     dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "3 found", timeout=30)
+    # The "Date range" label names a real input (the picker's start date).
+    label = dash_duo.find_element("#analysis-page label[for=analysis-dates-start]")
+    assert label.text == "Date range"
+    assert dash_duo.find_element("#analysis-dates-start").tag_name == "input"
     Select(dash_duo.find_element("#analysis-method")).select_by_value("zscore")
     dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "none found", timeout=30)
     # By keyboard: typing on the focused native select picks "Weekly".
@@ -283,6 +299,14 @@ def test_invalid_link_values_fall_back_with_a_notice_and_embed_hides_chrome(
     notice = dash_duo.find_element("#analysis-notices").text
     assert "magic" in notice and "abc" in notice and "nope" in notice
     assert dash_duo.find_element("#analysis-method").get_attribute("value") == "auto"
+    # A change of mine clears the notice; back to the bad link brings it back.
+    Select(dash_duo.find_element("#analysis-method")).select_by_value("zscore")
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "none found", timeout=30)
+    wait_for(lambda: not notices_shown(dash_duo), 10, "the notice to close")
+    dash_duo.driver.back()
+    dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "3 found", timeout=30)
+    notice = wait_for(lambda: notices_shown(dash_duo), 10, "the notice again")
+    assert "magic" in notice and "abc" in notice and "nope" in notice
 
     dash_duo.driver.get(url.split("?")[0] + "?method=zscore&embed=1")
     dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "none found", timeout=30)
@@ -291,12 +315,40 @@ def test_invalid_link_values_fall_back_with_a_notice_and_embed_hides_chrome(
     assert dash_duo.find_element("#analysis-timeseries").is_displayed()
 
 
+def notices_shown(dash_duo) -> str:
+    """The text of the link notices when the alert is open, else ''."""
+    found = dash_duo.driver.find_elements("css selector", "#analysis-notices")
+    try:
+        return found[0].text if found and found[0].is_displayed() else ""
+    except StaleElementReferenceException:
+        return ""
+
+
+def search_datasets(dash_duo, text: str) -> list[str]:
+    """Type into the quick search and return the rows left (after it settles)."""
+    box = dash_duo.find_element("#datasets-search")
+    # Select and overwrite (clear() does not tell React the value changed).
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
+    if text:
+        box.send_keys(text)
+    assert box.get_attribute("value") == text
+    time.sleep(1.0)
+    return grid_rows(dash_duo, "datasets-grid")
+
+
 def test_deleting_a_dataset_asks_first_and_names_it(dash_duo, make_app):
     """Delete opens a confirmation naming the dataset; cancel keeps it, confirm
     removes it and brings back the first-upload state."""
     new_account(dash_duo, make_app())
     open_sample_analysis(dash_duo)
     dash_duo.driver.get(dash_duo.server_url + "/datasets")
+    dash_duo.wait_for_element("#datasets-grid .ib-delete", timeout=15)
+    # The search matches the words shown (the badge says Ready, not "cached").
+    assert len(search_datasets(dash_duo, "Ready")) == 1
+    assert search_datasets(dash_duo, "cached") == []
+    assert search_datasets(dash_duo, "processed") == []
+    assert len(search_datasets(dash_duo, "")) == 1
     click(dash_duo, "#datasets-grid .ib-delete")
     dash_duo.wait_for_contains_text("#datasets-delete-text", "Sample sales", timeout=10)
     click(dash_duo, "#datasets-delete-cancel")
@@ -349,7 +401,10 @@ def test_analyst_filters_a_year_of_regional_sales(dash_duo, make_app, tmp_path):
         str(source)
     )
     dash_duo.wait_for_element("#datasets-preview table", timeout=15)
-    assert "region" in dash_duo.find_element("#datasets-dimensions").text
+    # textContent: the panel may still be sliding open (clipped text hides .text).
+    assert "region" in dash_duo.find_element("#datasets-dimensions").get_attribute(
+        "textContent"
+    )
     press(dash_duo, "#datasets-submit")
     wait_for(
         lambda: any("Ready" in row for row in grid_rows(dash_duo, "datasets-grid")),
