@@ -375,8 +375,7 @@ def analysis_problem(error: DomainError, state: AnalysisState):
     if isinstance(error, Unprocessable) and "limit" in error.details:
         return widgets.message_alert(
             "Too many points for this view",
-            f"{error.message} Try a coarser granularity (such as daily or weekly) "
-            "or a shorter date range.",
+            error.message,
             "warning",
             "exclamation-triangle",
         )

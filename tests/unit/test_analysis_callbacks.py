@@ -9,6 +9,7 @@ import pytest
 from callbacks import analysis, gateway
 from components import url_state
 from components.url_state import AnalysisState
+from data.analytics.service import refuse_buckets
 from data.errors import NotFound, Unprocessable, ValidationFailed
 from tests.unit.dash_text import find_by_class, text_of
 from tests.unit.view_factory import sample_view
@@ -318,16 +319,14 @@ def test_a_row_limit_refusal_advises_fewer_points_not_a_finer_granularity(
     monkeypatch, services
 ):
     def refuse(*args, **kwargs):
-        raise Unprocessable(
-            "Raw views are limited to 50,000 rows; this dataset has 120,000.",
-            details={"minimum": None, "limit": 50_000},
-        )
+        refuse_buckets("hour", 60_000)
 
     monkeypatch.setattr(gateway, "analysis_view", refuse)
     text = text_of(analysis.render_view(None, "o", "a" * 32, "?version=1")["status"])
     assert text.startswith("Too many points for this view")
-    assert "limited to 50,000 rows" in text
-    assert "coarser granularity" in text and "shorter date range" in text
+    assert "limited to 50,000 buckets" in text and "has 60,000" in text
+    assert text.count("coarser granularity") == 1
+    assert text.count("shorter date range") == 1
     assert "finer" not in text and "Not enough data" not in text
 
 
