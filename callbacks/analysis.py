@@ -131,32 +131,23 @@ def control_values(state: AnalysisState, filter_ids: list) -> list:
     ]
 
 
-CONTROL_PROPS = [
-    (ids.METRIC, "value"),
-    (ids.GRANULARITY, "value"),
-    (ids.AGGREGATION, "value"),
-    (ids.METHOD, "value"),
-    (ids.THRESHOLD, "value"),
-    (ids.K, "value"),
-    (ids.ALPHA, "value"),
-    (ids.MAX_OUTLIERS, "value"),
-    (ids.WINDOW, "value"),
-    (ids.DATES, "start_date"),
-    (ids.DATES, "end_date"),
-    (FILTER_IDS, "value"),
+# Each URL parameter with the control that edits it (the filters come last).
+CONTROLS = [
+    ("metric", ids.METRIC, "value"),
+    ("granularity", ids.GRANULARITY, "value"),
+    ("aggregation", ids.AGGREGATION, "value"),
+    ("method", ids.METHOD, "value"),
+    ("threshold", ids.THRESHOLD, "value"),
+    ("k", ids.K, "value"),
+    ("alpha", ids.ALPHA, "value"),
+    ("max_outliers", ids.MAX_OUTLIERS, "value"),
+    ("window", ids.WINDOW, "value"),
+    ("from", ids.DATES, "start_date"),
+    ("to", ids.DATES, "end_date"),
 ]
-CONTROL_KEYS = [
-    "metric",
-    "granularity",
-    "aggregation",
-    "method",
-    "threshold",
-    "k",
-    "alpha",
-    "max_outliers",
-    "window",
-    "from",
-    "to",
+CONTROL_KEYS = [key for key, _, _ in CONTROLS]
+CONTROL_PROPS = [(component, prop) for _, component, prop in CONTROLS] + [
+    (FILTER_IDS, "value")
 ]
 
 
