@@ -66,6 +66,43 @@ def post_callback(
     )
 
 
+def sign_in_form(
+    client, app, email, password, remember=False, nxt="", **request_kwargs
+):
+    """Submit the sign-in page's form through its callback (a session cookie, no
+    token); returns the callback response."""
+    return post_callback(
+        client,
+        app,
+        "login-redirect.href",
+        {
+            "login-submit.n_clicks": 1,
+            "login-email.value": email,
+            "login-password.value": password,
+            "login-remember.value": remember,
+            "login-next.data": nxt,
+        },
+        triggered="login-submit.n_clicks",
+        **request_kwargs,
+    )
+
+
+def change_password(client, app, current, new, confirm=None):
+    """Submit the account page's change-password form through its callback."""
+    return post_callback(
+        client,
+        app,
+        "account-password-message.children",
+        {
+            "account-change-password.n_clicks": 1,
+            "account-current-password.value": current,
+            "account-new-password.value": new,
+            "account-confirm-password.value": new if confirm is None else confirm,
+        },
+        triggered="account-change-password.n_clicks",
+    )
+
+
 def router_body(pathname: str, search: str = "") -> dict:
     """The page router's request for `pathname` (what a client-side link sends)."""
     return {

@@ -2,34 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
-
-from tests.conftest import SAMPLE_CSV
+from tests.api_calls import upload_sample
 from tests.integration.ingest.conftest import wait_for_status
-
-
-def upload_sample(client, user) -> str:
-    """POST the sample CSV through /api/datasets/upload; returns the dataset id."""
-    upload = FileStorage(io.BytesIO(SAMPLE_CSV.read_bytes()), filename="sales.csv")
-    boundary, body = encode_multipart(
-        {
-            "file": upload,
-            "datasetName": "Sales",
-            "timeColumn": "date",
-            "metricColumn": "revenue",
-        }
-    )
-    response = client.post(
-        "/api/datasets/upload",
-        headers=user["headers"],
-        data=body,
-        content_type=f"multipart/form-data; boundary={boundary}",
-    )
-    assert response.status_code == 202, response.get_json()
-    return response.get_json()["id"]
 
 
 def test_uploaded_sample_is_cached_and_flags_the_three_days(make_app, new_user):

@@ -12,7 +12,7 @@ import bcrypt
 import pytest
 
 from auth.service import INVALID_CREDENTIALS
-from tests.dash_calls import post_callback, response_values
+from tests.dash_calls import response_values, sign_in_form
 
 PASSWORD = "a long enough password"
 TOKEN_FORMAT = re.compile(r"ibt_[A-Za-z0-9_-]{43,}")
@@ -26,20 +26,6 @@ def rows(app, query: str, *params) -> list[tuple]:
 
 def bearer(value: str) -> dict:
     return {"Authorization": f"Bearer {value}"}
-
-
-def sign_in_form(client, app, email, password=PASSWORD):
-    return post_callback(
-        client,
-        app,
-        "login-redirect.href",
-        {
-            "login-submit.n_clicks": 1,
-            "login-email.value": email,
-            "login-password.value": password,
-        },
-        triggered="login-submit.n_clicks",
-    )
 
 
 @pytest.fixture
@@ -155,12 +141,8 @@ def credentials_of_an_account(app, new_user):
         "/api/auth/tokens", json={"name": "ci"}, headers=user["headers"]
     ).get_json()["token"]
     browser = app.server.test_client()
-    assert (
-        response_values(sign_in_form(browser, app, user["email"]))["login-redirect"][
-            "href"
-        ]
-        == "/"
-    )
+    form = response_values(sign_in_form(browser, app, user["email"], PASSWORD))
+    assert form["login-redirect"]["href"] == "/"
     return user, token, browser
 
 
@@ -197,5 +179,7 @@ def test_deactivated_account_is_refused_with_every_credential(
     assert client.get("/api/auth/me", headers=user["headers"]).status_code == 401
     assert client.get("/api/auth/me", headers=bearer(token)).status_code == 401
     assert client.get("/api/datasets", headers=bearer(token)).status_code == 401
-    form = response_values(sign_in_form(app.server.test_client(), app, user["email"]))
+    form = response_values(
+        sign_in_form(app.server.test_client(), app, user["email"], PASSWORD)
+    )
     assert form["login-error"] == {"children": INVALID_CREDENTIALS, "is_open": True}

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import io
 import json
 import uuid
 
 import psycopg2
 import pytest
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
 from data import postgres
-from tests.conftest import POSTGRES_SERVER, SAMPLE_CSV
-from tests.dash_calls import post_callback, response_values, router_body
+from tests.api_calls import upload_sample
+from tests.conftest import POSTGRES_SERVER
+from tests.dash_calls import (
+    change_password,
+    post_callback,
+    response_values,
+    router_body,
+    sign_in_form,
+)
 
 PASSWORD = "a long enough password"
 
@@ -29,20 +33,6 @@ def events(app, user_id: str | None = None, address: str | None = None) -> list:
         return cursor.fetchall()
 
 
-def sign_in_form(client, app, address, password=PASSWORD):
-    return post_callback(
-        client,
-        app,
-        "login-redirect.href",
-        {
-            "login-submit.n_clicks": 1,
-            "login-email.value": address,
-            "login-password.value": password,
-        },
-        triggered="login-submit.n_clicks",
-    )
-
-
 def test_every_account_event_is_recorded_with_who_when_where_and_outcome(app, new_user):
     """Registration, sign-in (good and bad), tokens, password change and sign-out."""
     api = app.server.test_client()
@@ -51,19 +41,8 @@ def test_every_account_event_is_recorded_with_who_when_where_and_outcome(app, ne
     created = api.post("/api/auth/tokens", json={"name": "ci"}, headers=user["headers"])
     api.delete(f"/api/auth/tokens/{created.get_json()['id']}", headers=user["headers"])
     browser = app.server.test_client()
-    sign_in_form(browser, app, user["email"])
-    post_callback(
-        browser,
-        app,
-        "account-password-message.children",
-        {
-            "account-change-password.n_clicks": 1,
-            "account-current-password.value": PASSWORD,
-            "account-new-password.value": "another long password",
-            "account-confirm-password.value": "another long password",
-        },
-        triggered="account-change-password.n_clicks",
-    )
+    sign_in_form(browser, app, user["email"], PASSWORD)
+    change_password(browser, app, PASSWORD, "another long password")
     browser.post("/logout")
     recorded = [(action, outcome) for action, outcome, *_ in events(app, user["id"])]
     assert recorded == [
@@ -227,22 +206,6 @@ def test_admins_list_accounts_but_others_get_403(make_app, new_user):
         postgres.drop_database(url)
 
 
-def upload_sample(client, user) -> str:
-    """Upload the demo CSV for the user (processed inline); return its dataset id."""
-    upload = FileStorage(io.BytesIO(SAMPLE_CSV.read_bytes()), filename="sales.csv")
-    boundary, body = encode_multipart(
-        {"file": upload, "datasetName": "Analyst sales", "timeColumn": "date"}
-    )
-    response = client.post(
-        "/api/datasets/upload",
-        headers=user["headers"],
-        data=body,
-        content_type=f"multipart/form-data; boundary={boundary}",
-    )
-    assert response.status_code == 202, response.get_json()
-    return response.get_json()["id"]
-
-
 def test_the_admin_sees_no_analysts_data_or_tokens(make_app, new_user):
     """Admins manage accounts, not other people's data: every request for an
     analyst's dataset or token answers exactly like one for a missing id."""
@@ -252,7 +215,7 @@ def test_the_admin_sees_no_analysts_data_or_tokens(make_app, new_user):
         admin, analyst = new_user(client), new_user(client)
         roles = client.get("/api/auth/users", headers=admin["headers"]).get_json()
         assert [u["role"] for u in roles["users"]] == ["admin", "analyst"]
-        dataset_id = upload_sample(client, analyst)
+        dataset_id = upload_sample(client, analyst, name="Analyst sales")
         token = client.post(
             "/api/auth/tokens",
             json={"name": "analyst-token"},

@@ -7,7 +7,7 @@ import uuid
 import redis
 
 import auth.limits
-from tests.dash_calls import post_callback, response_values
+from tests.dash_calls import response_values, sign_in_form
 from tests.services import RedisServer
 
 
@@ -97,17 +97,7 @@ def test_the_sign_in_form_shares_the_api_counters(make_app):
     target = email()
     for _ in range(2):
         login(client, target, ip="127.0.0.1")
-    response = post_callback(
-        client,
-        app,
-        "login-redirect.href",
-        {
-            "login-submit.n_clicks": 1,
-            "login-email.value": target,
-            "login-password.value": "wrong-pass",
-        },
-        triggered="login-submit.n_clicks",
-    )
+    response = sign_in_form(client, app, target, "wrong-pass")
     message = response_values(response)["login-error"]["children"]
     assert message.startswith("Too many attempts. Try again in")
 

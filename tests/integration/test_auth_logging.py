@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from api.observability import JsonFormatter
-from tests.dash_calls import post_callback
+from tests.dash_calls import change_password, sign_in_form
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "another correct horse staple"
@@ -40,21 +40,6 @@ def captured():
     root.setLevel(previous)
 
 
-def sign_in_form(client, app, email, password):
-    return post_callback(
-        client,
-        app,
-        "login-redirect.href",
-        {
-            "login-submit.n_clicks": 1,
-            "login-email.value": email,
-            "login-password.value": password,
-            "login-remember.value": True,
-        },
-        triggered="login-submit.n_clicks",
-    )
-
-
 def run_account_flow(app) -> list[str]:
     """Register, sign in (API and form), tokens, failures; return the secrets used."""
     api = app.server.test_client()
@@ -79,25 +64,14 @@ def run_account_flow(app) -> list[str]:
     assert api.post("/api/auth/login", json=unknown).status_code == 401
 
     browser = app.server.test_client()
-    sign_in_form(browser, app, email, "wrong " + PASSWORD)
-    sign_in_form(browser, app, email, PASSWORD)
+    sign_in_form(browser, app, email, "wrong " + PASSWORD, remember=True)
+    sign_in_form(browser, app, email, PASSWORD, remember=True)
     cookies = [
         browser.get_cookie("session").value,
         browser.get_cookie("remember_token").value,
     ]
     assert browser.get("/api/auth/me").status_code == 200
-    post_callback(
-        browser,
-        app,
-        "account-password-message.children",
-        {
-            "account-change-password.n_clicks": 1,
-            "account-current-password.value": PASSWORD,
-            "account-new-password.value": NEW_PASSWORD,
-            "account-confirm-password.value": NEW_PASSWORD,
-        },
-        triggered="account-change-password.n_clicks",
-    )
+    change_password(browser, app, PASSWORD, NEW_PASSWORD)
     browser.post("/logout")
     return [PASSWORD, NEW_PASSWORD, jwt_value, token, token[8:], *cookies]
 

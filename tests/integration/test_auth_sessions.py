@@ -7,36 +7,22 @@ import uuid
 
 import pytest
 
-from tests.dash_calls import post_callback, response_values, router_body
+from tests.dash_calls import (
+    change_password,
+    post_callback,
+    response_values,
+    router_body,
+    sign_in_form,
+)
 
 PASSWORD = "a long enough password"
-
-
-def sign_in_form(
-    client, app, email, password=PASSWORD, remember=False, nxt="", **request_kwargs
-):
-    """Submit the sign-in form's callback; returns the callback response."""
-    return post_callback(
-        client,
-        app,
-        "login-redirect.href",
-        {
-            "login-submit.n_clicks": 1,
-            "login-email.value": email,
-            "login-password.value": password,
-            "login-remember.value": remember,
-            "login-next.data": nxt,
-        },
-        triggered="login-submit.n_clicks",
-        **request_kwargs,
-    )
 
 
 @pytest.fixture
 def account(app, client, new_user):
     """A registered user, signed in through the form on `client`."""
     user = new_user(app.server.test_client(), password=PASSWORD)
-    response = sign_in_form(client, app, user["email"])
+    response = sign_in_form(client, app, user["email"], PASSWORD)
     assert response.status_code == 200
     assert response_values(response)["login-redirect"]["href"] == "/"
     return user
@@ -57,7 +43,7 @@ def test_signing_in_through_the_form_sets_an_httponly_lax_session(app, new_user)
     """The form callback signs in: the cookie is HttpOnly, SameSite=Lax."""
     user = new_user(app.server.test_client(), password=PASSWORD)
     client = app.server.test_client()
-    response = sign_in_form(client, app, user["email"])
+    response = sign_in_form(client, app, user["email"], PASSWORD)
     cookie = next(
         value
         for value in response.headers.getlist("Set-Cookie")
@@ -74,7 +60,7 @@ def test_secure_flag_is_set_when_configured(make_app, new_user):
     """SESSION_COOKIE_SECURE=true (HTTPS deployments) marks the cookie Secure."""
     app = make_app(session_cookie_secure=True)
     user = new_user(app.server.test_client(), password=PASSWORD)
-    response = sign_in_form(app.server.test_client(), app, user["email"])
+    response = sign_in_form(app.server.test_client(), app, user["email"], PASSWORD)
     cookies = response.headers.getlist("Set-Cookie")
     assert any(c.startswith("session=") and "Secure" in c for c in cookies)
 
@@ -97,7 +83,7 @@ def test_cookies_are_secure_when_the_request_is_https(app, new_user, base_url, s
     user = new_user(app.server.test_client(), password=PASSWORD)
     client = app.server.test_client()
     response = sign_in_form(
-        client, app, user["email"], remember=True, base_url=base_url
+        client, app, user["email"], PASSWORD, remember=True, base_url=base_url
     )
     cookies = set_cookies(response)
     assert response_values(response)["login-redirect"]["href"] == "/"
@@ -118,7 +104,7 @@ def test_forwarded_https_counts_only_behind_a_trusted_proxy(
     user = new_user(app.server.test_client(), password=PASSWORD)
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     response = sign_in_form(
-        app.server.test_client(), app, user["email"], headers=forwarded
+        app.server.test_client(), app, user["email"], PASSWORD, headers=forwarded
     )
     assert ("; Secure" in set_cookies(response)["session"]) is secure
 
@@ -126,7 +112,7 @@ def test_forwarded_https_counts_only_behind_a_trusted_proxy(
 def test_wrong_password_in_the_form_shows_the_generic_message(app, client, new_user):
     """The form gets the same message as the API for any failure."""
     user = new_user(app.server.test_client(), password=PASSWORD)
-    response = sign_in_form(client, app, user["email"], password="wrong-password")
+    response = sign_in_form(client, app, user["email"], "wrong-password")
     values = response_values(response)
     assert values["login-error"] == {
         "children": "Incorrect e-mail or password.",
@@ -138,7 +124,7 @@ def test_wrong_password_in_the_form_shows_the_generic_message(app, client, new_u
 def test_each_sign_in_starts_a_new_session(app, client, account):
     """Signing in again issues a different session cookie."""
     first = session_cookie(client)
-    sign_in_form(client, app, account["email"])
+    sign_in_form(client, app, account["email"], PASSWORD)
     assert session_cookie(client) != first
 
 
@@ -157,7 +143,7 @@ def test_remember_me_cookie_is_set_and_cleared_and_dies_with_the_session(app, ne
     """The remember-me cookie restores a session until sign-out, never after."""
     user = new_user(app.server.test_client(), password=PASSWORD)
     client = app.server.test_client()
-    sign_in_form(client, app, user["email"], remember=True)
+    sign_in_form(client, app, user["email"], PASSWORD, remember=True)
     remembered = client.get_cookie("remember_token").value
     assert replay(app, "remember_token", remembered) == 200
     response = client.post("/logout")
@@ -168,25 +154,10 @@ def test_remember_me_cookie_is_set_and_cleared_and_dies_with_the_session(app, ne
     assert replay(app, "remember_token", remembered) == 401
 
 
-def change_password(client, app, current, new, confirm=None):
-    return post_callback(
-        client,
-        app,
-        "account-password-message.children",
-        {
-            "account-change-password.n_clicks": 1,
-            "account-current-password.value": current,
-            "account-new-password.value": new,
-            "account-confirm-password.value": new if confirm is None else confirm,
-        },
-        triggered="account-change-password.n_clicks",
-    )
-
-
 def test_password_change_signs_out_other_sessions_and_old_jwts(app, client, account):
     """Other browsers, a copied cookie and older JWTs stop working; this one stays."""
     other_browser = app.server.test_client()
-    sign_in_form(other_browser, app, account["email"])
+    sign_in_form(other_browser, app, account["email"], PASSWORD)
     copied = session_cookie(client)
     response = change_password(client, app, PASSWORD, "brand new password")
     message = response_values(response)["account-password-message"]["children"]
@@ -242,7 +213,9 @@ def test_rejected_password_change_changes_nothing(
 def test_sign_in_never_redirects_off_site(app, new_user, target):
     """Open-redirect attempts in `next` land on the home page instead."""
     user = new_user(app.server.test_client(), password=PASSWORD)
-    response = sign_in_form(app.server.test_client(), app, user["email"], nxt=target)
+    response = sign_in_form(
+        app.server.test_client(), app, user["email"], PASSWORD, nxt=target
+    )
     assert response_values(response)["login-redirect"]["href"] == "/"
 
 
@@ -250,7 +223,11 @@ def test_sign_in_follows_a_local_next(app, new_user):
     """A local `next` (path and query) is where the user lands."""
     user = new_user(app.server.test_client(), password=PASSWORD)
     response = sign_in_form(
-        app.server.test_client(), app, user["email"], nxt="/account?tab=tokens"
+        app.server.test_client(),
+        app,
+        user["email"],
+        PASSWORD,
+        nxt="/account?tab=tokens",
     )
     assert response_values(response)["login-redirect"]["href"] == "/account?tab=tokens"
 

@@ -5,14 +5,12 @@ A's dataset id. B never sees A's name or values, and A's dataset is untouched.""
 from __future__ import annotations
 
 import base64
-import io
 import json
 
 import pytest
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
-from tests.dash_calls import post_callback, response_values, router_body
+from tests.api_calls import post_file
+from tests.dash_calls import post_callback, response_values, router_body, sign_in_form
 from tests.integration.ingest.conftest import READABLE
 
 PASSWORD = "a long enough password"
@@ -30,22 +28,6 @@ SECRET_CSV = (
 )
 SECRETS = (SECRET_NAME, "Zanzibar", "Pemba", "7131313", "9797979", "7686868")
 FILTERS = '{"dimension":["ALL"],"type":"analysis-filter"}'
-
-
-def sign_in_form(client, app, address: str) -> None:
-    """Sign in through the login page's callback (a session cookie, no token)."""
-    response = post_callback(
-        client,
-        app,
-        "login-redirect.href",
-        {
-            "login-submit.n_clicks": 1,
-            "login-email.value": address,
-            "login-password.value": PASSWORD,
-        },
-        triggered="login-submit.n_clicks",
-    )
-    assert response.status_code == 200, response.data
 
 
 def assert_no_secret(response) -> None:
@@ -74,27 +56,77 @@ def dataset_state(api, user) -> dict:
     }
 
 
+def post_view(client, app, dataset_id: str):
+    """The analysis view's main callback for the default daily auto view."""
+    return post_callback(
+        client,
+        app,
+        "analysis-status.children",
+        {
+            "analysis-state.data": "?metric=revenue&granularity=day&method=auto",
+            "analysis-dataset.data": dataset_id,
+            "analysis-link-notices.data": [],
+        },
+        triggered="analysis-state.data",
+    )
+
+
+def post_download(client, app, dataset_id: str):
+    """The "Anomalies CSV" button's callback."""
+    return post_callback(
+        client,
+        app,
+        "analysis-download.data",
+        {
+            "analysis-download-button.n_clicks": 1,
+            "analysis-state.data": "?metric=revenue",
+            "analysis-dataset.data": dataset_id,
+        },
+        triggered="analysis-download-button.n_clicks",
+    )
+
+
+def post_list(client, app, refresh: int = 1):
+    """The /datasets grid's refresh callback."""
+    return post_callback(
+        client,
+        app,
+        "datasets-grid.rowData",
+        {"datasets-refresh.data": refresh, "datasets-chosen-versions.data": {}},
+        triggered="datasets-refresh.data",
+    )
+
+
+def post_row_action(client, app, dataset_id: str, value: dict):
+    """A row action (version picker, reprocess, delete) clicked in the grid."""
+    return post_callback(
+        client,
+        app,
+        "datasets-chosen-versions.data",
+        {
+            "datasets-grid.cellRendererData": {"rowId": dataset_id, "value": value},
+            "datasets-chosen-versions.data": {},
+            "datasets-refresh.data": 3,
+        },
+        triggered="datasets-grid.cellRendererData",
+    )
+
+
 @pytest.fixture
 def setup(make_app, new_user):
     """A's dataset (processed inline) and B signed in through the form."""
     app = make_app(ingest_mode="inline")
     api = app.server.test_client()
     owner = new_user(api, password=PASSWORD)
-    upload = FileStorage(io.BytesIO(SECRET_CSV.encode()), filename="ledger.csv")
-    boundary, body = encode_multipart(
-        {
-            "file": upload,
-            "datasetName": SECRET_NAME,
-            "timeColumn": "date",
-            "metricColumn": "revenue",
-            "dimensionColumn": "region",
-        }
-    )
-    uploaded = api.post(
-        "/api/datasets/upload",
-        headers=owner["headers"],
-        data=body,
-        content_type=f"multipart/form-data; boundary={boundary}",
+    uploaded = post_file(
+        api,
+        owner,
+        SECRET_CSV.encode(),
+        filename="ledger.csv",
+        datasetName=SECRET_NAME,
+        timeColumn="date",
+        metricColumn="revenue",
+        dimensionColumn="region",
     )
     assert uploaded.status_code == 202, uploaded.get_json()
     owner["dataset"] = uploaded.get_json()["id"]
@@ -103,7 +135,7 @@ def setup(make_app, new_user):
     assert before["anomalies"], "the secret dataset should have an anomaly to leak"
     other = new_user(api, password=PASSWORD)
     browser = app.server.test_client()
-    sign_in_form(browser, app, other["email"])
+    assert sign_in_form(browser, app, other["email"], PASSWORD).status_code == 200
     return app, api, owner, browser, before
 
 
@@ -120,17 +152,7 @@ def test_b_cannot_open_or_compute_on_a_dataset_of_a(setup):
     assert "Dataset not found" in page.get_data(as_text=True)
     assert_no_secret(page)
 
-    view = post_callback(
-        browser,
-        app,
-        "analysis-status.children",
-        {
-            "analysis-state.data": "?metric=revenue&granularity=day&method=auto",
-            "analysis-dataset.data": owner["dataset"],
-            "analysis-link-notices.data": [],
-        },
-        triggered="analysis-state.data",
-    )
+    view = post_view(browser, app, owner["dataset"])
     assert view.status_code == 200, view.data
     outputs = response_values(view)
     assert "Dataset not found" in json.dumps(outputs["analysis-status"])
@@ -141,17 +163,7 @@ def test_b_cannot_open_or_compute_on_a_dataset_of_a(setup):
 
 def test_b_cannot_download_the_anomalies_of_a(setup):
     app, _api, owner, browser, _before = setup
-    download = post_callback(
-        browser,
-        app,
-        "analysis-download.data",
-        {
-            "analysis-download-button.n_clicks": 1,
-            "analysis-state.data": "?metric=revenue",
-            "analysis-dataset.data": owner["dataset"],
-        },
-        triggered="analysis-download-button.n_clicks",
-    )
+    download = post_download(browser, app, owner["dataset"])
     # PreventUpdate: nothing is sent, not even a file name.
     assert download.status_code == 204
     assert_no_secret(download)
@@ -159,13 +171,7 @@ def test_b_cannot_download_the_anomalies_of_a(setup):
 
 def test_the_list_of_b_has_no_rows_of_a(setup):
     app, _api, _owner, browser, _before = setup
-    listed = post_callback(
-        browser,
-        app,
-        "datasets-grid.rowData",
-        {"datasets-refresh.data": 1, "datasets-chosen-versions.data": {}},
-        triggered="datasets-refresh.data",
-    )
+    listed = post_list(browser, app)
     assert listed.status_code == 200, listed.data
     outputs = response_values(listed)
     assert outputs["datasets-grid"]["rowData"] == []
@@ -184,20 +190,7 @@ def test_the_list_of_b_has_no_rows_of_a(setup):
 )
 def test_row_actions_of_b_on_a_dataset_of_a_say_it_is_gone(setup, value):
     app, api, owner, browser, before = setup
-    response = post_callback(
-        browser,
-        app,
-        "datasets-chosen-versions.data",
-        {
-            "datasets-grid.cellRendererData": {
-                "rowId": owner["dataset"],
-                "value": value,
-            },
-            "datasets-chosen-versions.data": {},
-            "datasets-refresh.data": 3,
-        },
-        triggered="datasets-grid.cellRendererData",
-    )
+    response = post_row_action(browser, app, owner["dataset"], value)
     assert response.status_code == 200, response.data
     outputs = response_values(response)
     assert "no longer exists" in json.dumps(outputs["datasets-feedback"])
@@ -256,16 +249,8 @@ def test_b_cannot_add_a_version_to_a_dataset_of_a(setup):
     assert "not accepted" in json.dumps(outputs["datasets-upload-error"])
     assert_no_secret(response)
     assert dataset_state(api, owner) == before
-    assert (
-        post_callback(  # and B's own list is still empty
-            browser,
-            app,
-            "datasets-grid.rowData",
-            {"datasets-refresh.data": 2, "datasets-chosen-versions.data": {}},
-            triggered="datasets-refresh.data",
-        ).get_json()["response"]["datasets-grid"]["rowData"]
-        == []
-    )
+    own_list = response_values(post_list(browser, app, refresh=2))
+    assert own_list["datasets-grid"]["rowData"] == []  # B's own list: still empty
 
 
 def test_the_owner_can_do_what_b_could_not(setup):
@@ -273,55 +258,16 @@ def test_the_owner_can_do_what_b_could_not(setup):
     above are about ownership, not about malformed calls)."""
     app, _api, owner, _browser, _before = setup
     browser = app.server.test_client()
-    sign_in_form(browser, app, owner["email"])
-    view = post_callback(
-        browser,
-        app,
-        "analysis-status.children",
-        {
-            "analysis-state.data": "?metric=revenue&granularity=day&method=auto",
-            "analysis-dataset.data": owner["dataset"],
-            "analysis-link-notices.data": [],
-        },
-        triggered="analysis-state.data",
-    )
+    assert sign_in_form(browser, app, owner["email"], PASSWORD).status_code == 200
+    view = post_view(browser, app, owner["dataset"])
     assert view.status_code == 200, view.data
     assert "9,797,979" in view.get_data(as_text=True)
-    download = post_callback(
-        browser,
-        app,
-        "analysis-download.data",
-        {
-            "analysis-download-button.n_clicks": 1,
-            "analysis-state.data": "?metric=revenue",
-            "analysis-dataset.data": owner["dataset"],
-        },
-        triggered="analysis-download-button.n_clicks",
-    )
+    download = post_download(browser, app, owner["dataset"])
     assert "9797979" in download.get_data(as_text=True)
-    listed = post_callback(
-        browser,
-        app,
-        "datasets-grid.rowData",
-        {"datasets-refresh.data": 1, "datasets-chosen-versions.data": {}},
-        triggered="datasets-refresh.data",
-    )
+    listed = post_list(browser, app)
     rows = response_values(listed)["datasets-grid"]["rowData"]
     assert [row["name"] for row in rows] == [SECRET_NAME]
-    delete = post_callback(
-        browser,
-        app,
-        "datasets-chosen-versions.data",
-        {
-            "datasets-grid.cellRendererData": {
-                "rowId": owner["dataset"],
-                "value": {"action": "delete"},
-            },
-            "datasets-chosen-versions.data": {},
-            "datasets-refresh.data": 3,
-        },
-        triggered="datasets-grid.cellRendererData",
-    )
+    delete = post_row_action(browser, app, owner["dataset"], {"action": "delete"})
     outputs = response_values(delete)
     assert outputs["datasets-pending-delete"]["data"] == owner["dataset"]
     assert SECRET_NAME in json.dumps(outputs["datasets-delete-text"])

@@ -49,6 +49,18 @@ def kill_after(monkeypatch, record_batches: int):
     monkeypatch.setattr(repository, "insert_many", insert_many)
 
 
+def upload_killed_after(services, monkeypatch, record_batches: int) -> str:
+    """Upload the numbered CSV with a run that dies after `record_batches` chunks
+    of records (the patch is undone afterwards); returns the dataset id."""
+    kill_after(monkeypatch, record_batches)
+    with pytest.raises(SimulatedKill):
+        datasets.upload_dataset(
+            services, OWNER, io.BytesIO(numbered_csv()), dataset_name="crash"
+        )
+    monkeypatch.undo()
+    return datasets.list_datasets(services, OWNER)[0]["id"]
+
+
 def age_heartbeat(services, dataset_id: str, version: int = 1) -> None:
     old = repository.now() - dt.timedelta(hours=1)
     services.mongo.datasets.update_one(
@@ -81,14 +93,7 @@ def test_killed_worker_leaves_nothing_readable_and_reprocess_completes(
     small_chunks, monkeypatch
 ):
     services, _ = small_chunks
-    kill_after(monkeypatch, 3)
-    with pytest.raises(SimulatedKill):
-        datasets.upload_dataset(
-            services, OWNER, io.BytesIO(numbered_csv()), dataset_name="crash"
-        )
-    monkeypatch.undo()
-    (listed,) = datasets.list_datasets(services, OWNER)
-    dataset_id = listed["id"]
+    dataset_id = upload_killed_after(services, monkeypatch, 3)
     view = datasets.get_dataset(services, OWNER, dataset_id)
     assert view["status"] == "processing"  # never processed with partial data
     assert services.mongo.records.count_documents({"datasetId": dataset_id}) == 300
@@ -104,13 +109,7 @@ def test_killed_worker_leaves_nothing_readable_and_reprocess_completes(
 
 def test_start_up_recovery_requeues_stale_and_lost_versions(small_chunks, monkeypatch):
     services, _ = small_chunks
-    kill_after(monkeypatch, 2)
-    with pytest.raises(SimulatedKill):
-        datasets.upload_dataset(
-            services, OWNER, io.BytesIO(numbered_csv()), dataset_name="crash"
-        )
-    monkeypatch.undo()
-    dataset_id = datasets.list_datasets(services, OWNER)[0]["id"]
+    dataset_id = upload_killed_after(services, monkeypatch, 2)
     assert lifecycle.requeue_pending(services) == 0  # the run still looks alive
     age_heartbeat(services, dataset_id)
     assert lifecycle.requeue_pending(services) == 1
@@ -123,13 +122,7 @@ def test_the_workers_sweeper_completes_a_dead_run_without_a_restart(
     small_chunks, monkeypatch
 ):
     services, _ = small_chunks
-    kill_after(monkeypatch, 2)
-    with pytest.raises(SimulatedKill):
-        datasets.upload_dataset(
-            services, OWNER, io.BytesIO(numbered_csv()), dataset_name="crash"
-        )
-    monkeypatch.undo()
-    dataset_id = datasets.list_datasets(services, OWNER)[0]["id"]
+    dataset_id = upload_killed_after(services, monkeypatch, 2)
     queued = datasets.upload_dataset(
         services, OWNER, io.BytesIO(numbered_csv(10)), dataset_name="queued"
     )

@@ -9,9 +9,8 @@ import json
 import threading
 
 import pytest
-from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
 
+from tests.api_calls import post_file
 from tests.integration.ingest.conftest import (
     READABLE,
     fail_first_run,
@@ -26,19 +25,6 @@ def api(make_app, new_user):
     app = make_app(ingest_mode="inline")
     client = app.server.test_client()
     return client, new_user(client)
-
-
-def post_file(client, user, data: bytes, filename="data.csv", path="upload", **form):
-    """A multipart upload, encoded in memory (the test client would otherwise
-    spool big bodies to a temporary file it never closes)."""
-    upload = FileStorage(io.BytesIO(data), filename=filename)
-    boundary, body = encode_multipart({"file": upload, "datasetName": "Sales", **form})
-    return client.post(
-        f"/api/datasets/{path}",
-        headers=user["headers"],
-        data=body,
-        content_type=f"multipart/form-data; boundary={boundary}",
-    )
 
 
 def stored_datasets(client, user) -> list:
