@@ -9,6 +9,8 @@ run unchanged on a real MongoDB >= 7.0 and in process:
 - expressions `$sortArray` and `$range`;
 - stages `$setWindowFields` (documents and range windows, accumulators,
   `$documentNumber`, `$rank`, `$denseRank`, `$shift`) and `$densify`;
+- unique indexes checked atomically with the write, as on a server (see
+  `_install_atomic_writes`);
 - engine speed-ups that do not change results: a leading `$match` is answered by
   `find()` (as a server answers it from an index) instead of copying the whole
   collection first, and simple top-level equalities are checked with a plain
@@ -24,12 +26,14 @@ import copy
 import datetime as dt
 import math
 import numbers
+import threading
 
 from mongomock import OperationFailure, aggregate, filtering, helpers
 from mongomock import collection as mongomock_collection
 from mongomock.collection import Collection
 
 _installed = False
+_WRITE_LOCK = threading.RLock()
 _MISSING = object()
 _SUMMING_OPERATORS = ("$sum", "$avg", "$min", "$max", "$stdDevPop", "$stdDevSamp")
 
@@ -46,6 +50,7 @@ def install() -> None:
     aggregate._PIPELINE_HANDLERS["$setWindowFields"] = _handle_set_window_fields
     aggregate._PIPELINE_HANDLERS["$densify"] = _handle_densify
     _install_match_pushdown()
+    _install_atomic_writes()
 
 
 # --- accumulators ------------------------------------------------------------------
@@ -580,6 +585,25 @@ def _densify_sort_key(doc, field, partition_fields):
 
 
 # --- engine speed-ups (same results, less copying) ---------------------------------
+
+
+def _install_atomic_writes() -> None:
+    """Make each document write and its unique-index check one step.
+
+    A server refuses the second of two racing inserts with the same unique key.
+    mongomock stores the document first and then counts duplicates, so two threads
+    can each see the other's document and both roll back (and a retry loop can
+    then lose every round). One process-wide lock around its insert and update
+    paths restores the server's behaviour; reads are not affected.
+    """
+    for name in ("_insert", "_update"):
+        original = getattr(Collection, name)
+
+        def locked(collection, *args, _original=original, **kwargs):
+            with _WRITE_LOCK:
+                return _original(collection, *args, **kwargs)
+
+        setattr(Collection, name, locked)
 
 
 def _install_match_pushdown() -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
+import time
 
 import mongomock
 import numpy as np
+import pymongo.errors
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -754,3 +757,42 @@ def test_rounding_passes_infinity_through(database):
         ]
     ).next()
     assert row == {"c": float("inf"), "f": 2, "t": -2, "m": None}
+
+
+def test_racing_inserts_with_one_unique_key_leave_exactly_one_winner(
+    database, monkeypatch
+):
+    """As on a server, one of several concurrent inserts of the same unique key
+    succeeds and the others get DuplicateKeyError. (mongomock alone stores first and
+    checks after: with slow checks, every racer counted the others' documents and
+    all four rolled back.)"""
+    collection = database.versions
+    collection.create_index([("owner", 1), ("version", 1)], unique=True)
+    check = mongomock.collection.Collection._ensure_uniques
+
+    def slow_check(self, document):
+        time.sleep(0.02)  # every racer has stored its document by now
+        try:
+            return check(self, document)
+        finally:
+            time.sleep(0.05)  # the others count before this one rolls back
+
+    monkeypatch.setattr(mongomock.collection.Collection, "_ensure_uniques", slow_check)
+    start = threading.Barrier(4)
+    outcomes = []
+
+    def insert(racer: int):
+        start.wait()
+        try:
+            collection.insert_one({"_id": racer, "owner": "a", "version": 1})
+            outcomes.append("inserted")
+        except pymongo.errors.DuplicateKeyError:
+            outcomes.append("duplicate")
+
+    threads = [threading.Thread(target=insert, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["duplicate"] * 3 + ["inserted"]
+    assert collection.count_documents({"owner": "a", "version": 1}) == 1

@@ -169,18 +169,22 @@ def test_the_same_file_uploaded_concurrently_makes_one_version(
 
 def test_different_files_uploaded_concurrently_get_distinct_versions(ctx, sample_bytes):
     services, app = ctx
-    results = []
+    results, errors = [], []
 
     def send(extra: int):
         with app.server.app_context():
             data = sample_bytes + f"2024-02-{extra + 1:02d},1,1\n".encode()
-            results.append(upload(services, data))
+            try:
+                results.append(upload(services, data))
+            except Exception as error:  # surfaced below
+                errors.append(error)
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert not errors
     assert sorted(r["version"] for r in results) == [1, 2, 3, 4]
     assert len({r["id"] for r in results}) == 1
 
