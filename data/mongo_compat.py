@@ -584,7 +584,7 @@ def _densify_sort_key(doc, field, partition_fields):
     return (*parts, filtering.resolve_sort_key(field, doc))
 
 
-# --- engine speed-ups (same results, less copying) ---------------------------------
+# --- writes ------------------------------------------------------------------------
 
 
 def _install_atomic_writes() -> None:
@@ -604,6 +604,9 @@ def _install_atomic_writes() -> None:
                 return _original(collection, *args, **kwargs)
 
         setattr(Collection, name, locked)
+
+
+# --- engine speed-ups (same results, less copying) ---------------------------------
 
 
 def _install_match_pushdown() -> None:
