@@ -73,27 +73,21 @@ dagcomponentfuncs.VersionPicker = function (props) {
   );
 };
 
-var IB_STATUS = {
-  uploaded: ["secondary", "Queued", "bi-hourglass-split"],
-  processing: ["info", "Processing", "bi-arrow-repeat"],
-  processed: ["success", "Ready", "bi-check-circle-fill"],
-  cached: ["success", "Ready", "bi-check-circle-fill"],
-  failed: ["danger", "Failed", "bi-exclamation-octagon-fill"],
-};
-
-/* Status: badge with icon; a thin progress bar and rows done while processing. */
+/* Status: badge with icon; a thin progress bar and rows done while processing.
+   Colour, word and icon come with the row (components.widgets.STATUS_STYLES). */
 dagcomponentfuncs.StatusCell = function (props) {
   var data = props.data || {};
-  var style = IB_STATUS[props.value] || ["secondary", String(props.value), "bi-dot"];
-  var label = data.status_text || style[1];
   var badge = React.createElement(
     "span",
     {
-      className: "badge rounded-pill text-bg-" + style[0] + " ib-status",
+      className: "badge rounded-pill text-bg-" + (data.status_colour || "secondary") + " ib-status",
       title: data.error || "",
     },
-    React.createElement("i", { className: "bi " + style[2] + " me-1", "aria-hidden": "true" }),
-    label
+    React.createElement("i", {
+      className: "bi " + (data.status_icon || "bi-dot") + " me-1",
+      "aria-hidden": "true",
+    }),
+    data.status_text || String(props.value)
   );
   if (props.value !== "processing" && props.value !== "uploaded") {
     if (props.value === "failed" && data.error) {

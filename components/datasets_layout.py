@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.formatting import format_count, format_timestamp
-from components.widgets import card, empty_state, icon, status_label
+from components.widgets import card, empty_state, icon, status_style
 
 PREFIX = "datasets"
 ACCEPTED = ".csv,.json,.jsonl,.ndjson,text/csv,application/json"
@@ -508,6 +508,7 @@ def grid_rows(datasets: list[dict], chosen_versions: dict) -> list[dict]:
     for dataset in datasets:
         entry = version_entry(dataset, chosen_versions.get(dataset["id"]))
         progress = entry.get("progress") or {}
+        colour, word, icon_name = status_style(entry["status"])
         rows.append(
             {
                 "id": dataset["id"],
@@ -517,7 +518,9 @@ def grid_rows(datasets: list[dict], chosen_versions: dict) -> list[dict]:
                 "versions": sorted(v["version"] for v in dataset["versions"]),
                 "latest": max(v["version"] for v in dataset["versions"]),
                 "status": entry["status"],
-                "status_text": status_label(entry["status"]),
+                "status_text": word,
+                "status_colour": colour,
+                "status_icon": f"bi-{icon_name}",
                 "error": entry.get("error"),
                 "rows_done": progress.get("rowsDone") or 0,
                 "rows_total": progress.get("rowsTotal") or 0,

@@ -54,16 +54,16 @@ def labelled(
     )
 
 
-def status_label(status: str | None) -> str:
-    """The word a status badge shows ('Ready' for processed and cached)."""
-    return STATUS_STYLES.get(status, ("", status or "", ""))[1]
+def status_style(status: str | None) -> tuple[str, str, str]:
+    """(colour, word, icon) of a status badge; 'Ready' for processed and cached."""
+    return STATUS_STYLES.get(status, ("secondary", status or "", "dot"))
 
 
 def status_badge(status: str | None, class_name: str = "") -> dbc.Badge | None:
     """A status pill with an icon (so the state is not told by colour alone)."""
     if status is None:
         return None
-    colour, label, icon_name = STATUS_STYLES.get(status, ("secondary", status, "dot"))
+    colour, label, icon_name = status_style(status)
     return dbc.Badge(
         [icon(icon_name), label],
         color=colour,

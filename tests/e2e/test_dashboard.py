@@ -168,6 +168,10 @@ def test_new_user_uploads_the_sample_analyses_it_and_shares_the_exact_view(
     )
     row = grid_rows(dash_duo, "datasets-grid")[0]
     assert "January sales" in row and "7" in row
+    badge = dash_duo.find_element("#datasets-grid .ib-status")
+    assert "text-bg-success" in badge.get_attribute("class")
+    icon = badge.find_element("css selector", "i").get_attribute("class")
+    assert "bi-check-circle-fill" in icon
     for label, size in SIZES.items():
         screenshot(dash_duo, f"datasets-{label}", size)
 

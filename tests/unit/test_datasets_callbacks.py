@@ -9,6 +9,7 @@ import pytest
 from callbacks import datasets as callbacks
 from callbacks import gateway
 from components import datasets_layout as layout
+from components import widgets
 from data.errors import NotFound
 from tests.unit.dash_text import text_of
 
@@ -211,6 +212,10 @@ def test_search_and_status_filter_match_the_word_the_badge_shows(status, shown):
     data = {**SALES, "versions": [version(1, status, 1234)]}
     (row,) = layout.grid_rows([data], {})
     assert row["status_text"] == shown
+    # The grid's badge looks like the analysis page's badge for the same status.
+    badge = widgets.status_badge(status)
+    assert badge.color == row["status_colour"]
+    assert f"bi {row['status_icon']} " in badge.children[0].className
     texts = quick_filter_texts(row)
     assert any(shown in text for text in texts)
     if shown.lower() != status:
