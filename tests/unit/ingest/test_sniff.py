@@ -8,9 +8,17 @@ import zipfile
 from io import BytesIO
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from data.errors import TooLarge, Unprocessable, UnsupportedMedia
-from data.ingest.sniff import detect_delimiter, detect_encoding, read_header, sniff
+from data.ingest.sniff import (
+    detect_delimiter,
+    detect_encoding,
+    read_header,
+    refuse_long_lines,
+    sniff,
+)
 
 LINE_LIMIT = 1024 * 1024
 CSV = "date,city,revenue\n2024-01-01,Zürich,1\n2024-01-02,Genève,2\n"
@@ -150,3 +158,28 @@ def test_json_kinds(data, kind):
 
 def test_read_header_strips_bom_and_spaces():
     assert read_header("\ufeff date , revenue\n1,2\n", ",") == ["date", "revenue"]
+
+
+LINE_PIECES = st.sampled_from(["a", "9", ",", "é", "€", "😀", "\n"])
+
+
+@given(
+    text=st.lists(LINE_PIECES, max_size=400).map("".join),
+    limit=st.integers(min_value=1, max_value=80),
+)
+@example(text="x" * 81, limit=80)
+@example(text="ab\n" + "😀" * 21 + "\n", limit=80)  # 84 bytes in 21 characters
+@example(text="ab\n" + "😀" * 20 + "\n", limit=80)  # exactly at the limit
+def test_refuse_long_lines_names_the_first_line_over_the_limit(text, limit):
+    """Oracle: every line's UTF-8 length, measured one by one."""
+    over = [
+        number
+        for number, line in enumerate(text.split("\n"), start=1)
+        if len(line.encode()) > limit
+    ]
+    if not over:
+        refuse_long_lines(text, limit)
+        return
+    with pytest.raises(TooLarge) as refused:
+        refuse_long_lines(text, limit)
+    assert str(refused.value).startswith(f"Line {over[0]} is longer than")
