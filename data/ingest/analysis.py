@@ -45,8 +45,8 @@ def sample_size(settings) -> int:
 
     The line limit counts UTF-8 bytes, but UTF-16 and UTF-32 files take up to four
     bytes per character, so the sample holds four times the limit: a line cut off
-    by its end is then over the limit in any encoding (and is refused as such).
-    Analysing 4 MB instead of 1 MB costs ~5 ms more CPU (22 → 27 ms).
+    by its end is then over the limit in any encoding (and is refused as such);
+    the cost is in BENCHMARKS.md (Ingest, `analysis`).
     """
     return 4 * settings.max_line_kb * 1024 + 64 * 1024
 
