@@ -6,9 +6,11 @@ import contextlib
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import redis
 
@@ -102,3 +104,17 @@ def stop_process(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def start_app_process(environment: dict, port: int) -> subprocess.Popen:
+    """`python app.py` from the project root with this environment, once /healthz
+    answers on the port (stop it with stop_process)."""
+    process = subprocess.Popen(
+        [sys.executable, "app.py"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for_http(f"http://127.0.0.1:{port}/healthz", process)
+    return process

@@ -15,7 +15,7 @@ from plotly.io.json import to_json_plotly
 
 from config import SettingsError
 from data.cache import cache_get, cache_set
-from tests.services import free_port, stop_process, wait_for_http
+from tests.services import free_port, start_app_process, stop_process, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -201,13 +201,7 @@ def test_python_app_py_serves_on_host_and_port_from_the_environment(
     environment = _entry_point_environment(
         database_url, tmp_path, HOST="127.0.0.1", PORT=str(port)
     )
-    process = subprocess.Popen(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_app_process(environment, port)
     try:
         body = wait_for_http(f"http://127.0.0.1:{port}/healthz", process)
         assert body.strip() == b'{"status":"ok"}'

@@ -8,17 +8,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
 
-from tests.services import free_port, stop_process, wait_for_http
+from tests.services import free_port, start_app_process, stop_process
 
-ROOT = Path(__file__).resolve().parents[3]
 ROWS = 200_000
 PASSWORD = "a long enough password"
 
@@ -95,18 +91,6 @@ def upload(base: str, token: str, data: bytes) -> dict:
     return body
 
 
-def start_app(environment: dict, port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [sys.executable, "app.py"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for_http(f"http://127.0.0.1:{port}/healthz", process)
-    return process
-
-
 def wait_for(read, done, timeout: float = 120.0, every: float = 0.02):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -136,7 +120,7 @@ def test_a_killed_app_process_comes_back_with_the_whole_version(database_url, tm
         LOG_LEVEL="WARNING",
     )
     email = f"kill-{uuid.uuid4().hex[:8]}@example.com"
-    process = start_app(environment, port)
+    process = start_app_process(environment, port)
     try:
         status, body = post_json(
             base, "/api/auth/register", {"email": email, "password": PASSWORD}
@@ -156,7 +140,7 @@ def test_a_killed_app_process_comes_back_with_the_whole_version(database_url, tm
         process.wait(timeout=10)
         assert 0 < seen["progress"]["rowsDone"] < ROWS, seen["progress"]
 
-        process = start_app(environment, port)
+        process = start_app_process(environment, port)
         token = sign_in(base, email)
         done = wait_for(progress, lambda d: d["status"] in ("processed", "cached"))
         assert done["rowCount"] == ROWS and done["version"] == 1
