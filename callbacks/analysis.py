@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import datetime
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
@@ -327,13 +326,9 @@ def processing_message(version: dict):
                 "info",
                 "hourglass-split",
             ),
-            dbc.Progress(
-                value=percent,
-                label=f"{percent}%",
-                striped=True,
-                animated=True,
+            html.Div(
+                widgets.progress_bar(percent, "Rows processed", "1.25rem"),
                 className="mb-3",
-                style={"height": "1.25rem"},
             ),
         ]
     )

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import url_state
 from components.url_state import AnalysisState
-from components.widgets import card, empty_state, icon, labelled, status_badge
+from components.widgets import (
+    card,
+    checklist_field,
+    empty_state,
+    icon,
+    labelled,
+    status_badge,
+)
 
 PREFIX = "analysis"
 
@@ -243,11 +248,6 @@ def parameter_controls(state: AnalysisState) -> dbc.Row:
     )
 
 
-def dom_id(component_id: dict) -> str:
-    """The DOM id Dash gives a dict id (JSON with sorted keys), for `htmlFor`."""
-    return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
-
-
 def filter_controls(meta: dict, state: AnalysisState) -> list:
     """One multi-select per dimension; options arrive with the view."""
     controls = []
@@ -256,23 +256,10 @@ def filter_controls(meta: dict, state: AnalysisState) -> list:
         component_id = {"type": ids.FILTER, "dimension": dimension}
         controls.append(
             dbc.Col(
-                [
-                    html.Label(
-                        dimension,
-                        htmlFor=dom_id(component_id),
-                        className="form-label small fw-semibold",
-                    ),
-                    dcc.Dropdown(
-                        id=component_id,
-                        options=[{"label": v, "value": v} for v in chosen],
-                        value=chosen,
-                        multi=True,
-                        placeholder=f"All {dimension}",
-                        className="ib-dropdown ib-filter",
-                    ),
-                ],
+                checklist_field(dimension, component_id, value=chosen),
                 md=6,
                 xl=4,
+                class_name="ib-filter",
             )
         )
     return controls
@@ -300,6 +287,12 @@ def controls_card(meta: dict, state: AnalysisState) -> dbc.Card:
                     [
                         parameter_controls(state),
                         dbc.Row(filters, className="g-3 mt-0") if filters else None,
+                        html.P(
+                            "Filters: tick the values to keep; none ticked keeps all.",
+                            className="form-text small mb-0 mt-2",
+                        )
+                        if filters
+                        else None,
                     ],
                     className="pt-3 mt-3 border-top",
                 ),
