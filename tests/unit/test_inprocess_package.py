@@ -126,7 +126,9 @@ _flat = st.dictionaries(st.sampled_from(["a", "b", "r"]), _storable, max_size=3)
 
 @settings(max_examples=150, deadline=None)
 @given(
-    docs=st.lists(_flat | st.fixed_dictionaries({"a": st.lists(_storable)}), max_size=8),
+    docs=st.lists(
+        _flat | st.fixed_dictionaries({"a": st.lists(_storable)}), max_size=8
+    ),
     query=st.dictionaries(st.sampled_from(["a", "b", "r"]), _conditions, max_size=3),
 )
 def test_bulk_delete_removes_what_mongomock_removes(docs, query):
