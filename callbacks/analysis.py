@@ -41,20 +41,6 @@ from data.errors import (
 from data.services import Services, get_services
 
 SEVERITY_RANK = {s.name: rank for rank, s in enumerate(SEVERITIES)}
-GRANULARITY_WORDS = {
-    "raw": "Row-level",
-    "hour": "Hourly",
-    "day": "Daily",
-    "week": "Weekly",
-    "month": "Monthly",
-}
-AGGREGATION_WORDS = {
-    "sum": "sum",
-    "mean": "average",
-    "min": "minimum",
-    "max": "maximum",
-    "count": "count",
-}
 FILTER_IDS = {"type": ids.FILTER, "dimension": ALL}
 METHOD_SHORT = {
     "zscore": "z-score",
@@ -445,11 +431,9 @@ def table_style(rows: int) -> dict:
 def chart_subtitle(view: dict) -> str:
     """What the chart shows, in words: 'Daily sum of revenue · 27 points · …'."""
     params = view["params"]
-    granularity = GRANULARITY_WORDS.get(params["granularity"], params["granularity"])
-    aggregation = AGGREGATION_WORDS.get(params["aggregation"], params["aggregation"])
     band = figures.band_k(view)
     return (
-        f"{granularity} {aggregation} of {params['metric']} · "
+        f"{figures.plotted_quantity(view)} · "
         f"{len(view.get('series') or []):,} points · rolling mean of "
         f"{params['window']} with a ±{band:g}σ band · click a marker for details"
     )
