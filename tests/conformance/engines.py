@@ -16,12 +16,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import mongomock
 import pymongo
 from bson import json_util
 from bson.codec_options import CodecOptions
 
-from data import mongo_compat
+from data import inprocess
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("mingo_runner.mjs")
@@ -149,18 +148,17 @@ class MingoEngine:
 
 
 class InProcessEngine:
-    """The app's in-process engine: mongomock with data.mongo_compat installed,
-    a fresh database per run, as data.mongo.connect builds it."""
+    """The app's in-process engine (data.inprocess, installed as the factory
+    installs it), a fresh client and database per run."""
 
     name = "in-process"
 
     def __init__(self) -> None:
-        mongo_compat.install()
-        self.client = mongomock.MongoClient(tz_aware=True)
+        inprocess.install()
 
     def database(self, collections: dict[str, list[dict]]):
         """A fresh database holding these collections."""
-        database = self.client[f"conformance_{uuid.uuid4().hex[:10]}"]
+        database = inprocess.connect(f"conformance_{uuid.uuid4().hex[:10]}")
         for name, documents in collections.items():
             if documents:
                 database[name].insert_many([dict(doc) for doc in documents])
@@ -183,8 +181,6 @@ class InProcessEngine:
             )
         except Exception as error:  # the engine's refusal is part of its answer
             return Outcome(error=f"{type(error).__name__}: {error}")
-        finally:
-            self.client.drop_database(database.name)
 
     def close(self) -> None:
         """Nothing to stop."""

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.conformance
 # name the registered pipelines use (two only partly: `{ $trunc: <number> }` and
 # `$densify` with explicit bounds, both known differences above; our engine is
 # tested on the manual's examples for them here and in
-# tests/unit/test_mongo_compat.py::test_densify_time_series_with_explicit_bounds).
+# tests/unit/test_inprocess_engine.py::test_densify_time_series_with_explicit_bounds).
 # A pipeline using an operator listed here cannot be compared on mingo: it is
 # compared on a real server (make test-mongo) and by the listed test.
 MINGO_LACKS: dict[str, str] = {}
