@@ -243,7 +243,7 @@ INGEST_FILTERS: dict[str, Callable[[_Recorder], object]] = {
     "owner-versions": lambda db: repository.owner_versions(db, OTHER_OWNER),
     "find-version": lambda db: repository.find_version(db, OWNER, DATASET_ID, 1),
 }  # fmt: skip
-INGEST_DELETES: dict[str, Callable[[_Recorder], object]] = {
+INGEST_DELETES: dict[str, Callable | tuple[Callable, int]] = {
     "delete-version-data": lambda db: repository.delete_version_data(db, DATASET_ID, 1),
     "delete-one-revision": lambda db: repository.delete_version_data(
         db, DATASET_ID, 1, revision=2
@@ -251,6 +251,8 @@ INGEST_DELETES: dict[str, Callable[[_Recorder], object]] = {
     "delete-older-revisions": lambda db: repository.delete_older_revisions(
         db, DATASET_ID, 1, 2
     ),
+    # delete_dataset removes the version documents first, then records: call 1.
+    "delete-dataset": (lambda db: repository.delete_dataset(db, OWNER, DATASET_ID), 1),
 }  # fmt: skip
 
 register(
@@ -267,8 +269,13 @@ register(
 register(
     Pipeline(
         name="ingest.deletes",
-        build=lambda world, variant: _recorded(variant["call"]),
-        variants={name: {"call": call} for name, call in INGEST_DELETES.items()},
+        build=lambda world, variant: _recorded(variant["call"], variant["index"]),
+        variants={
+            name: {"call": call[0], "index": call[1]}
+            if isinstance(call, tuple)
+            else {"call": call, "index": 0}
+            for name, call in INGEST_DELETES.items()
+        },
         unordered=("",),
         source="data/ingest/repository.py: delete_where filters (records)",
         ours=_deleted_in_process,
