@@ -63,6 +63,8 @@ METHOD_SHORT = {
     "iqr": "IQR",
     "gesd": "ESD",
     "rolling_zscore": "rolling z",
+    "seasonal_esd": "seasonal ESD",
+    "changepoint": "change point",
 }
 TABLE_ROW_PX, TABLE_CHROME_PX, TABLE_MAX_PX = 42, 52, 360
 

@@ -65,12 +65,14 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.METRIC
 
 
 METHOD_LABELS = {
-    "auto": "Auto (robust consensus)",
+    "auto": "Auto (chosen per series)",
     "zscore": "Z-score",
     "modified_zscore": "Modified z-score (median/MAD)",
     "iqr": "IQR fences",
     "gesd": "Generalized ESD (Rosner)",
     "rolling_zscore": "Rolling z-score",
+    "seasonal_esd": "Seasonal-hybrid ESD (STL residuals)",
+    "changepoint": "Change points (level shifts, trends)",
 }
 # Which detection parameters each method reads (the others are disabled).
 METHOD_PARAMETERS = {
@@ -80,6 +82,8 @@ METHOD_PARAMETERS = {
     "iqr": ("k",),
     "gesd": ("alpha", "max_outliers"),
     "rolling_zscore": ("threshold",),
+    "seasonal_esd": ("alpha",),
+    "changepoint": (),
 }
 GRANULARITY_LABELS = {
     "raw": "Raw rows",
