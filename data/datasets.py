@@ -37,6 +37,7 @@ from data.ingest import lifecycle, repository
 from data.ingest.analysis import Analysis, analyse, sample_size
 from data.ingest.processing import stale_before
 from data.ingest.schema import Choice
+from data.kpi.measures import propose_measures
 from data.services import Services
 
 log = logging.getLogger(__name__)
@@ -342,6 +343,7 @@ def _new_version(owner_id, name, dataset_id, version, upload, analysis) -> dict:
         "uploadedAt": moment,
         "updatedAt": moment,
         "columns": [column.document() for column in schema.columns],
+        "measures": propose_measures([c.document() for c in schema.columns]),
         "timeColumn": schema.time_column,
         "metricColumns": schema.metric_columns,
         "dimensionColumns": schema.dimension_columns,
@@ -451,6 +453,7 @@ def _analysis_view(analysis: Analysis) -> dict:
         "encoding": file_format.encoding,
         "delimiter": file_format.delimiter,
         "columns": [column.document() for column in schema.columns],
+        "measures": propose_measures([c.document() for c in schema.columns]),
         "timeColumn": schema.time_column,
         "metricColumns": schema.metric_columns,
         "dimensionColumns": schema.dimension_columns,
