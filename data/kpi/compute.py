@@ -71,13 +71,18 @@ def with_sketches(total: dict, groups: list[dict], measures: list[dict]) -> dict
 
 
 def rolling_values(
-    measure: dict, days: list[tuple[dt.datetime, list]], ends: list[dt.datetime]
+    measure: dict, days: list[tuple[dt.datetime, list]], ends: list[dt.datetime], tz
 ) -> list[int]:
-    """Distinct over the `windowDays` ending at each bucket end (day sketches)."""
+    """Distinct over the `windowDays` local days ending at each bucket end (from
+    the day sketches; the window starts at local midnight, DST or not)."""
     window = dt.timedelta(days=measure["windowDays"])
     values = []
     for end in ends:
-        chosen = [blobs for day, blobs in days if end - window <= day < end]
+        local_end = end.astimezone(tz)
+        first = (local_end.date() - window) if local_end.time() == dt.time() else (
+            local_end.date() - window + dt.timedelta(days=1))  # fmt: skip
+        start = dt.datetime.combine(first, dt.time(), tzinfo=tz)
+        chosen = [blobs for day, blobs in days if start <= day < end]
         values.append(union_estimate(chosen))
     return values
 

@@ -26,6 +26,7 @@ from data.kpi.periods import (
     comparison_period,
     like_for_like,
     resolve_period,
+    zone,
 )
 from data.kpi.rollups import TOTAL
 from data.services import Services
@@ -163,6 +164,7 @@ def measure_block(
     starts: list[dt.datetime],
     period: Period,
     by_name: dict[str, dict],
+    tz: str,
 ) -> dict:
     """One period's value and series of one measure."""
     groups = {g["_id"]: g for g in result["series"]}
@@ -170,7 +172,7 @@ def measure_block(
         key = f"h_{measure['name']}"
         days = [(g["_id"], g.get(key) or []) for g in result["days"] or []]
         ends = [min(e, period.end) for e in [*starts[1:], period.end]]
-        series = compute.rolling_values(measure, days, ends)
+        series = compute.rolling_values(measure, days, ends, zone(tz))
         value = series[-1] if series else 0
     else:
         series = [compute.value_of(measure, groups.get(t), by_name) for t in starts]
@@ -239,9 +241,9 @@ def compute_kpi(services: Services, dataset: dict, query: KpiQuery) -> dict:
     compared = period_result(services, dataset, query, other, needed) if other else None
     views = []
     for measure in chosen:
-        mine = measure_block(measure, current, starts, period, by_name)
+        mine = measure_block(measure, current, starts, period, by_name, query.tz)
         theirs = (
-            measure_block(measure, compared, other_starts, other, by_name)
+            measure_block(measure, compared, other_starts, other, by_name, query.tz)
             if other
             else None
         )
