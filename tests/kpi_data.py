@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import types
+import uuid
+
 import numpy as np
 import pandas as pd
 
+from data import inprocess
 from data.demo_events import DEMO_MEASURES, generate_events, to_csv
+from data.ingest import repository
+from data.ingest.transform import Converted
+from data.kpi.identity import hash_identifiers
+from data.kpi.measures import parse_measures
+from data.kpi.rollups import KpiRollupAccumulator, measure_inputs
 from tests.api_calls import post_file
 
 DIMENSIONS = "page_type,traffic_source,campaign,product_category,bounced"
@@ -134,17 +143,8 @@ COLUMNS = [
 def rollup_database(frame: pd.DataFrame, measures=None, chunk=1000):
     """KPI roll-ups of a frame written by the ingest accumulator into an in-process
     engine: (services-like object with .mongo, dataset document)."""
-    import types
-
-    from data import mongo
-    from data.ingest import repository
-    from data.ingest.transform import Converted
-    from data.kpi.identity import hash_identifiers
-    from data.kpi.measures import parse_measures
-    from data.kpi.rollups import KpiRollupAccumulator, measure_inputs
-
-    settings = types.SimpleNamespace(mongo_uri=None, mongo_db="kpi-oracle")
-    db = mongo.connect(settings)
+    inprocess.install()
+    db = inprocess.connect(uuid.uuid4().hex)
     stored = [m.document() for m in parse_measures(measures or ALL_KINDS, COLUMNS)]
     keys = {c["name"]: c["key"] for c in COLUMNS}
     dims = DIMENSIONS.split(",")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data import mongo_compat
+from data import inprocess
 from data.ingest.transform import Converted
 from data.kpi.compute import SKETCH_RELATIVE_ERROR, union_estimate
 from data.kpi.identity import dataset_secret, hash_identifiers
@@ -20,7 +20,7 @@ UTC = dt.UTC
 
 
 def trunc(date, **spec):
-    mongo_compat.install()
+    inprocess.install()
     collection = mongomock.MongoClient(tz_aware=True).db.dates
     collection.insert_one({"d": date})
     stages = [{"$project": {"_id": 0, "t": {"$dateTrunc": {"date": "$d", **spec}}}}]
