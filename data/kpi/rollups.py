@@ -157,7 +157,8 @@ class KpiRollupAccumulator:
     def _sketch(self, keyed: pd.DataFrame, name: str) -> None:
         pairs = keyed[["k", "v", "b", f"id_{name}"]].dropna().drop_duplicates()
         sketches = self.sketches
-        for k, v, b, identifier in pairs.itertuples(index=False, name=None):
+        columns = (pairs[column].to_numpy(dtype=object) for column in pairs.columns)
+        for k, v, b, identifier in zip(*columns, strict=True):
             sketch = sketches.get((name, k, v, b))
             if sketch is None:
                 sketch = sketches[(name, k, v, b)] = datasketches.hll_sketch(
