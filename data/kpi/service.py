@@ -13,6 +13,9 @@ import datetime as dt
 import hashlib
 import json
 
+import numpy as np
+
+from data.analytics.detectors import detect_modified_zscore
 from data.analytics.service import load_dataset
 from data.cache import cache_get, cache_set
 from data.errors import Unprocessable, ValidationFailed
@@ -32,6 +35,7 @@ from data.kpi.rollups import TOTAL
 from data.services import Services
 
 DEFAULT_MEASURES = 4
+ANOMALY_THRESHOLD = 3.5  # the robust detector's own default (README, Analytics)
 
 
 def _fail(field: str, message: str, **details) -> ValidationFailed:
@@ -224,6 +228,23 @@ def _measure_view(dataset, measure, current, compared, by_name, sketched) -> dic
     }
 
 
+def series_anomalies(series: list[dict]) -> list[dict]:
+    """Buckets of a measure's series the modified z-score flags (median/MAD)."""
+    points = [p for p in series if p["value"] is not None]
+    values = np.array([p["value"] for p in points], dtype=float)
+    if len(values) < 3:
+        return []
+    median = float(np.median(values))
+    mad = float(np.median(np.abs(values - median)))
+    mean_abs = float(np.mean(np.abs(values - median)))
+    found = detect_modified_zscore(values, median, mad, mean_abs, ANOMALY_THRESHOLD)
+    return [
+        {"t": points[i]["t"], "value": points[i]["value"], "score": round(f.score, 2),
+         "direction": "spike" if f.score > 0 else "drop"}
+        for i, f in sorted(found.findings.items())
+    ]  # fmt: skip
+
+
 def compute_kpi(services: Services, dataset: dict, query: KpiQuery) -> dict:
     """Compute one KPI view of a loaded dataset version (no cache)."""
     chosen = chosen_measures(dataset, query)
@@ -249,6 +270,7 @@ def compute_kpi(services: Services, dataset: dict, query: KpiQuery) -> dict:
         )
         view = _measure_view(dataset, measure, mine, theirs, by_name, True)
         view["series"] = _series(starts, mine["series"])
+        view["anomalies"] = series_anomalies(view["series"])
         view["comparisonSeries"] = (
             _aligned(starts, other_starts, theirs["series"]) if theirs else []
         )
@@ -331,3 +353,31 @@ def get_kpi(services: Services, owner_id: str, dataset_id: str, raw) -> dict:
     view = compute_kpi(services, dataset, query)
     cache_set(key, view)
     return {**view, "cached": False}
+
+
+MAX_DIMENSION_VALUES = 200
+
+
+def kpi_meta(
+    services: Services, owner_id: str, dataset_id: str, version: int | None = None
+) -> dict:
+    """What the KPI page's controls need: name, version, measures, each dimension's
+    values (from the day roll-ups) and the data's last hour."""
+    dataset = load_dataset(services, owner_id, dataset_id, version)
+    rollups = services.mongo[KPI_ROLLUPS]
+    dimensions = {}
+    for name in dataset.get("dimensionColumns") or []:
+        key = dimension_key(dataset, name, "breakdown")
+        query = {"datasetId": dataset_id, "version": dataset["version"], "g": "day",
+                 "k": key}  # fmt: skip
+        values = sorted(rollups.distinct("v", query))[:MAX_DIMENSION_VALUES]
+        dimensions[name] = values
+    _first, end = data_bounds(dataset)
+    return {
+        "id": dataset_id,
+        "name": dataset["datasetName"],
+        "version": dataset["version"],
+        "measures": dataset.get("measures") or [],
+        "dimensions": dimensions,
+        "dataEnd": (end - HOUR).isoformat() if end else None,
+    }
