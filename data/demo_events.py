@@ -102,7 +102,8 @@ def _without_outage(frame: pd.DataFrame, first_day: pd.Timestamp) -> pd.DataFram
 
 def to_csv(frame: pd.DataFrame) -> bytes:
     """The events as CSV bytes with ISO 8601 UTC timestamps."""
-    out = frame.assign(timestamp=frame["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    seconds = frame["timestamp"].dt.tz_convert(None).to_numpy().astype("datetime64[s]")
+    out = frame.assign(timestamp=np.char.add(np.datetime_as_string(seconds), "Z"))
     return out.to_csv(index=False).encode()
 
 

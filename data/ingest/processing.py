@@ -37,6 +37,7 @@ from data.ingest.transform import (
     record_documents,
 )
 from data.kpi.identity import dataset_secret
+from data.kpi.measures import usable_columns
 from data.kpi.rollups import KpiRollupAccumulator, measure_inputs
 from data.services import Services
 
@@ -185,7 +186,10 @@ def write_version(
 
 def kpi_accumulator(document: dict, plan: ConvertPlan) -> KpiRollupAccumulator:
     """The KPI roll-ups of the version's stored measures."""
-    inputs = measure_inputs(document.get("measures") or [], document["columns"])
+    columns = usable_columns(
+        document["columns"], document["metricColumns"], document["dimensionColumns"]
+    )
+    inputs = measure_inputs(document.get("measures") or [], columns)
     return KpiRollupAccumulator(inputs, [key for _, key in plan.dimensions])
 
 

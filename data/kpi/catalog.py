@@ -13,7 +13,7 @@ from data.datasets import find_version_document
 from data.errors import Conflict
 from data.ingest import lifecycle, repository
 from data.ingest.processing import stale_before
-from data.kpi.measures import parse_measures
+from data.kpi.measures import parse_measures, usable_columns
 from data.services import Services
 
 
@@ -44,7 +44,10 @@ def set_measures(
     """Validate and store a version's measures, then reprocess it (409 while a
     run is live)."""
     document = find_version_document(services, owner_id, dataset_id, version)
-    measures = [m.document() for m in parse_measures(raw, document["columns"])]
+    columns = usable_columns(
+        document["columns"], document["metricColumns"], document["dimensionColumns"]
+    )
+    measures = [m.document() for m in parse_measures(raw, columns)]
     db = services.mongo
     if not repository.request_reprocess(
         db, owner_id, document["_id"], stale_before(services.settings),

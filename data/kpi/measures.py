@@ -65,6 +65,21 @@ class Measure(BaseModel):
         return self.model_dump(by_alias=True)
 
 
+def usable_columns(columns: list[dict], metrics: list, dimensions: list) -> list[dict]:
+    """The columns a version's records and roll-ups hold: its chosen metrics and
+    dimensions, and every identifier (kept as hashes); never personal columns."""
+    kept = []
+    for column in columns:
+        role, name = column["role"], column["name"]
+        if (
+            role == "identifier"
+            or (role == "metric" and name in metrics)
+            or (role == "dimension" and name in dimensions)
+        ):
+            kept.append(column)
+    return kept
+
+
 def _fail(field: str, message: str, **details) -> ValidationFailed:
     return ValidationFailed(message, details={"field": field, **details})
 

@@ -42,13 +42,20 @@ class MeasureInput:
 
 
 def measure_inputs(measures: list[dict], columns: list[dict]) -> list[MeasureInput]:
-    """The stored measures resolved to field keys (ratios need no partials)."""
+    """The stored measures resolved to field keys (ratios need no partials);
+    `columns` are the ones the version holds (measures.usable_columns)."""
     keys = {column["name"]: column["key"] for column in columns}
     inputs = []
     for measure in measures:
         if measure["kind"] == "ratio":
             continue
         where = measure.get("where") or {}
+        if (measure.get("column") or where.get("column")) and not all(
+            name in keys
+            for name in (measure.get("column"), where.get("column"))
+            if name
+        ):
+            continue  # not held by this version: no partials (the view shows none)
         inputs.append(
             MeasureInput(
                 measure["name"],
