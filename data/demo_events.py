@@ -34,8 +34,9 @@ OUTAGE = (70, 10, 16)  # day, first hour, hour after the last
 DEFAULT_END = dt.date(2026, 11, 30)
 
 
-def _sessions_per_day(days: int, sessions: int, rng) -> np.ndarray:
-    weekdays = (np.arange(days) + DEFAULT_END.toordinal() - days + 1) % 7
+def _sessions_per_day(days: int, sessions: int, end: dt.date, rng) -> np.ndarray:
+    first = end.toordinal() - days + 1
+    weekdays = (np.arange(days) + first - 1) % 7  # ordinal 1 was a Monday
     weights = WEEKDAY_WEIGHT[weekdays] * rng.uniform(0.9, 1.1, days)
     weights[list(SPIKE_DAYS)[: max(0, days - 50)]] *= 1.8
     return rng.multinomial(sessions, weights / weights.sum())
@@ -47,7 +48,7 @@ def generate_events(
     """About `events` page views over `days` days ending on `end` (UTC)."""
     rng = np.random.default_rng(seed)
     sessions = max(1, round(events / 2.5))
-    per_day = _sessions_per_day(days, sessions, rng)
+    per_day = _sessions_per_day(days, sessions, end, rng)
     day_index = np.repeat(np.arange(days), per_day)
     first_day = pd.Timestamp(end - dt.timedelta(days=days - 1), tz="UTC")
     seconds = rng.choice(24, sessions, p=HOUR_WEIGHT / HOUR_WEIGHT.sum()) * 3600
@@ -114,15 +115,15 @@ DEMO_MEASURES = [
      "column": "session_id", "format": "integer"},
     {"name": "mau", "label": "Monthly active users", "kind": "rolling_distinct",
      "column": "user_id", "windowDays": 30, "format": "integer"},
-    {"name": "bounced_sessions", "label": "Bounced sessions", "kind": "distinct",
-     "column": "session_id", "where": {"column": "bounced", "value": "true"},
-     "format": "integer", "higherIsBetter": False},
     {"name": "bounce_rate", "label": "Bounce rate", "kind": "ratio",
      "numerator": "bounced_sessions", "denominator": "sessions", "format": "percent",
      "higherIsBetter": False},
     {"name": "revenue", "label": "Revenue", "kind": "sum", "column": "revenue",
      "format": "currency"},
     {"name": "page_views", "label": "Page views", "kind": "count", "format": "integer"},
+    {"name": "bounced_sessions", "label": "Bounced sessions", "kind": "distinct",
+     "column": "session_id", "where": {"column": "bounced", "value": "true"},
+     "format": "integer", "higherIsBetter": False},
 ]  # fmt: skip
 DEMO_DIMENSIONS = (
     "page_type",

@@ -34,7 +34,7 @@ from data.kpi.periods import (
 from data.kpi.rollups import TOTAL
 from data.services import Services
 
-DEFAULT_MEASURES = 4
+DEFAULT_MEASURES = 5
 ANOMALY_THRESHOLD = 3.5  # the robust detector's own default (README, Analytics)
 
 
@@ -43,7 +43,7 @@ def _fail(field: str, message: str, **details) -> ValidationFailed:
 
 
 def chosen_measures(dataset: dict, query: KpiQuery) -> list[dict]:
-    """The requested measures (default: the first four), checked by name."""
+    """The requested measures (default: the first five), checked by name."""
     stored = dataset.get("measures") or []
     names = [m["name"] for m in stored]
     if not query.measures:
