@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test deps deps-test deps-node system-deps lint demo bench clean
+.PHONY: run test test-mongo deps deps-test node-deps system-deps lint demo bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,12 @@ deps-test: $(PY)
 system-deps:
 	bash deploy/install-system-deps.sh
 
-# Node test tooling (package.json; axe-core for the accessibility checks), reinstalled
-# when the lock file changes. .ci/run runs `npm ci` itself first.
-node_modules/.package-lock.json: package-lock.json
-	npm ci --no-audit --no-fund
+# Node tooling for the tests (axe-core for the accessibility checks, mingo for the
+# conformance suite), exactly as locked.
+node-deps: node_modules/.package-lock.json
 
-deps-node: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
 
 demo: deps
 	$(PY) -m data.demo
@@ -36,8 +36,15 @@ lint: deps-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: system-deps deps-test deps-node lint
+test: system-deps deps-test node-deps lint
 	$(PY) -m pytest
+
+# The pipeline oracle tests and the conformance cases against a real MongoDB >= 7.0
+# at MONGO_URI (each compared with the in-process engine), e.g. after
+# `docker compose up -d mongo`: MONGO_URI=mongodb://127.0.0.1:27017 make test-mongo
+test-mongo: deps-test node-deps
+	@test -n "$(MONGO_URI)" || { echo "test-mongo: set MONGO_URI to a MongoDB >= 7.0 server"; exit 2; }
+	$(PY) -m pytest -m "mongo or conformance"
 
 bench: deps-test
 	$(PY) -m bench

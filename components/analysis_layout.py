@@ -50,6 +50,8 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.METRIC
     STATUS = f"{PREFIX}-status"
     CONTENT = f"{PREFIX}-content"
     KPIS = f"{PREFIX}-kpis"
+    KPI_LINK = f"{PREFIX}-kpi-link"
+    COMPARE_LINK = f"{PREFIX}-compare-link"
     TIMESERIES = f"{PREFIX}-timeseries"
     # Text alternatives of the charts (visually hidden captions).
     TIMESERIES_TEXT = f"{PREFIX}-timeseries-text"
@@ -70,12 +72,14 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.METRIC
 
 
 METHOD_LABELS = {
-    "auto": "Auto (robust consensus)",
+    "auto": "Auto (chosen per series)",
     "zscore": "Z-score",
     "modified_zscore": "Modified z-score (median/MAD)",
     "iqr": "IQR fences",
     "gesd": "Generalized ESD (Rosner)",
     "rolling_zscore": "Rolling z-score",
+    "seasonal_esd": "Seasonal-hybrid ESD (STL residuals)",
+    "changepoint": "Change points (level shifts, trends)",
 }
 # Which detection parameters each method reads (the others are disabled).
 METHOD_PARAMETERS = {
@@ -85,6 +89,8 @@ METHOD_PARAMETERS = {
     "iqr": ("k",),
     "gesd": ("alpha", "max_outliers"),
     "rolling_zscore": ("threshold",),
+    "seasonal_esd": ("alpha",),
+    "changepoint": (),
 }
 GRANULARITY_LABELS = {
     "raw": "Raw rows",
@@ -339,7 +345,26 @@ def header(meta: dict, state: AnalysisState) -> html.Div:
                     ),
                 ]
             ),
-            share_actions(),
+            html.Div(
+                [
+                    dcc.Link(
+                        [icon("speedometer2"), "KPIs"],
+                        href=f"/kpi/{meta['id']}",
+                        id=ids.KPI_LINK,
+                        className="btn btn-outline-secondary btn-sm",
+                    ),
+                    dcc.Link(
+                        [icon("layout-split"), "Compare versions"],
+                        href=f"/compare/{meta['id']}",
+                        id=ids.COMPARE_LINK,
+                        className="btn btn-outline-secondary btn-sm",
+                    )
+                    if len(meta.get("versions") or []) > 1
+                    else None,
+                    share_actions(),
+                ],
+                className="d-flex gap-2",
+            ),
         ],
         className="d-flex flex-wrap justify-content-between align-items-end gap-3 mb-3",
     )
@@ -456,13 +481,14 @@ def chart_card(view_title: str, subtitle_id: str | None, body, **extra) -> dbc.C
 
 
 def anomalies_grid() -> dag.AgGrid:
-    """The anomalies table: sortable, one selectable row per anomaly."""
+    """The anomalies table: one selectable row per episode; a click on its points
+    count expands it into its flagged points."""
     return dag.AgGrid(
         id=ids.TABLE,
         columnDefs=ANOMALY_COLUMNS,
         rowData=[],
         defaultColDef={"sortable": True, "resizable": True, "filter": False},
-        getRowId="params.data.t",
+        getRowId="params.data.id",
         columnSize="responsiveSizeToFit",
         dashGridOptions={
             "rowSelection": {
@@ -484,10 +510,19 @@ ANOMALY_COLUMNS = [
     {
         "field": "t",
         "headerName": "Date",
-        "minWidth": 104,
-        "flex": 1.1,
-        "sort": "asc",
+        "minWidth": 120,
+        "flex": 1.4,
         "valueFormatter": {"function": "params.data.date_text"},
+        "tooltipField": "explanation",
+    },
+    {"field": "kind_text", "headerName": "What", "minWidth": 90, "flex": 1},
+    {
+        "field": "points_text",
+        "headerName": "Points",
+        "minWidth": 78,
+        "flex": 0.8,
+        "headerTooltip": "Flagged points in the episode; click ▸ to list them",
+        "cellClass": "ib-episode-toggle",
     },
     {
         "field": "value",
