@@ -4,7 +4,12 @@
      (not allowed without a role): move them to the date inputs as the WAI-ARIA
      date picker combobox pattern does; the clear "x" is an <a> without href, so
      give it a button role, a tab stop and Enter/Space.
-   - Upload: the hidden file input has no label: name it after the drop zone's text. */
+   - Upload: the hidden file input has no label: name it after the drop zone's text.
+   - Dropdown: its Tab stop is an aria-hidden dummy input (axe: aria-hidden-focus)
+     and its button's name leaves out the field's <label>: make the dummy inert,
+     the button itself the Tab stop, and add the label to the button's name.
+     (The open list still nests checkboxes in options: pages use checkboxes,
+     components.widgets.checklist_field, for multiple choices.) */
 (function () {
   "use strict";
   var POPUP_ATTRIBUTES = ["aria-expanded", "aria-haspopup", "aria-controls"];
@@ -44,8 +49,29 @@
     input.setAttribute("aria-label", text || "Choose a file to upload");
   }
 
+  function repairDropdown(button) {
+    var dummy = button.previousElementSibling;
+    if (dummy && dummy.classList.contains("dash-dropdown-focus-target")) {
+      dummy.inert = true;
+      button.tabIndex = 0;
+    }
+    // Pattern-matching ids are JSON: compare htmlFor instead of a CSS selector.
+    var label = button.id
+      ? Array.prototype.find.call(document.getElementsByTagName("label"), function (l) {
+          return l.htmlFor === button.id;
+        })
+      : null;
+    if (label && !button.dataset.ibLabelled) {
+      label.id = label.id || button.id + "-label";
+      var names = button.getAttribute("aria-labelledby") || "";
+      button.setAttribute("aria-labelledby", (label.id + " " + names).trim());
+      button.dataset.ibLabelled = "1";
+    }
+  }
+
   function repair() {
     document.querySelectorAll(".dash-datepicker-input-wrapper").forEach(repairDatePicker);
+    document.querySelectorAll("button.dash-dropdown").forEach(repairDropdown);
     document.querySelectorAll("input[type=file]:not([aria-label])").forEach(labelUpload);
   }
 

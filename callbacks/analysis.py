@@ -15,6 +15,7 @@ from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks import gateway
+from callbacks.disclosure import register_disclosure
 from components import episodes, figures, url_state, widgets
 from components.analysis_layout import (
     METHOD_PARAMETERS,
@@ -742,10 +743,4 @@ def _register_toggles(app: dash.Dash) -> None:
         Output(ids.MAX_OUTLIERS, "disabled"),
         Input(ids.METHOD, "value"),
     )(parameter_states)
-    app.clientside_callback(
-        "function(n, open) { return !open; }",
-        Output(ids.PARAMS_COLLAPSE, "is_open"),
-        Input(ids.PARAMS_TOGGLE, "n_clicks"),
-        State(ids.PARAMS_COLLAPSE, "is_open"),
-        prevent_initial_call=True,
-    )
+    register_disclosure(app, ids.PARAMS_TOGGLE, ids.PARAMS_COLLAPSE)

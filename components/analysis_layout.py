@@ -284,7 +284,10 @@ def controls_card(meta: dict, state: AnalysisState) -> dbc.Card:
                     id=ids.PARAMS_TOGGLE,
                     type="button",
                     className="btn btn-link btn-sm px-0 text-decoration-none",
-                    **{"aria-controls": ids.PARAMS_COLLAPSE},
+                    **{
+                        "aria-controls": ids.PARAMS_COLLAPSE,
+                        "aria-expanded": "true" if state.filters else "false",
+                    },
                 ),
                 className="d-flex justify-content-end mt-1",
             ),
@@ -429,8 +432,8 @@ def share_toast() -> dbc.Toast:
             dbc.Input(id=ids.SHARE_URL, readonly=True, size="sm", value=""),
         ],
         id=ids.SHARE_TOAST,
+        # No `icon`: dbc draws it as an <svg role="img"> without a name.
         header="Link copied",
-        icon="success",
         is_open=False,
         dismissable=True,
         duration=8000,

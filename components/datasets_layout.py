@@ -87,7 +87,7 @@ def header() -> html.Div:
                 id=ids.UPLOAD_TOGGLE,
                 type="button",
                 className="btn btn-primary",
-                **{"aria-controls": ids.UPLOAD_COLLAPSE},
+                **{"aria-controls": ids.UPLOAD_COLLAPSE, "aria-expanded": "false"},
             ),
         ],
         className="d-flex flex-wrap justify-content-between align-items-end gap-3 mb-3",
