@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -12,9 +13,16 @@ from data.errors import DomainError
 log = logging.getLogger(__name__)
 
 
-def error_response(status: int, code: str, message: str, **details):
-    """A JSON error response with the given status."""
-    body = {"error": {"code": code, "message": message, **details}}
+def error_response(
+    status: int, code: str, message: str, details: Mapping | None = None
+):
+    """A JSON error response with the given status.
+
+    `details` are extra fields of the error object; they are data, never keyword
+    arguments (a detail named `status` once collided with the HTTP status), and
+    they cannot replace the `code` or the `message`.
+    """
+    body = {"error": {**(details or {}), "code": code, "message": message}}
     return jsonify(body), status
 
 
@@ -28,7 +36,7 @@ def install_error_handlers(server: Flask) -> None:
     @server.errorhandler(DomainError)
     def _domain_error(error: DomainError):
         response, status = error_response(
-            error.status, error.code, error.message, **error.details
+            error.status, error.code, error.message, error.details
         )
         if "retry_after" in error.details:
             response.headers["Retry-After"] = str(error.details["retry_after"])
