@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from data.errors import DomainError
+from data.errors import UNREACHABLE_ERRORS, DomainError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,15 @@ def install_error_handlers(server: Flask) -> None:
         if "retry_after" in error.details:
             response.headers["Retry-After"] = str(error.details["retry_after"])
         return response, status
+
+    def _unreachable(error: Exception):
+        log.warning("dependency unreachable", extra={"error": str(error)[:300]})
+        return _domain_error(
+            ServiceUnavailable("A database is unavailable right now; try again.")
+        )
+
+    for unreachable in UNREACHABLE_ERRORS:
+        server.register_error_handler(unreachable, _unreachable)
 
     @server.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
