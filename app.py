@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
+import pymongo.database
 from dash import html
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -17,9 +18,17 @@ from components.navbar import memory_notice, navbar
 from config import Settings, SettingsError, load_settings
 from data import analytics as _analytics  # noqa: F401  (registers its indexes)
 from data import cache as cache_module
-from data import mongo, postgres, storage
+from data import inprocess, mongo, postgres, storage
 from data.ingest import lifecycle as ingest_lifecycle
 from data.services import Services, get_services
+
+
+def connect_mongo(settings: Settings) -> pymongo.database.Database:
+    """The server at MONGO_URI, or else the in-process engine, installed here."""
+    if settings.mongo_uri:
+        return mongo.connect(settings)
+    inprocess.install()
+    return inprocess.connect(settings.mongo_db)
 
 
 def build_services(settings: Settings) -> Services:
@@ -28,7 +37,7 @@ def build_services(settings: Settings) -> Services:
         postgres.ensure_database(settings.database_url)
     database = postgres.Postgres(settings.database_url, settings.database_pool_max)
     postgres.apply_migrations(database)
-    mongo_database = mongo.connect(settings)
+    mongo_database = connect_mongo(settings)
     mongo.ensure_indexes(mongo_database)
     return Services(
         settings=settings,

@@ -1,4 +1,5 @@
-"""MongoDB connection: a real server through MONGO_URI, or the in-process engine."""
+"""MongoDB connection to a real server through MONGO_URI (the in-process engine
+without one lives in data.inprocess)."""
 
 from __future__ import annotations
 
@@ -16,22 +17,14 @@ def register_indexes(
 
 
 def connect(settings) -> pymongo.database.Database:
-    """Return the app's database, on a server or in process (mongomock + compat)."""
-    if settings.mongo_uri:
-        client = pymongo.MongoClient(
-            settings.mongo_uri,
-            serverSelectionTimeoutMS=settings.mongo_timeout_ms,
-            timeoutMS=settings.mongo_timeout_ms * 6,
-            connectTimeoutMS=settings.mongo_timeout_ms,
-            tz_aware=True,
-        )
-    else:
-        import mongomock
-
-        from data import mongo_compat
-
-        mongo_compat.install()
-        client = mongomock.MongoClient(tz_aware=True)
+    """Return the app's database on the server at MONGO_URI, with bounded timeouts."""
+    client = pymongo.MongoClient(
+        settings.mongo_uri,
+        serverSelectionTimeoutMS=settings.mongo_timeout_ms,
+        timeoutMS=settings.mongo_timeout_ms * 6,
+        connectTimeoutMS=settings.mongo_timeout_ms,
+        tz_aware=True,
+    )
     return client[settings.mongo_db]
 
 

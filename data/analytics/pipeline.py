@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from data.mongo_compat import add_units
+from data.timeunits import add_units
 
 MAX_HISTOGRAM_BINS = 100
 HISTOGRAM_RULE = (

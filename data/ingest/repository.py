@@ -206,43 +206,8 @@ def pending(
 
 def insert_many(db: Database, collection: str, documents: list[dict]) -> None:
     """Bulk insert (unordered: the server may write in parallel)."""
-    if not documents:
-        return
-    target = db[collection]
-    if _in_process(target):
-        _insert_in_process(target, documents)
-    else:
-        target.insert_many(documents, ordered=False)
-
-
-def _in_process(collection) -> bool:
-    return type(collection).__module__.startswith("mongomock")
-
-
-def _insert_in_process(collection, documents: list[dict]) -> None:
-    """Store freshly built records the way mongomock's insert would, minus its
-    per-document re-validation (about 70 µs each, most of an ingest's time).
-
-    Only for documents this module builds: string keys, BSON-safe values, no
-    unique index on the collection, datetimes only at the top level. They are
-    stored as mongomock stores them: naive UTC at millisecond precision.
-    """
-    from bson import ObjectId
-
-    store = collection._store
-    for document in documents:
-        document["_id"] = ObjectId()
-        for field, value in document.items():
-            if isinstance(value, dt.datetime):
-                document[field] = _mongo_datetime(value)
-        store[document["_id"]] = document
-
-
-def _mongo_datetime(value: dt.datetime) -> dt.datetime:
-    milliseconds = value.microsecond // 1000 * 1000
-    if value.tzinfo is not None:
-        value = value - value.utcoffset()
-    return value.replace(tzinfo=None, microsecond=milliseconds)
+    if documents:
+        db[collection].insert_many(documents, ordered=False)
 
 
 def delete_version_data(
@@ -278,56 +243,5 @@ def delete_dataset(db: Database, owner_id: str, dataset_id: str) -> int:
 
 
 def delete_where(collection, query: dict) -> int:
-    """delete_many; on the in-process engine, without copying every document.
-
-    mongomock's delete_many deep-copies each matching document before removing it
-    (about a minute for 100,000 records). The fast path applies the same filter
-    function to the stored documents and removes them by key.
-    """
-    if not _in_process(collection) or "datasetId" not in query:
-        return collection.delete_many(query).deleted_count
-    store = collection._store
-    matches = _matcher(query)
-    doomed = [
-        document["_id"] for document in list(store.documents) if matches(document)
-    ]
-    for key in doomed:
-        del store[key]
-    return len(doomed)
-
-
-_FAST_OPERATORS = {
-    "$ne": lambda value, operand: value != operand,
-    "$lt": lambda value, operand: value is not None and value < operand,
-}
-
-
-def _matcher(query: dict):
-    """A predicate for {field: value | {"$ne"|"$lt": value}} queries, else
-    mongomock's."""
-    from mongomock.filtering import filter_applies
-
-    simple = all(
-        not isinstance(value, dict)
-        or (len(value) == 1 and set(value) <= set(_FAST_OPERATORS))
-        for value in query.values()
-    )
-    if not simple:
-        dataset_id = query["datasetId"]
-        return lambda doc: (
-            doc.get("datasetId") == dataset_id and filter_applies(query, doc)
-        )
-    equal = {k: v for k, v in query.items() if not isinstance(v, dict)}
-    compared = [
-        (k, _FAST_OPERATORS[op], operand)
-        for k, v in query.items()
-        if isinstance(v, dict)
-        for op, operand in v.items()
-    ]
-
-    def matches(document: dict) -> bool:
-        return all(document.get(k) == v for k, v in equal.items()) and all(
-            test(document.get(k), operand) for k, test, operand in compared
-        )
-
-    return matches
+    """delete_many, returning how many documents it removed."""
+    return collection.delete_many(query).deleted_count

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from data import mongo_compat
+from data import inprocess
 from data.analytics.assemble import assemble_view
 from data.analytics.params import METHODS, parse_params
 from data.analytics.service import build_query
@@ -36,7 +36,7 @@ def database(request):
     """The in-process engine, and a real MongoDB when MONGO_URI is set."""
     name = f"ib_test_analytics_{uuid.uuid4().hex[:8]}"
     if request.param == "in-process":
-        mongo_compat.install()
+        inprocess.install()
         yield mongomock.MongoClient(tz_aware=True)[name]
         return
     client = pymongo.MongoClient(os.environ["MONGO_URI"], tz_aware=True)

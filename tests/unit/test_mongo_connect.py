@@ -1,11 +1,12 @@
-"""data.mongo.connect: a configured server gets bounded timeouts (no server needed,
-pymongo connects lazily)."""
+"""The factory's choice of engine: a configured server gets bounded timeouts (no
+server needed, pymongo connects lazily); without one, the in-process engine."""
 
 from __future__ import annotations
 
 import pymongo
 import pytest
 
+from app import connect_mongo
 from config import load_settings
 from data import mongo
 
@@ -36,7 +37,8 @@ def test_a_mongodb_uri_gets_a_real_client_with_bounded_timeouts(server_database)
 
 
 def test_without_a_uri_the_in_process_engine_is_used():
-    database = mongo.connect(load_settings({"app_env": "test", "mongo_uri": None}))
+    settings = load_settings({"app_env": "test", "mongo_uri": None})
+    database = connect_mongo(settings)
     assert not isinstance(database.client, pymongo.MongoClient)
     database.things.insert_one({"a": 1})
     assert database.things.count_documents({}) == 1

@@ -8,6 +8,7 @@ import io
 import json
 import threading
 
+import mongomock
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,6 +18,7 @@ from data.cache import cache
 from data.errors import Conflict, NotFound, TooLarge, Unprocessable
 from data.ingest import repository
 from data.ingest.schema import Choice
+from data.inprocess import bulk
 from tests.conftest import SAMPLE_CSV
 from tests.integration.ingest.conftest import (
     READABLE,
@@ -488,7 +490,9 @@ def test_fast_in_process_paths_match_mongomock(ctx):
          "m": {"c1": float(i) if i % 2 else None}, "d": {"c2": f"x{i}"}}
         for i in range(20)
     ]  # fmt: skip
-    services.mongo.plain.insert_many([dict(r) for r in rows])
+    mongomock_insert = bulk.MONGOMOCK_METHODS["insert_many"]
+    mongomock_delete = bulk.MONGOMOCK_METHODS["delete_many"]
+    mongomock_insert(services.mongo.plain, [dict(r) for r in rows])
     repository.insert_many(services.mongo, "records", [dict(r) for r in rows])
 
     def read(name):
@@ -496,16 +500,34 @@ def test_fast_in_process_paths_match_mongomock(ctx):
 
     assert read("plain") == read("records")
     query = {"datasetId": "a" * 32, "version": 1, "r": {"$ne": 2}, "row": {"$lt": 5}}
-    expected = services.mongo.plain.delete_many(query).deleted_count
+    expected = mongomock_delete(services.mongo.plain, query).deleted_count
     assert repository.delete_where(services.mongo.records, query) == expected == 5
     assert read("plain") == read("records")
     assert np.isclose(read("records")[0]["m"]["c1"], 5.0)
     older = {"datasetId": "a" * 32, "version": 1, "r": {"$lt": 2}, "row": {"$lt": 9}}
-    expected = services.mongo.plain.delete_many(older).deleted_count
+    expected = mongomock_delete(services.mongo.plain, older).deleted_count
     assert repository.delete_where(services.mongo.records, older) == expected == 4
     newer = {"datasetId": "a" * 32, "version": 1, "r": {"$lt": 1}}
     assert repository.delete_where(services.mongo.records, newer) == 0
     assert read("plain") == read("records")
+
+
+def test_ingest_writes_records_and_rollups_through_the_bulk_shortcut(
+    ctx, sample_bytes, monkeypatch
+):
+    """Records and roll-ups never need mongomock's per-document insert (the slow
+    path that dominated ingest time)."""
+    services, _ = ctx
+    per_document = mongomock.collection.Collection._insert
+
+    def refuse_derived(collection, *args, **kwargs):
+        assert collection.name not in ("records", "rollups"), "slow insert path"
+        return per_document(collection, *args, **kwargs)
+
+    monkeypatch.setattr(mongomock.collection.Collection, "_insert", refuse_derived)
+    view = upload(services, sample_bytes)
+    assert view["status"] == "cached" and len(records(services, view["id"])) == 7
+    assert services.mongo.rollups.count_documents({"datasetId": view["id"]}) > 0
 
 
 def test_time_offsets_and_chunks_that_fall_back_to_cell_checks(make_app, services_of):

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from data import mongo_compat
+from data import inprocess, timeunits
 
 UTC = dt.UTC
 
@@ -27,7 +27,7 @@ def iso(text: str) -> dt.datetime:
 @pytest.fixture
 def database():
     """A fresh in-process database with the compatibility layer installed."""
-    mongo_compat.install()
+    inprocess.install()
     return mongomock.MongoClient(tz_aware=True)[f"compat_{random.getrandbits(32)}"]
 
 
@@ -308,7 +308,7 @@ def test_empty_windows_follow_the_manual(database):
 def test_trailing_windows_match_numpy(values, window):
     # numpy on each window's own values: pandas' rolling std updates running sums,
     # which keep a residue after a large value leaves the window (~1e-5 here).
-    mongo_compat.install()
+    inprocess.install()
     collection = mongomock.MongoClient(tz_aware=True).db.points
     if values:
         collection.insert_many([{"i": i, "v": v} for i, v in enumerate(values)])
@@ -614,10 +614,10 @@ def test_densify_rejects_mixed_types(database):
 
 def test_add_units_clamps_month_ends():
     moment = dt.datetime(2024, 1, 31, 5, tzinfo=UTC)
-    assert mongo_compat.add_units(moment, 1, "month") == dt.datetime(
+    assert timeunits.add_units(moment, 1, "month") == dt.datetime(
         2024, 2, 29, 5, tzinfo=UTC
     )
-    assert mongo_compat.add_units(moment, -2, "quarter").month == 7
+    assert timeunits.add_units(moment, -2, "quarter").month == 7
 
 
 @settings(max_examples=60, deadline=None)
@@ -643,7 +643,7 @@ def test_equality_prefilter_matches_mongomock(docs, wanted):
     """The speed-up returns exactly what mongomock's own matcher returns."""
     from mongomock import filtering
 
-    mongo_compat.install()
+    inprocess.install()
     collection = mongomock.MongoClient().db.items
     if docs:
         collection.insert_many([dict(doc) for doc in docs])
@@ -682,7 +682,7 @@ def test_pushdown_and_unwind_return_what_mongomock_returns(docs, since):
     """The leading-$match pushdown and the faster $unwind change speed, not results."""
     from mongomock import aggregate as mongomock_aggregate
 
-    mongo_compat.install()
+    inprocess.install()
     collection = mongomock.MongoClient(tz_aware=True).db.items
     if docs:
         collection.insert_many([dict(doc) for doc in docs])
@@ -718,7 +718,7 @@ def test_hashed_group_returns_what_mongomock_returns(keys):
     """The hashed $group gives the same groups, order and accumulators."""
     from mongomock import aggregate as mongomock_aggregate
 
-    mongo_compat.install()
+    inprocess.install()
     docs = [
         {"_id": i, "v": i, **({} if key == "__missing__" else {"k": key})}
         for i, key in enumerate(keys)

@@ -1,7 +1,8 @@
 """Operators the in-process engine (mongomock) lacks, following the MongoDB manual.
 
-Everything the pipelines need beyond mongomock 4.3 lives here, so production pipelines
-run unchanged on a real MongoDB >= 7.0 and in process:
+Everything the pipelines need beyond mongomock 4.3 lives in this package (this module
+and `bulk`), so production pipelines run unchanged on a real MongoDB >= 7.0 and in
+process:
 
 - accumulators `$stdDevPop`, `$stdDevSamp` (in `$group`, expressions and windows);
 - the manual's single-operand array rule for `$sum/$avg/$min/$max/$stdDev*` in
@@ -16,12 +17,11 @@ run unchanged on a real MongoDB >= 7.0 and in process:
   collection first, and simple top-level equalities are checked with a plain
   dictionary lookup before mongomock's general matcher runs.
 
-tests/unit/test_mongo_compat.py checks each addition against the manual's examples.
+tests/unit/test_inprocess_engine.py checks each addition against the manual's examples.
 """
 
 from __future__ import annotations
 
-import calendar
 import copy
 import datetime as dt
 import math
@@ -32,8 +32,11 @@ from mongomock import OperationFailure, aggregate, filtering, helpers
 from mongomock import collection as mongomock_collection
 from mongomock.collection import Collection
 
+from data import timeunits
+from data.timeunits import TIME_UNITS
+
 _installed = False
-_WRITE_LOCK = threading.RLock()
+WRITE_LOCK = threading.RLock()
 _MISSING = object()
 _SUMMING_OPERATORS = ("$sum", "$avg", "$min", "$max", "$stdDevPop", "$stdDevSamp")
 
@@ -201,27 +204,12 @@ def _range(parser, value) -> list[int]:
 
 # --- dates -------------------------------------------------------------------------
 
-_FIXED_UNITS = {
-    "millisecond": dt.timedelta(milliseconds=1),
-    "second": dt.timedelta(seconds=1),
-    "minute": dt.timedelta(minutes=1),
-    "hour": dt.timedelta(hours=1),
-    "day": dt.timedelta(days=1),
-    "week": dt.timedelta(weeks=1),
-}
-_MONTH_UNITS = {"month": 1, "quarter": 3, "year": 12}
-
 
 def add_units(moment: dt.datetime, amount: int, unit: str) -> dt.datetime:
-    """$dateAdd semantics: calendar months clamp to the month's last day."""
-    if unit in _FIXED_UNITS:
-        return moment + amount * _FIXED_UNITS[unit]
-    if unit not in _MONTH_UNITS:
+    """$dateAdd semantics; an unknown unit fails as on a server."""
+    if unit not in TIME_UNITS:
         raise OperationFailure(f"unknown time unit value: {unit}")
-    months = moment.year * 12 + moment.month - 1 + amount * _MONTH_UNITS[unit]
-    year, month = divmod(months, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-    return moment.replace(year=year, month=month + 1, day=day)
+    return timeunits.add_units(moment, amount, unit)
 
 
 def _align_awareness(value, reference):
@@ -600,7 +588,7 @@ def _install_atomic_writes() -> None:
         original = getattr(Collection, name)
 
         def locked(collection, *args, _original=original, **kwargs):
-            with _WRITE_LOCK:
+            with WRITE_LOCK:
                 return _original(collection, *args, **kwargs)
 
         setattr(Collection, name, locked)
