@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test deps deps-test system-deps lint demo bench clean
+.PHONY: run dev test deps deps-test system-deps lint demo bench bench-load clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ system-deps:
 demo: deps
 	$(PY) -m data.demo
 
+# gunicorn, as the container serves (one worker with the in-process engine).
 run: deps demo
-	$(PY) app.py
+	$(PY) -m gunicorn --config deploy/gunicorn.conf.py app:server
+
+# Flask's development server, restarted when a source file changes.
+dev: deps demo
+	$(PY) app.py --reload
 
 lint: deps-test
 	$(VENV)/bin/ruff check .
@@ -34,6 +39,10 @@ test: system-deps deps-test lint
 
 bench: deps-test
 	$(PY) -m bench
+
+# wrk against gunicorn (needs Debian's wrk: apt-get install wrk); not run in CI.
+bench-load: deps-test
+	nice -n 10 $(PY) -m bench.load
 
 clean:
 	rm -rf $(VENV) var tests/artifacts
