@@ -11,7 +11,8 @@ processed and its default view cached; then runs Debian's `wrk` (bounded: a few
 seconds per run, 127.0.0.1 only) against each scenario at each connection count.
 The /healthz floor runs first and last, so the ratios hold on a shared machine.
 `--profile NAME` records that scenario's run with py-spy (on PATH) and prints the
-top functions of the worker by share of samples.
+top functions of the worker by share of samples (`pip install py-spy`;
+BENCH_PROFILE_RAW=path keeps the collapsed stacks).
 
 Prints a Markdown section for BENCHMARKS.md.
 """
@@ -394,6 +395,8 @@ def _start_profile(pid: int, duration_s: int, directory: Path) -> subprocess.Pop
 
 def _finish_profile(spy: subprocess.Popen, directory: Path) -> list:
     spy.wait(timeout=120)
+    if keep := os.environ.get("BENCH_PROFILE_RAW"):  # the stacks, for a closer look
+        shutil.copy(directory / "profile.txt", keep)
     inclusive, total = Counter(), 0
     for line in (directory / "profile.txt").read_text().splitlines():
         stack, _, count = line.rpartition(" ")
