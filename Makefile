@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run dev test deps deps-test system-deps lint demo bench bench-load clean
+.PHONY: run dev test deps deps-test system-deps lint demo bench bench-load audit clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ lint: deps-test
 
 test: system-deps deps-test lint
 	$(PY) -m pytest
+
+audit: deps-test
+	$(PY) .ci/audit_dependencies.py
 
 bench: deps-test
 	$(PY) -m bench
