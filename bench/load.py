@@ -20,6 +20,7 @@ Prints a Markdown section for BENCHMARKS.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -35,6 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import redis
 import requests
 
 from bench.ui import sample_csv
@@ -69,6 +71,9 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    requests: int = 0
+    response_bytes: int = 0
+    cpu_ms: float = 0.0
 
 
 class DashCallbacks:
@@ -205,8 +210,8 @@ def scenarios(context: dict) -> list[Scenario]:
     ]
 
 
-def check(base: str, scenario: Scenario) -> None:
-    """One request of the scenario must succeed before wrk repeats it."""
+def check(base: str, scenario: Scenario) -> int:
+    """One request of the scenario must succeed before wrk repeats it; its size."""
     response = requests.request(
         scenario.method,
         base + scenario.path,
@@ -215,6 +220,7 @@ def check(base: str, scenario: Scenario) -> None:
     )
     if response.status_code != 200 or b'"error"' in response.content[:200]:
         raise RuntimeError(f"{scenario.name}: {response.status_code} {response.text}")
+    return len(response.content)
 
 
 def wrk_script(scenario: Scenario, directory: Path) -> Path:
@@ -232,17 +238,40 @@ def wrk_script(scenario: Scenario, directory: Path) -> Path:
     return script
 
 
-def run_wrk(base, scenario, connections, duration_s, directory) -> Result:
-    """`wrk` for duration_s seconds (each request times out after 2 s)."""
+def settle(base: str, timeout_s: float = 60) -> None:
+    """Wait until the server has worked off what wrk left queued (requests it
+    accepted but had not answered when wrk stopped), so runs do not overlap."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        with contextlib.suppress(requests.RequestException):
+            requests.get(f"{base}/healthz", timeout=10)
+            if time.perf_counter() - started < 0.05:
+                return
+        time.sleep(0.5)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_wrk(base, scenario, connections, duration_s, directory, pid) -> Result:
+    """`wrk` for duration_s seconds (each request times out after 2 s), with the
+    worker's CPU time per request (which other load on the machine hardly moves)."""
     command = [
         "nice", "-n", "10", "wrk", "-t", "2", "-c", str(connections),
         "-d", f"{duration_s}s", "--timeout", "2s", "--latency",
         "-s", str(wrk_script(scenario, directory)), base + scenario.path,
     ]  # fmt: skip
+    started = cpu_seconds(pid)
     output = subprocess.run(
         command, capture_output=True, text=True, check=True, timeout=duration_s + 30
     ).stdout
-    return parse_wrk(scenario.name, connections, output)
+    result = parse_wrk(scenario.name, connections, output)
+    result.cpu_ms = 1000 * (cpu_seconds(pid) - started) / max(1, result.requests)
+    return result
 
 
 def parse_wrk(name: str, connections: int, output: str) -> Result:
@@ -254,8 +283,15 @@ def parse_wrk(name: str, connections: int, output: str) -> Result:
     )
     errors = int(non_2xx.group(1)) if non_2xx else 0
     errors += sum(int(value) for value in sockets.groups()) if sockets else 0
+    total = int(re.search(r"(\d+) requests in", output).group(1))
     return Result(
-        name, connections, rate, percentile(output, 50), percentile(output, 99), errors
+        name,
+        connections,
+        rate,
+        percentile(output, 50),
+        percentile(output, 99),
+        errors,
+        requests=total,
     )
 
 
@@ -294,15 +330,18 @@ def report(results: list[Result], rows: int, duration_s: int, top) -> str:
         "engine), private Redis, wrk and the server on the same 2 cores, "
         f"{duration_s} s per run, floor first and last (ratios use their mean).",
         "",
-        "| request | connections | req/s | p50 | p99 | errors | req/s ÷ floor |",
-        "|---|---|---|---|---|---|---|",
+        "| request | response | connections | req/s | p50 | p99 | errors "
+        "| req/s ÷ floor | worker CPU per request | req/s per core |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         floor = sum(floors[r.connections]) / len(floors[r.connections])
         lines.append(
-            f"| {r.scenario} | {r.connections} | {r.requests_per_s:,.0f} | "
+            f"| {r.scenario} | {r.response_bytes / 1024:,.1f} kB | {r.connections} | "
+            f"{r.requests_per_s:,.0f} | "
             f"{r.p50_ms:.1f} ms | {r.p99_ms:.1f} ms | {r.errors} | "
-            f"{r.requests_per_s / floor:.2f} |"
+            f"{r.requests_per_s / floor:.2f} | {r.cpu_ms:.2f} ms | "
+            f"{1000 / r.cpu_ms if r.cpu_ms else 0:,.0f} |"
         )
     if top:
         name, entries = top
@@ -331,6 +370,13 @@ def server_environment(port: int, database_url: str, redis_url: str, store: str)
     return environment
 
 
+def cached_view_sizes(url: str) -> str:
+    """The size of each cached analytics view (what a cached request reads)."""
+    client = redis.Redis.from_url(url)
+    sizes = [client.strlen(key) for key in client.scan_iter("insightboard:analytics:*")]
+    return ", ".join(f"{size / 1024:,.0f} kB" for size in sorted(sizes)) or "none"
+
+
 def run(rows, duration_s, connections, profiled) -> str:
     """Set up, measure, tear down."""
     from data import postgres
@@ -349,7 +395,7 @@ def run(rows, duration_s, connections, profiled) -> str:
             [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py",
              "app:server"],
             cwd=ROOT, env=environment,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=(directory / "server.log").open("w"),
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base}/healthz", server, timeout=120)
@@ -357,10 +403,17 @@ def run(rows, duration_s, connections, profiled) -> str:
         results, top = measure_all(
             base, context, connections, duration_s, profiled, server.pid, directory
         )
-        return report(results, rows, duration_s, top)
+        entries = cached_view_sizes(redis_server.url)
+        restarts = (directory / "server.log").read_text().count("Booting worker")
+        return report(results, rows, duration_s, top) + (
+            f"\nAnalytics cache entries in Redis after the run: {entries}. "
+            f"Worker processes booted during the run: {restarts}.\n"
+        )
     finally:
         if server is not None:
             stop_process(server)
+        if keep := os.environ.get("BENCH_SERVER_LOG"):
+            shutil.copy(directory / "server.log", keep)
         redis_server.stop()
         postgres.drop_database(database_url)
         shutil.rmtree(directory, ignore_errors=True)
@@ -370,17 +423,21 @@ def measure_all(base, context, connections, duration_s, profiled, pid, directory
     """Every scenario at every connection count, the floor again at the end; the
     profiled scenario's first run is recorded by py-spy while wrk runs."""
     every = scenarios(context)
-    for scenario in every:
-        check(base, scenario)
+    sizes = {scenario.name: check(base, scenario) for scenario in every}
     results, top = [], None
     for scenario in [*every, every[0]]:
         for count in connections:
             spy = None
             if scenario.name == profiled and top is None:
                 spy = _start_profile(worker_pid(pid), duration_s, directory)
-            results.append(run_wrk(base, scenario, count, duration_s, directory))
+            results.append(
+                run_wrk(base, scenario, count, duration_s, directory, worker_pid(pid))
+            )
+            settle(base)
             if spy is not None:
                 top = (scenario.name, _finish_profile(spy, directory))
+    for result in results:
+        result.response_bytes = sizes[result.scenario]
     return results, top
 
 
