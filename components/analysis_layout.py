@@ -65,12 +65,14 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.METRIC
 
 
 METHOD_LABELS = {
-    "auto": "Auto (robust consensus)",
+    "auto": "Auto (chosen per series)",
     "zscore": "Z-score",
     "modified_zscore": "Modified z-score (median/MAD)",
     "iqr": "IQR fences",
     "gesd": "Generalized ESD (Rosner)",
     "rolling_zscore": "Rolling z-score",
+    "seasonal_esd": "Seasonal-hybrid ESD (STL residuals)",
+    "changepoint": "Change points (level shifts, trends)",
 }
 # Which detection parameters each method reads (the others are disabled).
 METHOD_PARAMETERS = {
@@ -80,6 +82,8 @@ METHOD_PARAMETERS = {
     "iqr": ("k",),
     "gesd": ("alpha", "max_outliers"),
     "rolling_zscore": ("threshold",),
+    "seasonal_esd": ("alpha",),
+    "changepoint": (),
 }
 GRANULARITY_LABELS = {
     "raw": "Raw rows",
@@ -463,13 +467,14 @@ def chart_card(view_title: str, subtitle_id: str | None, body, **extra) -> dbc.C
 
 
 def anomalies_grid() -> dag.AgGrid:
-    """The anomalies table: sortable, one selectable row per anomaly."""
+    """The anomalies table: one selectable row per episode; a click on its points
+    count expands it into its flagged points."""
     return dag.AgGrid(
         id=ids.TABLE,
         columnDefs=ANOMALY_COLUMNS,
         rowData=[],
         defaultColDef={"sortable": True, "resizable": True, "filter": False},
-        getRowId="params.data.t",
+        getRowId="params.data.id",
         columnSize="responsiveSizeToFit",
         dashGridOptions={
             "rowSelection": {
@@ -491,10 +496,19 @@ ANOMALY_COLUMNS = [
     {
         "field": "t",
         "headerName": "Date",
-        "minWidth": 104,
-        "flex": 1.1,
-        "sort": "asc",
+        "minWidth": 120,
+        "flex": 1.4,
         "valueFormatter": {"function": "params.data.date_text"},
+        "tooltipField": "explanation",
+    },
+    {"field": "kind_text", "headerName": "What", "minWidth": 90, "flex": 1},
+    {
+        "field": "points_text",
+        "headerName": "Points",
+        "minWidth": 78,
+        "flex": 0.8,
+        "headerTooltip": "Flagged points in the episode; click ▸ to list them",
+        "cellClass": "ib-episode-toggle",
     },
     {
         "field": "value",

@@ -50,7 +50,16 @@ AGGREGATION = Choice(
 METHOD = Choice(
     "method",
     "detection method",
-    ("auto", "zscore", "modified_zscore", "iqr", "gesd", "rolling_zscore"),
+    (
+        "auto",
+        "zscore",
+        "modified_zscore",
+        "iqr",
+        "gesd",
+        "rolling_zscore",
+        "seasonal_esd",
+        "changepoint",
+    ),
     "auto",
 )
 # None: the method's own default threshold (3.5 robust, 3.0 z-scores).

@@ -12,7 +12,16 @@ from data.errors import ValidationFailed
 
 GRANULARITIES = ("raw", "hour", "day", "week", "month")
 AGGREGATIONS = ("sum", "mean", "count", "min", "max")
-METHODS = ("auto", "zscore", "iqr", "modified_zscore", "gesd", "rolling_zscore")
+METHODS = (
+    "auto",
+    "zscore",
+    "iqr",
+    "modified_zscore",
+    "gesd",
+    "rolling_zscore",
+    "seasonal_esd",
+    "changepoint",
+)
 # The score threshold each method uses unless the request sets one. `auto` applies
 # its threshold to the modified z-score, its primary robust score.
 DEFAULT_THRESHOLDS = {
