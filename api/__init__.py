@@ -9,7 +9,7 @@ api = Blueprint("api", __name__, url_prefix="/api")
 
 def register(server) -> None:
     """Import the route modules (they attach to `api`) and mount the blueprint."""
-    from api import analytics, auth, datasets, openapi, reports  # noqa: F401
+    from api import analytics, auth, datasets, kpi, openapi, reports, versions  # noqa: F401
 
     server.register_blueprint(api)
 

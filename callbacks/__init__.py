@@ -7,9 +7,20 @@ import dash
 
 def register(app: dash.Dash) -> None:
     """Register every callback module on this app."""
-    from callbacks import account, analysis, datasets, login, navbar, registration
+    from callbacks import (
+        account,
+        analysis,
+        datasets,
+        kpi,
+        login,
+        navbar,
+        registration,
+        versions,
+    )
 
     analysis.register(app)
+    kpi.register(app)
+    versions.register(app)
     datasets.register(app)
     login.register(app)
     registration.register(app)
