@@ -726,6 +726,10 @@ def _group_with(original):
     """$group by hashing scalar keys instead of sorting every document by key."""
 
     def handle_group(in_collection, database, options):
+        # One output document per group key, so none without input (mongomock
+        # makes one for a constant key such as null; a server makes none).
+        if not in_collection:
+            return []
         expression = options["_id"]
         if not expression:
             return original(in_collection, database, options)
