@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import pymongo.errors
+
+# Driver errors that mean a dependency cannot be reached right now: answered 503
+# like ServiceUnavailable (PostgreSQL's are translated in data/postgres.py).
+UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (pymongo.errors.ConnectionFailure,)
+
 
 class DomainError(Exception):
     """Base class: a problem the caller can fix, with a stable code and a message."""
