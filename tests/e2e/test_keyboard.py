@@ -158,4 +158,10 @@ def test_keyboard_user_tabs_through_the_analysis_controls(dash_duo, make_app, ne
         "the shared link",
     )
     assert "method=zscore" in shared and "window=5" in shared
+    # Audit once the toast has faded in (half-faded text fails contrast).
+    wait_for(
+        lambda: driver.execute_script(opacity, "#analysis-share-toast") == "1",
+        10,
+        "the toast to finish fading in",
+    )
     assert_accessible(dash_duo, state="analysis, link copied by keyboard")
