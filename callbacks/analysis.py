@@ -11,11 +11,11 @@ from dataclasses import replace
 from datetime import datetime
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks import gateway
+from callbacks.disclosure import register_disclosure
 from components import episodes, figures, url_state, widgets
 from components.analysis_layout import (
     METHOD_PARAMETERS,
@@ -42,20 +42,6 @@ from data.errors import (
 from data.services import Services, get_services
 
 SEVERITY_RANK = {s.name: rank for rank, s in enumerate(SEVERITIES)}
-GRANULARITY_WORDS = {
-    "raw": "Row-level",
-    "hour": "Hourly",
-    "day": "Daily",
-    "week": "Weekly",
-    "month": "Monthly",
-}
-AGGREGATION_WORDS = {
-    "sum": "sum",
-    "mean": "average",
-    "min": "minimum",
-    "max": "maximum",
-    "count": "count",
-}
 FILTER_IDS = {"type": ids.FILTER, "dimension": ALL}
 METHOD_SHORT = {
     "zscore": "z-score",
@@ -329,13 +315,9 @@ def processing_message(version: dict):
                 "info",
                 "hourglass-split",
             ),
-            dbc.Progress(
-                value=percent,
-                label=f"{percent}%",
-                striped=True,
-                animated=True,
+            html.Div(
+                widgets.progress_bar(percent, "Rows processed", "1.25rem"),
                 className="mb-3",
-                style={"height": "1.25rem"},
             ),
         ]
     )
@@ -465,11 +447,9 @@ def table_style(rows: int) -> dict:
 def chart_subtitle(view: dict) -> str:
     """What the chart shows, in words: 'Daily sum of revenue · 27 points · …'."""
     params = view["params"]
-    granularity = GRANULARITY_WORDS.get(params["granularity"], params["granularity"])
-    aggregation = AGGREGATION_WORDS.get(params["aggregation"], params["aggregation"])
     band = figures.band_k(view)
     return (
-        f"{granularity} {aggregation} of {params['metric']} · "
+        f"{figures.plotted_quantity(view)} · "
         f"{len(view.get('series') or []):,} points · rolling mean of "
         f"{params['window']} with a ±{band:g}σ band · click a marker for details"
     )
@@ -490,6 +470,7 @@ def anomaly_rows(anomalies: list[dict], unit: str | None, granularity: str) -> l
             "severity": a.get("severity"),
             "severity_rank": SEVERITY_RANK.get(a.get("severity"), 0),
             "methods_text": methods_text(a.get("methods") or []),
+            "methods_full": methods_text(a.get("methods") or []),
         }
         for a in anomalies
     ]
@@ -763,10 +744,4 @@ def _register_toggles(app: dash.Dash) -> None:
         Output(ids.MAX_OUTLIERS, "disabled"),
         Input(ids.METHOD, "value"),
     )(parameter_states)
-    app.clientside_callback(
-        "function(n, open) { return !open; }",
-        Output(ids.PARAMS_COLLAPSE, "is_open"),
-        Input(ids.PARAMS_TOGGLE, "n_clicks"),
-        State(ids.PARAMS_COLLAPSE, "is_open"),
-        prevent_initial_call=True,
-    )
+    register_disclosure(app, ids.PARAMS_TOGGLE, ids.PARAMS_COLLAPSE)

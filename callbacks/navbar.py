@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, State
+
+from callbacks.disclosure import register_disclosure
 
 
 def register(app: dash.Dash) -> None:
     """Open and close the collapsed navbar in the browser (no server round trip)."""
-    app.clientside_callback(
-        "function(clicks, open) { return !open; }",
-        Output("navbar-collapse", "is_open"),
-        Input("navbar-toggler", "n_clicks"),
-        State("navbar-collapse", "is_open"),
-        prevent_initial_call=True,
-    )
+    register_disclosure(app, "navbar-toggler", "navbar-collapse")
