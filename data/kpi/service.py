@@ -447,3 +447,13 @@ def kpi_meta(
         "dimensions": dimensions,
         "dataEnd": (end - HOUR).isoformat() if end else None,
     }
+
+
+def kpi_data_end(
+    services: Services, owner_id: str, dataset_id: str, version: int | None = None
+) -> str | None:
+    """The start of the version's last hour with data (ISO), for the page's presets
+    (one dataset read: the view callback must stay cheap when the view is cached)."""
+    dataset = load_dataset(services, owner_id, dataset_id, version)
+    _first, end = data_bounds(dataset)
+    return (end - HOUR).isoformat() if end else None
