@@ -18,7 +18,6 @@ from dash.exceptions import PreventUpdate
 from callbacks import gateway
 from components import figures, url_state, widgets
 from components.analysis_layout import (
-    METHOD_PARAMETERS,
     analysis_page,
     ids,
     not_found_page,
@@ -32,6 +31,7 @@ from components.formatting import (
 )
 from components.theme import SEVERITIES
 from components.url_state import AnalysisState
+from data.analytics import spec
 from data.errors import (
     Conflict,
     DomainError,
@@ -42,28 +42,7 @@ from data.errors import (
 from data.services import Services, get_services
 
 SEVERITY_RANK = {s.name: rank for rank, s in enumerate(SEVERITIES)}
-GRANULARITY_WORDS = {
-    "raw": "Row-level",
-    "hour": "Hourly",
-    "day": "Daily",
-    "week": "Weekly",
-    "month": "Monthly",
-}
-AGGREGATION_WORDS = {
-    "sum": "sum",
-    "mean": "average",
-    "min": "minimum",
-    "max": "maximum",
-    "count": "count",
-}
 FILTER_IDS = {"type": ids.FILTER, "dimension": ALL}
-METHOD_SHORT = {
-    "zscore": "z-score",
-    "modified_zscore": "modified z",
-    "iqr": "IQR",
-    "gesd": "ESD",
-    "rolling_zscore": "rolling z",
-}
 TABLE_ROW_PX, TABLE_CHROME_PX, TABLE_MAX_PX = 42, 52, 360
 
 
@@ -392,7 +371,7 @@ def problem_outputs(message, poll: bool = False) -> dict:
         "status": message,
         "content_class": "d-none",
         "poll_disabled": not poll,
-        **{key: no_update for key in VIEW_KEYS},
+        **dict.fromkeys(VIEW_KEYS, no_update),
     }
 
 
@@ -450,8 +429,8 @@ def table_style(rows: int) -> dict:
 def chart_subtitle(view: dict) -> str:
     """What the chart shows, in words: 'Daily sum of revenue · 27 points · …'."""
     params = view["params"]
-    granularity = GRANULARITY_WORDS.get(params["granularity"], params["granularity"])
-    aggregation = AGGREGATION_WORDS.get(params["aggregation"], params["aggregation"])
+    granularity = spec.short_label("granularity", params["granularity"])
+    aggregation = spec.short_label("aggregation", params["aggregation"])
     band = figures.band_k(view)
     return (
         f"{granularity} {aggregation} of {params['metric']} · "
@@ -475,7 +454,7 @@ def anomaly_rows(anomalies: list[dict], unit: str | None, granularity: str) -> l
             "severity": a.get("severity"),
             "severity_rank": SEVERITY_RANK.get(a.get("severity"), 0),
             "methods_text": ", ".join(
-                METHOD_SHORT.get(m, m) for m in a.get("methods") or []
+                spec.short_label("method", m) for m in a.get("methods") or []
             ),
         }
         for a in anomalies
@@ -702,7 +681,7 @@ def _register_share(app: dash.Dash) -> None:
 
 def parameter_states(method: str | None) -> list:
     """(disabled, placeholder) of the parameter inputs for a method."""
-    used = METHOD_PARAMETERS.get(method or "", ())
+    used = spec.METHOD_PARAMETERS.get(method or "", ())
     default = url_state.effective_threshold(AnalysisState(method=method or "auto"))
     placeholder = f"{default:g} (default)" if default is not None else "not used"
     return [

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from data.analytics import spec
+
 MODIFIED_Z_SCALE = 0.6745  # Iglewicz & Hoaglin: MAD/0.6745 estimates sigma
 MEAN_AD_SCALE = 1.253314  # sqrt(pi/2): mean absolute deviation to sigma (MAD = 0)
 MINIMUM_POINTS = {
@@ -28,14 +30,8 @@ MINIMUM_POINTS = {
 SEVERITY_BANDS = ((3.0, "critical"), (2.0, "high"), (1.5, "medium"), (0.0, "low"))
 GESD_ACCURATE_FROM = 15  # Rosner: critical values are accurate from about n = 15
 ROBUST_VOTERS = ("modified_zscore", "iqr", "gesd", "rolling_zscore")
-METHOD_LABELS = {
-    "zscore": "z-score",
-    "iqr": "IQR fences",
-    "modified_zscore": "modified z-score",
-    "gesd": "generalized ESD",
-    "rolling_zscore": "rolling z-score",
-    "auto": "auto",
-}
+# How explanations name each method (from the parameter spec).
+METHOD_LABELS = {option.value: option.words for option in spec.METHOD.options}
 
 
 SCORE_LIMIT = 1e300  # scores of degenerate spreads (e.g. 1e-311) are capped here

@@ -9,8 +9,8 @@ import numpy as np
 
 from data.analytics import detectors as det
 from data.analytics import narrative
-from data.analytics.params import DEFAULT_THRESHOLDS
 from data.analytics.pipeline import MAX_HISTOGRAM_BINS
+from data.analytics.spec import DEFAULT_THRESHOLDS
 from data.errors import Unprocessable
 
 SUMMARY_FIELDS = {
@@ -273,7 +273,7 @@ def anomalies(points, detections, params, unit: str | None) -> list[dict]:
 
 def methods_summary(detections: dict, params: dict) -> dict:
     """Flag counts and notes per method (auto only when it is the chosen mode)."""
-    names = list(det.ROBUST_VOTERS) + ["zscore"]
+    names = [*det.ROBUST_VOTERS, "zscore"]
     if params["method"] == "auto":
         names.append("auto")
     return {
