@@ -105,12 +105,12 @@ VIEW_SCHEMA = {
         "rolling": {"type": "array", "items": {"type": "object"}},
         "summary": {
             "type": "object",
-            "properties": {
-                name: NUMBER_OR_NULL
-                for name in (
+            "properties": dict.fromkeys(
+                (
                     "count missing sum mean median std_pop std_sample min max q1 q3 iqr"
-                ).split()
-            },
+                ).split(),
+                NUMBER_OR_NULL,
+            ),
         },
         "anomalies": {
             "type": "array",

@@ -11,7 +11,7 @@ from auth.login import client_ip, sign_in_browser
 from auth.redirects import safe_next
 from auth.validation import email_problem, normalise_email
 from callbacks.forms import register_email_check
-from components.auth_forms import LoginIds as ids
+from components.auth_forms import LoginIds as ids  # noqa: N813 (read as ids.X)
 from data.errors import RateLimited, Unauthorized
 from data.services import get_services
 

@@ -15,7 +15,7 @@ from callbacks.forms import (
     register_email_check,
     register_password_checks,
 )
-from components.auth_forms import RegisterIds as ids
+from components.auth_forms import RegisterIds as ids  # noqa: N813 (read as ids.X)
 from data.errors import DomainError
 from data.services import get_services
 

@@ -7,6 +7,7 @@ per-element validation: for a few thousand points that validation costs about
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
@@ -398,7 +399,7 @@ def histogram_spec(view: dict) -> dict:
     edges = histogram.get("edges") or []
     unit = _unit(view)
     periods = _period_word(view)
-    pairs = list(zip(edges[:-1], edges[1:], strict=False))
+    pairs = list(itertools.pairwise(edges))
     bars = {
         "type": "bar",
         "x": [(a + b) / 2 for a, b in pairs],

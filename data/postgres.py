@@ -32,9 +32,8 @@ class Postgres:
         """Yield a cursor in a transaction: commit on success, roll back on error."""
         connection = self.pool.getconn()
         try:
-            with connection:
-                with connection.cursor() as cursor:
-                    yield cursor
+            with connection, connection.cursor() as cursor:
+                yield cursor
         finally:
             # A connection broken by a server restart is dropped, not reused.
             self.pool.putconn(connection, close=bool(connection.closed))
