@@ -28,6 +28,7 @@ run: deps demo
 lint: deps-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 test: system-deps deps-test lint
 	$(PY) -m pytest

@@ -7,15 +7,14 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from data.errors import DomainError
+from data.errors import DomainError, error_body
 
 log = logging.getLogger(__name__)
 
 
 def error_response(status: int, code: str, message: str, **details):
     """A JSON error response with the given status."""
-    body = {"error": {"code": code, "message": message, **details}}
-    return jsonify(body), status
+    return jsonify(error_body(code, message, **details)), status
 
 
 def _is_api_request() -> bool:

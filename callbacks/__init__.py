@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import dash
 
+from callbacks import account, analysis, datasets, login, navbar, registration
+
 
 def register(app: dash.Dash) -> None:
     """Register every callback module on this app."""
-    from callbacks import account, analysis, datasets, login, navbar, registration
-
     analysis.register(app)
     datasets.register(app)
     login.register(app)

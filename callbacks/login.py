@@ -35,7 +35,7 @@ def attempt_sign_in(email, password, remember, next_target) -> tuple:
 def register(app: dash.Dash) -> None:
     """Attach the sign-in callbacks to `app`."""
     allow_anonymous_callback_outputs(
-        ids.EMAIL, ids.EMAIL_FEEDBACK, ids.ERROR, ids.REDIRECT
+        app, ids.EMAIL, ids.EMAIL_FEEDBACK, ids.ERROR, ids.REDIRECT
     )
     register_email_check(app, ids.EMAIL, ids.EMAIL_FEEDBACK)
 

@@ -43,7 +43,7 @@ def attempt_registration(email, password, confirm, next_target) -> tuple:
 def register(app: dash.Dash) -> None:
     """Attach the registration callbacks to `app`."""
     allow_anonymous_callback_outputs(
-        ids.EMAIL, ids.EMAIL_FEEDBACK, ids.ERROR, ids.REDIRECT
+        app, ids.EMAIL, ids.EMAIL_FEEDBACK, ids.ERROR, ids.REDIRECT
     )
     register_email_check(app, ids.EMAIL, ids.EMAIL_FEEDBACK)
     register_password_checks(

@@ -10,6 +10,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from app import create_app
+from auth import service
+from auth.users import UserRepository
+from data import datasets
+from data.errors import Conflict
+
 DEMO_EMAIL = "demo@insightboard.local"
 DEMO_PASSWORD = "insightboard-demo"
 DEMO_DATASET = "January Sales"
@@ -19,10 +25,6 @@ FINAL = ("processed", "cached", "failed")
 
 def ensure_demo_user(services):
     """The demo account: created on first run, reused afterwards."""
-    from auth import service
-    from auth.users import UserRepository
-    from data.errors import Conflict
-
     try:
         return service.register_account(services, DEMO_EMAIL, DEMO_PASSWORD, None), True
     except Conflict:
@@ -32,8 +34,6 @@ def ensure_demo_user(services):
 
 def load_demo_dataset(services, owner_id: str, timeout_s: float = 300) -> dict:
     """Upload the sample file (a no-op when already there) and wait for processing."""
-    from data import datasets
-
     with SAMPLE.open("rb") as sample:
         result = datasets.upload_dataset(
             services, owner_id, sample, dataset_name=DEMO_DATASET, filename=SAMPLE.name
@@ -48,8 +48,6 @@ def load_demo_dataset(services, owner_id: str, timeout_s: float = 300) -> dict:
 
 def main() -> None:
     """Prepare the databases and load the demo data."""
-    from app import create_app
-
     app = create_app()
     services = app.server.extensions["insightboard"]
     try:

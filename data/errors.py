@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def error_body(code: str, message: str, **details) -> dict:
+    """The JSON body of every error response: {"error": {"code", "message", ...}}."""
+    return {"error": {"code": code, "message": message, **details}}
+
+
 class DomainError(Exception):
     """Base class: a problem the caller can fix, with a stable code and a message."""
 

@@ -10,7 +10,11 @@ from components.account import sign_out_form
 from components.auth_forms import auth_card, login_form
 
 dash.register_page(
-    __name__, path="/login", name="Sign in", title="Sign in · Insightboard"
+    __name__,
+    path="/login",
+    name="Sign in",
+    title="Sign in · Insightboard",
+    public=True,
 )
 
 

@@ -11,6 +11,7 @@ dash.register_page(
     path="/register",
     name="Create account",
     title="Create account · Insightboard",
+    public=True,
 )
 
 
