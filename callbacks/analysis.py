@@ -16,7 +16,7 @@ from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks import gateway
-from components import figures, url_state, widgets
+from components import episodes, figures, url_state, widgets
 from components.analysis_layout import (
     analysis_page,
     ids,
@@ -397,7 +397,8 @@ def view_outputs(view: dict, state: AnalysisState) -> dict:
     unit = (view["dataset"].get("units") or {}).get(view["params"]["metric"])
     anomalies = view.get("anomalies") or []
     notes = view.get("notes") or []
-    rows = anomaly_rows(anomalies, unit, view["params"]["granularity"])
+    rows = episodes.episode_rows(view, unit, methods_text)
+    found = len(view.get("episodes") or [])
     return {
         "status": None,
         "content_class": "",
@@ -409,7 +410,7 @@ def view_outputs(view: dict, state: AnalysisState) -> dict:
         "box": figures.box_spec(view),
         "rows": rows,
         "table_style": table_style(len(rows)),
-        "count": f"{len(anomalies)} found" if anomalies else "none found",
+        "count": count_text(found, len(anomalies)),
         "insights": widgets.insight_list(view.get("insights") or [], notes),
         **{
             f"{chart}_text": text
@@ -417,6 +418,18 @@ def view_outputs(view: dict, state: AnalysisState) -> dict:
         },
         "filter_options": view["dataset"].get("dimensions") or {},
     }
+
+
+def count_text(found: int, flagged: int) -> str:
+    """'3 found' (episodes), '2 found (14 points)' when episodes group points."""
+    if not found:
+        return "none found"
+    return f"{found} found" + (f" ({flagged} points)" if flagged != found else "")
+
+
+def methods_text(methods: list[str]) -> str:
+    """The agreeing methods in the table's short words."""
+    return ", ".join(spec.short_label("method", m) for m in methods)
 
 
 def table_style(rows: int) -> dict:
@@ -453,9 +466,7 @@ def anomaly_rows(anomalies: list[dict], unit: str | None, granularity: str) -> l
             "deviation_text": format_percent(a.get("deviation_pct")),
             "severity": a.get("severity"),
             "severity_rank": SEVERITY_RANK.get(a.get("severity"), 0),
-            "methods_text": ", ".join(
-                spec.short_label("method", m) for m in a.get("methods") or []
-            ),
+            "methods_text": methods_text(a.get("methods") or []),
         }
         for a in anomalies
     ]
@@ -572,6 +583,21 @@ def _register_selection(app: dash.Dash) -> None:
     """Chart click ⇄ table selection, and a ring around the selected anomaly."""
 
     @app.callback(
+        Output(ids.TABLE, "rowData", allow_duplicate=True),
+        Input(ids.TABLE, "cellClicked"),
+        State(ids.TABLE, "rowData"),
+        prevent_initial_call=True,
+    )
+    def toggle_episode(cell, rows):
+        """A click on an episode's points count shows or hides its points."""
+        if not cell or cell.get("colId") != "points_text":
+            raise PreventUpdate
+        toggled = episodes.toggle_episode(rows or [], cell.get("rowId"))
+        if toggled is None:
+            raise PreventUpdate
+        return toggled
+
+    @app.callback(
         Output(ids.TABLE, "selectedRows"),
         Output(ids.TABLE, "scrollTo"),
         Input(ids.TIMESERIES, "clickData"),
@@ -601,7 +627,7 @@ def _register_selection(app: dash.Dash) -> None:
 
 
 def clicked_anomaly(click: dict | None, rows: list[dict]) -> str | None:
-    """The anomaly (row id `t`) under a chart click, else None.
+    """The row id of the anomaly (or its episode) under a chart click, else None.
 
     A marker carries its time as customdata; a click that lands on the series
     point under a marker is matched by its x instead.
@@ -609,15 +635,26 @@ def clicked_anomaly(click: dict | None, rows: list[dict]) -> str | None:
     points = (click or {}).get("points") or []
     if not points:
         return None
+    owners = row_owners(rows)
     custom = points[0].get("customdata")
-    known = {row["t"] for row in rows}
-    if isinstance(custom, str) and custom in known:
-        return custom
+    if isinstance(custom, str) and custom in owners:
+        return owners[custom]
     moment = _moment(points[0].get("x"))
-    for row in rows:
-        if moment is not None and _moment(figures.plot_time(row["t"])) == moment:
-            return row["t"]
+    for t, row_id in owners.items():
+        if moment is not None and _moment(figures.plot_time(t)) == moment:
+            return row_id
     return None
+
+
+def row_owners(rows: list[dict]) -> dict[str, str]:
+    """Flagged time → the id of the row that shows it (its episode's row)."""
+    owners: dict[str, str] = {}
+    for row in rows:
+        row_id = row.get("id", row["t"])
+        owners.setdefault(row["t"], row_id)
+        for t in row.get("member_times") or []:
+            owners.setdefault(t, row_id)
+    return owners
 
 
 def _moment(value) -> datetime | None:

@@ -404,13 +404,14 @@ def chart_card(view_title: str, subtitle_id: str | None, body, **extra) -> dbc.C
 
 
 def anomalies_grid() -> dag.AgGrid:
-    """The anomalies table: sortable, one selectable row per anomaly."""
+    """The anomalies table: one selectable row per episode; a click on its points
+    count expands it into its flagged points."""
     return dag.AgGrid(
         id=ids.TABLE,
         columnDefs=ANOMALY_COLUMNS,
         rowData=[],
         defaultColDef={"sortable": True, "resizable": True, "filter": False},
-        getRowId="params.data.t",
+        getRowId="params.data.id",
         columnSize="responsiveSizeToFit",
         dashGridOptions={
             "rowSelection": {
@@ -432,10 +433,19 @@ ANOMALY_COLUMNS = [
     {
         "field": "t",
         "headerName": "Date",
-        "minWidth": 104,
-        "flex": 1.1,
-        "sort": "asc",
+        "minWidth": 120,
+        "flex": 1.4,
         "valueFormatter": {"function": "params.data.date_text"},
+        "tooltipField": "explanation",
+    },
+    {"field": "kind_text", "headerName": "What", "minWidth": 90, "flex": 1},
+    {
+        "field": "points_text",
+        "headerName": "Points",
+        "minWidth": 78,
+        "flex": 0.8,
+        "headerTooltip": "Flagged points in the episode; click ▸ to list them",
+        "cellClass": "ib-episode-toggle",
     },
     {
         "field": "value",

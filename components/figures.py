@@ -271,6 +271,52 @@ def anomaly_traces(view: dict) -> list[dict]:
     return traces
 
 
+def level_step_trace(view: dict) -> dict | None:
+    """Level shifts as a step: the median level before each shift, then after it."""
+    shifts = sorted(
+        (e for e in view.get("episodes") or [] if e.get("kind") == "level_shift"),
+        key=lambda episode: episode["start"],
+    )
+    series = view.get("series") or []
+    if not shifts or not series:
+        return None
+    x, y = [plot_time(series[0]["t"])], [shifts[0]["before"]]
+    for shift in shifts:
+        x += [plot_time(shift["start"]), plot_time(shift["start"])]
+        y += [y[-1], shift["after"]]
+    x.append(plot_time(series[-1]["t"]))
+    y.append(shifts[-1]["after"])
+    return scatter(
+        x=x,
+        y=y,
+        mode="lines",
+        name="Level (shifts)",
+        line={"color": theme.INK, "width": 2, "dash": "dash", "shape": "hv"},
+        hoverinfo="skip",
+    )
+
+
+def episode_shapes(view: dict) -> list[dict]:
+    """A shaded band over each episode that spans more than one point."""
+    return [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "paper",
+            "x0": plot_time(episode["start"]),
+            "x1": plot_time(episode["end"]),
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": theme.severity_style(episode["severity"]).colour,
+            "opacity": 0.12,
+            "line": {"width": 0},
+            "layer": "below",
+        }
+        for episode in view.get("episodes") or []
+        if episode.get("points", 1) > 1 and episode["end"] != episode["start"]
+    ]
+
+
 def highlight_trace(view: dict, selected_t: str | None) -> dict:
     """A ring around the selected anomaly (empty when nothing is selected).
 
@@ -310,10 +356,12 @@ def timeseries_spec(
         *rolling_traces(view, max_points),
         *filter(None, [gap_connector_trace(view, max_points)]),
         series_trace(view, max_points),
+        *filter(None, [level_step_trace(view)]),
         *anomaly_traces(view),
     ]
     layout = {
         "height": 420,
+        "shapes": episode_shapes(view),
         "hovermode": "closest",
         "uirevision": _ui_revision(view),
         # Below the range slider: the legend never fights the zoom buttons.

@@ -38,7 +38,12 @@ def notes(detections: dict, params: dict, empty: int, total: int) -> list[str]:
     gap = narrative.gap_sentence(empty, total, params)
     if gap:
         lines.append(gap)
-    for name in (*det.ROBUST_VOTERS, "zscore"):
+    names = (
+        (*det.FLAGGING_METHODS, "auto")
+        if params["method"] == "auto"
+        else det.FLAGGING_METHODS
+    )
+    for name in names:
         note = detections[name].note
         if note:
             lines.append(f"{narrative.sentence_case(det.METHOD_LABELS[name])}: {note}.")
@@ -59,7 +64,7 @@ def _quality_lines(detections, anomalies, params, count, view_series) -> list[st
 
 
 def insights(
-    doc, detections, anomalies, params, points, view_series, unit
+    doc, detections, episodes, anomalies, params, points, view_series, unit
 ) -> list[str]:
     """A short plain-language summary written from the numbers."""
     summary = shape.summary(doc)
@@ -71,7 +76,7 @@ def insights(
     return [
         narrative.level_sentence(metric, params, summary, first, last, unit),
         narrative.trend_sentence(metric, trend),
-        *narrative.anomaly_sentences(anomalies, params["method"]),
+        *narrative.episode_sentences(episodes, len(anomalies), params["method"]),
         *_quality_lines(detections, anomalies, params, summary["count"], view_series),
     ]
 
@@ -86,6 +91,9 @@ def assemble_view(dataset: dict, params: dict, result: dict) -> dict:
     shape.refuse_short_series(params, len(points.values))
     detections = shape.run_detectors(points, doc, params)
     anomalies = shape.anomalies(points, detections, params, unit)
+    episodes = (
+        shape.episodes(points, detections, params, unit) if len(points.values) else []
+    )
     view_series = shape.series(doc)
     empty = sum(1 for point in view_series if point["count"] == 0)
     return {
@@ -95,12 +103,13 @@ def assemble_view(dataset: dict, params: dict, result: dict) -> dict:
         "rolling": shape.rolling(doc),
         "summary": shape.summary(doc),
         "anomalies": anomalies,
+        "episodes": episodes,
         "methods": shape.methods_summary(detections, params),
         "histogram": shape.histogram(doc, result["bins"]),
         "box": shape.box(doc),
         "thresholds": shape.thresholds(doc, params),
         "insights": insights(
-            doc, detections, anomalies, params, points, view_series, unit
+            doc, detections, episodes, anomalies, params, points, view_series, unit
         ),
         "notes": notes(detections, params, empty, len(view_series)),
         "cached": False,

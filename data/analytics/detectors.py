@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from data.analytics import spec
+from data.analytics import decomposition, spec
+from data.analytics.decomposition import Analysis
+from data.analytics.seasonal import esd_outliers
 
 MODIFIED_Z_SCALE = 0.6745  # Iglewicz & Hoaglin: MAD/0.6745 estimates sigma
 MEAN_AD_SCALE = 1.253314  # sqrt(pi/2): mean absolute deviation to sigma (MAD = 0)
@@ -25,11 +27,15 @@ MINIMUM_POINTS = {
     "iqr": 4,
     "modified_zscore": 3,
     "gesd": 3,
+    "seasonal_esd": decomposition.MIN_POINTS,
+    "changepoint": decomposition.MIN_POINTS,
     "auto": 0,
 }
 SEVERITY_BANDS = ((3.0, "critical"), (2.0, "high"), (1.5, "medium"), (0.0, "low"))
 GESD_ACCURATE_FROM = 15  # Rosner: critical values are accurate from about n = 15
 ROBUST_VOTERS = ("modified_zscore", "iqr", "gesd", "rolling_zscore")
+# Every method that flags points on its own (an anomaly's `methods` lists these).
+FLAGGING_METHODS = (*ROBUST_VOTERS, "zscore", "seasonal_esd", "changepoint")
 # How explanations name each method (from the parameter spec).
 METHOD_LABELS = {option.value: option.words for option in spec.METHOD.options}
 
@@ -61,6 +67,7 @@ class Detection:
     findings: dict[int, Finding] = field(default_factory=dict)
     applicable: bool = True
     note: str | None = None
+    changes: list = field(default_factory=list)  # decomposition.Change, by time
 
 
 def minimum_points(method: str, window: int) -> int:
@@ -298,4 +305,76 @@ def combine_auto(
         if voters
         else "too few points for any method"
     )
+    return detection
+
+
+def _expected_label(analysis: Analysis) -> str:
+    names = [period.name for period in analysis.periods]
+    if not names:
+        return "local level"
+    return f"{' and '.join(names)} expectation"
+
+
+def detect_seasonal_esd(analysis: Analysis | None, count: int, alpha: float):
+    """Generalized ESD on the robust z of the decomposition's residuals."""
+    if analysis is None:
+        return _too_short("seasonal_esd", count, decomposition.MIN_POINTS)
+    parts = analysis.decomposition
+    detection = Detection("seasonal_esd", note=_decomposition_note(analysis))
+    if not parts.scale > 0:
+        return detection
+    z = parts.robust_z
+    label = _expected_label(analysis)
+    for index, critical in esd_outliers(z, alpha).items():
+        detection.findings[index] = Finding(
+            float(z[index]), float(parts.expected[index]), abs(z[index]) / critical,
+            label,
+        )  # fmt: skip
+    return detection
+
+
+def _decomposition_note(analysis: Analysis) -> str:
+    periods = ", ".join(
+        f"{period.name} cycle ({period.points} points, strength {period.strength:.2f})"
+        for period in analysis.periods
+    )
+    found = f"found a {periods}" if periods else "found no daily or weekly cycle"
+    return f"{found}; residuals scored with median and MAD"
+
+
+def detect_changepoints(analysis: Analysis | None, count: int) -> Detection:
+    """Level shifts and trend changes, one finding at each change point."""
+    if analysis is None:
+        return _too_short("changepoint", count, decomposition.MIN_POINTS)
+    detection = Detection("changepoint", changes=list(analysis.changes))
+    for change in analysis.changes:
+        sign = 1.0 if change.after >= change.before else -1.0
+        detection.findings[change.index] = Finding(
+            sign * change.sigmas,
+            change.before,
+            change.sigmas / decomposition.change_points.SHIFT_SIGMAS,
+            "level before the change",
+        )
+    shifts = len(analysis.level_shifts)
+    trends = len(analysis.changes) - shifts
+    detection.note = f"{shifts} level shift(s) and {trends} trend change(s)"
+    return detection
+
+
+def choose_auto(
+    detections: dict[str, Detection],
+    analysis: Analysis | None,
+    primary: np.ndarray | None,
+    median,
+    threshold: float,
+) -> Detection:
+    """Auto: short series get the robust vote; longer ones the seasonal-hybrid ESD
+    on the decomposition's residuals plus its change points."""
+    if analysis is None:
+        return combine_auto(detections, primary, median, threshold)
+    residual, changes = detections["seasonal_esd"], detections["changepoint"]
+    detection = Detection("auto", changes=list(changes.changes))
+    detection.findings.update(residual.findings)
+    detection.findings.update(changes.findings)
+    detection.note = f"{residual.note}; {changes.note}"
     return detection

@@ -178,3 +178,54 @@ def gap_sentence(empty: int, total: int, params: dict) -> str | None:
     if params["aggregation"] == "count":
         return f"{empty} of {total} {noun} have no rows (counted as 0)."
     return f"{empty} of {total} {noun} have no data (shown as gaps, not zeros)."
+
+
+def episode_explanation(
+    metric: str,
+    first: dt.datetime,
+    last: dt.datetime,
+    count: int,
+    granularity: str,
+    peak_sentence: str,
+) -> str:
+    """'Revenue was unusual 5 times from 2024-01-03 to 2024-01-07; the peak: ...'."""
+    start = when(first, granularity).split(" ", 1)[1]
+    end = when(last, granularity).split(" ", 1)[1]
+    return (
+        f"{metric_label(metric)} was unusual at {count} points from {start} to "
+        f"{end}; the peak: {peak_sentence}"
+    )
+
+
+def change_explanation(metric, moment, granularity, change, unit) -> str:
+    """A level shift or trend change with the levels (or slopes) around it."""
+    noun = bucket_nouns(granularity)[0]
+    if change.kind == "level_shift":
+        direction = "rose" if change.after >= change.before else "fell"
+        percent = ""
+        if change.before:
+            share = (change.after - change.before) / abs(change.before) * 100
+            percent = f" ({share:+.0f}%)"
+        moment_text = when(moment, granularity)
+        return (
+            f"Level shift: {metric_label(metric)} {direction} {moment_text}"
+            f" from a median of {format_number(change.before, unit)} to "
+            f"{format_number(change.after, unit)}{percent} and stayed there."
+        )
+    return (
+        f"Trend change: {metric_label(metric)}'s trend changed "
+        f"{when(moment, granularity)}, from {format_number(change.slope_before, unit)}"
+        f" to {format_number(change.slope_after, unit)} per {noun}."
+    )
+
+
+def episode_sentences(episodes: list[dict], flagged: int, method: str) -> list[str]:
+    """How many episodes (and flagged points), and the largest ones in words."""
+    label = METHOD_LABELS[method]
+    if not episodes:
+        return [f"No anomalies found ({label})."]
+    count = len(episodes)
+    plural = "episode" if count == 1 else "episodes"
+    points = "" if flagged == count else f" ({flagged} flagged points)"
+    head = f"{count} anomaly {plural}{points} found ({label}); the largest first:"
+    return [head, *(episode["explanation"] for episode in episodes[:3])]

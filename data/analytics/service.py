@@ -34,11 +34,13 @@ from data.mongo import IndexDefinitions
 from data.services import Services
 
 READABLE = ("processed", "cached")
-RAW_ROW_LIMIT = 20_000  # raw views read rows, not roll-ups; keep them bounded
 # A view is one aggregate result document, and a server refuses documents over
 # 16 MiB. The series costs about 91 bytes of BSON per bucket (5 fields; 156 bytes
 # with the 8 it carried before), so 50,000 buckets are about 4.5 MB.
 MAX_BUCKETS = 50_000
+# Raw views read rows, not roll-ups: the same cap as buckets (three months of
+# 5-minute readings are about 26,000 rows; the page downsamples what it draws).
+RAW_ROW_LIMIT = MAX_BUCKETS
 DATASET_ID = re.compile(r"^[0-9a-f]{32}$")
 
 # Created once at start-up by the app factory (data.mongo.ensure_indexes).

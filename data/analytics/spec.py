@@ -59,7 +59,7 @@ class Parameter:
 
 
 METHOD_OPTIONS = (
-    Option("auto", "Auto (robust consensus)", "auto", "auto"),
+    Option("auto", "Auto (chosen per series)", "auto", "auto"),
     Option("zscore", "Z-score", "z-score"),
     Option("iqr", "IQR fences", "IQR", "IQR fences"),
     Option(
@@ -70,6 +70,18 @@ METHOD_OPTIONS = (
     ),
     Option("gesd", "Generalized ESD (Rosner)", "ESD", "generalized ESD"),
     Option("rolling_zscore", "Rolling z-score", "rolling z", "rolling z-score"),
+    Option(
+        "seasonal_esd",
+        "Seasonal-hybrid ESD (STL residuals)",
+        "seasonal ESD",
+        "seasonal-hybrid ESD",
+    ),
+    Option(
+        "changepoint",
+        "Change points (level shifts, trends)",
+        "change point",
+        "change points",
+    ),
 )
 # A granularity's phrase is the noun of one bucket ("day"; plural with an s).
 GRANULARITY_OPTIONS = (
@@ -220,6 +232,8 @@ METHOD_PARAMETERS = {
     "iqr": ("k",),
     "gesd": ("alpha", "max_outliers"),
     "rolling_zscore": ("threshold",),
+    "seasonal_esd": ("alpha",),
+    "changepoint": (),
 }
 MAX_VALUE_LENGTH = 200  # characters of one filter value or metric name in a link
 

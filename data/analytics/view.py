@@ -7,8 +7,9 @@ import math
 
 import numpy as np
 
+from data.analytics import decomposition, narrative, seasonal
 from data.analytics import detectors as det
-from data.analytics import narrative
+from data.analytics.episodes import episode_gap, group_flags
 from data.analytics.pipeline import MAX_HISTOGRAM_BINS
 from data.analytics.spec import DEFAULT_THRESHOLDS
 from data.errors import Unprocessable
@@ -222,11 +223,27 @@ def _run_detectors(points: Points, doc: dict, params: dict) -> dict[str, det.Det
             values, points.baselines, window, threshold("rolling_zscore")
         ),
     }
+    analysis = decomposition.analyse(points.positions, values, step(points, params))
+    detections["seasonal_esd"] = det.detect_seasonal_esd(
+        analysis, len(values), params["alpha"]
+    )
+    detections["changepoint"] = det.detect_changepoints(analysis, len(values))
     primary, _ = det.modified_zscores(values, median, mad, mean_ad)
-    detections["auto"] = det.combine_auto(
-        detections, primary, median, threshold("auto")
+    detections["auto"] = det.choose_auto(
+        detections, analysis, primary, median, threshold("auto")
     )
     return detections
+
+
+BUCKET_SECONDS = {"hour": 3600, "day": 86400, "week": 7 * 86400, "month": 2_629_746}
+
+
+def step(points: Points, params: dict) -> float:
+    """Seconds between consecutive positions: the bucket, or raw rows' median gap."""
+    if params["granularity"] != "raw":
+        return float(BUCKET_SECONDS[params["granularity"]])
+    seconds = np.array([moment.timestamp() for moment in points.times])
+    return seasonal.sampling_step(seconds)
 
 
 def _percent(value: float, expected: float) -> float | None:
@@ -236,7 +253,7 @@ def _percent(value: float, expected: float) -> float | None:
     return _float((value - expected) / abs(expected) * 100)
 
 
-def _anomaly(index: int, finding, points, detections, params, unit) -> dict:
+def _anomaly_core(index: int, finding, points, params, unit) -> dict:
     value = float(points.values[index])
     moment = points.times[index]
     explanation = narrative.explanation(
@@ -252,13 +269,18 @@ def _anomaly(index: int, finding, points, detections, params, unit) -> dict:
         "score": finding.score,
         "direction": "spike" if value > finding.expected else "drop",
         "severity": det.severity(finding.ratio),
-        "methods": [
-            name
-            for name in (*det.ROBUST_VOTERS, "zscore")
-            if index in detections[name].findings
-        ],
         "explanation": explanation,
     }
+
+
+def _anomaly(index: int, finding, points, detections, params, unit) -> dict:
+    anomaly = _anomaly_core(index, finding, points, params, unit)
+    explanation = anomaly.pop("explanation")
+    anomaly["methods"] = [
+        name for name in det.FLAGGING_METHODS if index in detections[name].findings
+    ]
+    anomaly["explanation"] = explanation
+    return anomaly
 
 
 def anomalies(points, detections, params, unit: str | None) -> list[dict]:
@@ -273,10 +295,84 @@ def anomalies(points, detections, params, unit: str | None) -> list[dict]:
 
 def methods_summary(detections: dict, params: dict) -> dict:
     """Flag counts and notes per method (auto only when it is the chosen mode)."""
-    names = [*det.ROBUST_VOTERS, "zscore"]
+    names = list(det.FLAGGING_METHODS)
     if params["method"] == "auto":
         names.append("auto")
     return {
         name: {"flagged": len(detections[name].findings), "note": detections[name].note}
         for name in names
     }
+
+
+def _point_episode(members, points, findings, params, unit) -> dict:
+    peak = max(members, key=lambda i: (findings[i].ratio, -i))
+    anomaly = _anomaly_core(peak, findings[peak], points, params, unit)
+    first, last = points.times[members[0]], points.times[members[-1]]
+    explanation = anomaly["explanation"]
+    if len(members) > 1:
+        explanation = narrative.episode_explanation(
+            params["metric"], first, last, len(members), params["granularity"],
+            explanation,
+        )  # fmt: skip
+    return {
+        "kind": anomaly["direction"],
+        "start": _iso(first),
+        "end": _iso(last),
+        "peak_t": anomaly["t"],
+        "peak_value": anomaly["value"],
+        "expected": anomaly["expected"],
+        "score": anomaly["score"],
+        "severity": anomaly["severity"],
+        "direction": anomaly["direction"],
+        "points": len(members),
+        "before": None,
+        "after": None,
+        "anomalies": [_iso(points.times[i]) for i in members],
+        "explanation": explanation,
+        "rank": findings[peak].ratio,
+    }
+
+
+def _change_episode(change, finding, points, params, unit) -> dict:
+    moment = points.times[change.index]
+    value = float(points.values[change.index])
+    return {
+        "kind": change.kind,
+        "start": _iso(moment),
+        "end": _iso(moment),
+        "peak_t": _iso(moment),
+        "peak_value": _float(value),
+        "expected": _float(change.before),
+        "score": finding.score,
+        "severity": det.severity(finding.ratio),
+        "direction": "spike" if change.after >= change.before else "drop",
+        "points": 1,
+        "before": _float(change.before),
+        "after": _float(change.after),
+        "anomalies": [_iso(moment)],
+        "explanation": narrative.change_explanation(
+            params["metric"], moment, params["granularity"], change, unit
+        ),
+        "rank": finding.ratio,
+    }
+
+
+def episodes(points: Points, detections: dict, params: dict, unit) -> list[dict]:
+    """The chosen method's flags grouped into episodes, most severe first."""
+    detection = detections[params["method"]]
+    findings = detection.findings
+    changes = {change.index: change for change in detection.changes}
+    flagged = sorted(index for index in findings if index not in changes)
+    gap = episode_gap(int(points.positions[-1] - points.positions[0]) + 1)
+    result = [
+        _point_episode([flagged[i] for i in group], points, findings, params, unit)
+        for group in group_flags([points.positions[i] for i in flagged], gap)
+    ] if flagged else []  # fmt: skip
+    result += [
+        _change_episode(change, findings[index], points, params, unit)
+        for index, change in changes.items()
+    ]
+    result.sort(key=lambda episode: (-episode["rank"], episode["start"]))
+    for episode in result:
+        del episode["rank"]
+    return result

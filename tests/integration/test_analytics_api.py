@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from data.analytics.params import METHODS
 from tests.analytics_data import insert_dataset, sample_frame
 from tests.conftest import SAMPLE_CSV
 
@@ -41,6 +42,21 @@ def test_get_view_answers_the_sample_as_designed(api):
     )
     assert view["methods"]["zscore"]["flagged"] == 0
     assert view["cached"] is False
+    # New fields only: every field of the contract is still there, episodes beside.
+    assert set(view) >= {
+        "dataset", "params", "series", "rolling", "summary", "anomalies",
+        "methods", "histogram", "box", "thresholds", "insights", "notes", "cached",
+        "episodes",
+    }  # fmt: skip
+    assert set(view["anomalies"][0]) >= {
+        "t", "value", "expected", "deviation", "deviation_pct", "score",
+        "direction", "severity", "methods", "explanation",
+    }  # fmt: skip
+    # Three anomalies far apart: three one-point episodes, same order and severity.
+    assert [(e["start"], e["end"], e["severity"]) for e in view["episodes"]] == [
+        (a["t"], a["t"], a["severity"]) for a in view["anomalies"]
+    ]
+    assert view["episodes"][0]["explanation"] == view["anomalies"][0]["explanation"]
     again = client.get(
         f"/api/analytics/{dataset['datasetId']}?metric=revenue", headers=user["headers"]
     )
@@ -81,7 +97,7 @@ def test_query_filters_and_dates(api):
         (
             "method=magic",
             "method",
-            ["auto", "zscore", "iqr", "modified_zscore", "gesd", "rolling_zscore"],
+            list(METHODS),
         ),
         ("granularity=year", "granularity", ["raw", "hour", "day", "week", "month"]),
         ("aggregation=median", "aggregation", ["sum", "mean", "count", "min", "max"]),

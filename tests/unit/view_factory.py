@@ -47,6 +47,26 @@ def anomaly(t: str, value: float, expected: float, severity: str) -> dict:
     }
 
 
+def one_point_episode(anomaly: dict) -> dict:
+    """The episode of a lone anomaly, as the service writes it."""
+    return {
+        "kind": anomaly["direction"],
+        "start": anomaly["t"],
+        "end": anomaly["t"],
+        "peak_t": anomaly["t"],
+        "peak_value": anomaly["value"],
+        "expected": anomaly["expected"],
+        "score": anomaly["score"],
+        "severity": anomaly["severity"],
+        "direction": anomaly["direction"],
+        "points": 1,
+        "before": None,
+        "after": None,
+        "anomalies": [anomaly["t"]],
+        "explanation": anomaly["explanation"],
+    }
+
+
 def summary_of(values: list[float]) -> dict:
     """The summary block computed with numpy (independent of the service)."""
     data = np.array(values, dtype=float)
@@ -128,6 +148,7 @@ def build_view(
         "rolling": rolling,
         "summary": summary,
         "anomalies": anomalies,
+        "episodes": [one_point_episode(a) for a in anomalies],
         "methods": {"modified_zscore": {"flagged": len(anomalies), "note": None}},
         "histogram": {
             "edges": edges.tolist(),

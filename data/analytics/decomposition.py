@@ -1,0 +1,77 @@
+"""One robust decomposition of a view's buckets: rhythm, change points, level, residual.
+
+Runs on the values the view's single aggregate call returned (one per bucket, or
+per row for raw views); missing buckets are interpolated for the fit only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from data.analytics import changes as change_points
+from data.analytics import seasonal
+from data.analytics.changes import Change
+from data.analytics.seasonal import Decomposition, Period
+
+MIN_POINTS = 30  # shorter series are left to the global robust methods
+
+
+@dataclass
+class Analysis:
+    """The decomposition, the change points and what the tests found."""
+
+    decomposition: Decomposition
+    changes: list[Change]
+    step: float  # seconds between points
+
+    @property
+    def periods(self) -> list[Period]:
+        return self.decomposition.periods
+
+    @property
+    def level_shifts(self) -> list[Change]:
+        return [change for change in self.changes if change.kind == "level_shift"]
+
+
+def regular_values(positions: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Values on every position from the first to the last (gaps interpolated)."""
+    grid = np.arange(int(positions[0]), int(positions[-1]) + 1, dtype=float)
+    return np.interp(grid, positions, values)
+
+
+def analyse(positions: np.ndarray, values: np.ndarray, step: float) -> Analysis | None:
+    """Decompose the present points (at bucket `positions`); None when too short."""
+    if len(values) < MIN_POINTS or not np.all(np.isfinite(values)):
+        return None
+    grid = regular_values(positions, values)
+    periods, season = seasonal.seasonal_component(grid, step)
+    deseasonalised = grid - season
+    noise = seasonal.robust_scale(np.diff(deseasonalised)) / math.sqrt(2)
+    found = change_points.find_changes(deseasonalised, noise)
+    cuts = [change.index for change in found if change.kind == "level_shift"]
+    window = seasonal.level_window(len(grid), periods)
+    level = seasonal.segment_level(deseasonalised, cuts, window)
+    residual = deseasonalised - level
+    at = (positions - positions[0]).astype(int)
+    decomposition = Decomposition(
+        season[at], level[at], residual[at], seasonal.robust_scale(residual), periods
+    )
+    shifted = [_at_present(change, at) for change in found]
+    return Analysis(decomposition, shifted, step)
+
+
+def _at_present(change: Change, at: np.ndarray) -> Change:
+    """The change with its index among the present points (not the grid)."""
+    index = int(min(np.searchsorted(at, change.index), len(at) - 1))
+    return Change(
+        index,
+        change.kind,
+        change.before,
+        change.after,
+        change.slope_before,
+        change.slope_after,
+        change.sigmas,
+    )

@@ -1,0 +1,244 @@
+"""Seasonality-aware residuals: find the series' rhythm, remove it, score the rest.
+
+The seasonal-hybrid ESD idea (Hochenbaum, Vallis & Kejariwal, Twitter 2017):
+
+1. Candidate periods from the sampling step: a day at hourly or finer steps, a
+   week at daily or finer steps. A period is kept when the series holds at least
+   MIN_CYCLES of it and its seasonal strength (Wang, Smith & Hyndman: 1 - var(R) /
+   var(S + R)) clears MIN_STRENGTH and the noise floor of a profile estimated from
+   that many cycles.
+2. Robust STL (statsmodels, `robust=True`, R's default loess jumps) per period,
+   shortest first, each at its natural resolution: the daily cycle on hourly
+   medians, the weekly cycle on daily medians. statsmodels' MSTL does the same on
+   the full series but costs 15 s on two years of hourly data; this costs ms.
+3. The level: a centred rolling median of the deseasonalised series within each
+   segment between change points (data.analytics.changes), so a level shift is
+   one event and not every point after it.
+4. Residuals scaled by their MAD (robust z); Rosner's generalized ESD on them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.tsa.seasonal import STL
+
+DAY, WEEK = 86_400, 7 * 86_400
+PERIOD_NAMES = {DAY: "daily", WEEK: "weekly"}
+# Each cycle is decomposed at this many points per cycle (hourly, daily).
+CYCLE_POINTS = {DAY: 24, WEEK: 7}
+MIN_CYCLES = 3
+MIN_STRENGTH = 0.2
+NOISE_FLOOR = 4.0  # profile variance must exceed 4x what noise alone would give
+MAD_TO_SIGMA = 1.4826
+SEASONAL_WINDOW = 13  # STL's seasonal smoother (odd, >= 7)
+
+
+@dataclass
+class Period:
+    """A detected cycle: its length in seconds and in points, and its strength."""
+
+    seconds: int
+    points: int
+    strength: float
+
+    @property
+    def name(self) -> str:
+        return PERIOD_NAMES[self.seconds]
+
+
+@dataclass
+class Decomposition:
+    """values = seasonal + level + residual, with the robust residual scale."""
+
+    seasonal: np.ndarray
+    level: np.ndarray
+    residual: np.ndarray
+    scale: float
+    periods: list[Period] = field(default_factory=list)
+
+    @property
+    def expected(self) -> np.ndarray:
+        return self.seasonal + self.level
+
+    @property
+    def robust_z(self) -> np.ndarray:
+        if not self.scale > 0:
+            return np.zeros_like(self.residual)
+        return (self.residual - np.median(self.residual)) / self.scale
+
+
+def robust_scale(values: np.ndarray) -> float:
+    """MAD x 1.4826 (sigma under normal noise); mean absolute deviation if MAD = 0."""
+    if not len(values):
+        return 0.0
+    deviations = np.abs(values - np.median(values))
+    mad = float(np.median(deviations))
+    return MAD_TO_SIGMA * mad if mad > 0 else 1.2533 * float(np.mean(deviations))
+
+
+def sampling_step(seconds: np.ndarray) -> float:
+    """The typical step between points, in seconds (the median gap)."""
+    gaps = np.diff(seconds)
+    gaps = gaps[gaps > 0]
+    return float(np.median(gaps)) if len(gaps) else 0.0
+
+
+def candidate_periods(step: float) -> list[int]:
+    """Cycles worth testing at this step: daily at hourly or finer, weekly at daily
+    or finer (seconds)."""
+    if step <= 0:
+        return []
+    return [period for period in (DAY, WEEK) if step <= period / CYCLE_POINTS[period]]
+
+
+def block_medians(values: np.ndarray, size: int) -> np.ndarray:
+    """Medians of consecutive blocks of `size` points (the last may be shorter)."""
+    if size <= 1:
+        return values.copy()
+    padded = np.full(math.ceil(len(values) / size) * size, np.nan)
+    padded[: len(values)] = values
+    return np.nanmedian(padded.reshape(-1, size), axis=1)
+
+
+def expand_blocks(blocked: np.ndarray, size: int, length: int, smooth: bool):
+    """Back to full resolution: linear between block centres, or a step per block."""
+    if size <= 1:
+        return blocked[:length]
+    if not smooth:
+        return np.repeat(blocked, size)[:length]
+    centres = np.arange(len(blocked)) * size + (size - 1) / 2
+    return np.interp(np.arange(length), centres, blocked)
+
+
+def _stl_options(period: int) -> dict:
+    trend = math.ceil(1.5 * period / (1 - 1.5 / SEASONAL_WINDOW))
+    trend += 1 - trend % 2
+    low_pass = period + 1 + period % 2  # the next odd number above the period
+    return {
+        "seasonal": SEASONAL_WINDOW,
+        "trend": trend,
+        "low_pass": low_pass,
+        "robust": True,
+        "seasonal_jump": math.ceil(SEASONAL_WINDOW / 10),
+        "trend_jump": math.ceil(trend / 10),
+        "low_pass_jump": math.ceil(low_pass / 10),
+    }
+
+
+def stl_seasonal(values: np.ndarray, period: int) -> np.ndarray:
+    """The seasonal component of a robust STL fit (needs 2+ cycles, period >= 2)."""
+    return STL(values, period=period, **_stl_options(period)).fit().seasonal
+
+
+def seasonal_strength(values: np.ndarray, seasonal: np.ndarray, period: int) -> float:
+    """1 - var(R)/var(S+R) around a rolling-median trend; 0 below the noise floor."""
+    trend = centred_median(values, period + 1 - period % 2)
+    remainder = values - trend
+    residual = remainder - seasonal
+    total, noise = np.var(remainder), np.var(residual)
+    if not total > 0:
+        return 0.0
+    cycles = len(values) / period
+    if np.var(seasonal) < NOISE_FLOOR * noise / cycles:
+        return 0.0
+    return float(max(0.0, 1 - noise / total))
+
+
+def centred_median(values: np.ndarray, window: int) -> np.ndarray:
+    """Centred rolling median, shrinking at the ends."""
+    series = pd.Series(values)
+    return series.rolling(window, center=True, min_periods=1).median().to_numpy()
+
+
+def fit_period(values: np.ndarray, step: float, seconds: int):
+    """(Period, seasonal at full resolution) for one cycle, or None when absent."""
+    size = max(1, round(seconds / CYCLE_POINTS[seconds] / step))
+    points = round(seconds / (size * step))
+    blocked = block_medians(values, size)
+    if points < 2 or len(blocked) < MIN_CYCLES * points:
+        return None
+    seasonal = stl_seasonal(blocked, points)
+    strength = seasonal_strength(blocked, seasonal, points)
+    if strength < MIN_STRENGTH:
+        return None
+    full = expand_blocks(seasonal, size, len(values), smooth=seconds == DAY)
+    return Period(seconds, points * size, strength), full
+
+
+def seasonal_component(values: np.ndarray, step: float):
+    """(periods found, their summed seasonal component), shortest cycle first."""
+    seasonal = np.zeros(len(values))
+    periods = []
+    for seconds in candidate_periods(step):
+        fitted = fit_period(values - seasonal, step, seconds)
+        if fitted is not None:
+            periods.append(fitted[0])
+            seasonal = seasonal + fitted[1]
+    return periods, seasonal
+
+
+def level_window(length: int, periods: list[Period]) -> int:
+    """Rolling-median width for the level: a cycle or 2% of the series, at least 25
+    points (wide enough that a burst does not become the level)."""
+    shortest = min((period.points for period in periods), default=0)
+    window = max(25, shortest, length // 50)
+    return window + 1 - window % 2
+
+
+def segment_level(values: np.ndarray, cuts: list[int], window: int) -> np.ndarray:
+    """The rolling-median level computed separately between change points."""
+    level = np.empty(len(values))
+    bounds = [0, *cuts, len(values)]
+    for start, end in itertools.pairwise(bounds):
+        level[start:end] = centred_median(values[start:end], window)
+    return level
+
+
+def gesd_critical_values(count: int, steps: int, alpha: float) -> np.ndarray:
+    """Rosner's lambda_i for i = 1..steps among `count` values (vectorised)."""
+    remaining = count - np.arange(steps)
+    t = stats.t.ppf(1 - alpha / (2 * remaining), remaining - 2)
+    return (remaining - 1) * t / np.sqrt((remaining - 2 + t * t) * remaining)
+
+
+def esd_outliers(z: np.ndarray, alpha: float, max_fraction: float = 0.1) -> dict:
+    """{index: critical value} for the generalized ESD outliers among robust z.
+
+    With median and MAD as the centre and scale, removing an outlier barely moves
+    them, so the sequential test reduces to comparing the i-th largest |z| with
+    Rosner's lambda_i; the count is the largest i with |z|_(i) > lambda_i."""
+    count = len(z)
+    if count < 3:
+        return {}
+    limit = max(1, min(int(count * max_fraction), count // 2))
+    order = np.argsort(-np.abs(z), kind="stable")[:limit]
+    critical = gesd_critical_values(count, limit, alpha)
+    beyond = np.flatnonzero(np.abs(z[order]) > critical)
+    if not len(beyond):
+        return {}
+    last = int(beyond[-1])
+    factor = tail_factor(z)
+    return {
+        int(order[i]): float(critical[i]) * factor
+        for i in range(last + 1)
+        if abs(z[order[i]]) > critical[i] * factor
+    }
+
+
+TAIL_QUANTILE = 0.95
+NORMAL_TAIL = float(stats.norm.ppf(0.5 + TAIL_QUANTILE / 2))  # 1.96
+
+
+def tail_factor(z: np.ndarray) -> float:
+    """How much heavier than normal the residuals' tail is: the 95th percentile of
+    |z| over its normal value (1.96), at least 1. A few anomalies (under 5% of
+    the points) cannot raise it; a heavy-tailed series raises every threshold."""
+    if len(z) < 100:
+        return 1.0
+    return max(1.0, float(np.quantile(np.abs(z), TAIL_QUANTILE)) / NORMAL_TAIL)

@@ -1,0 +1,142 @@
+"""Seasonal-hybrid ESD, change points and episodes on constructed series with known
+answers, and the detection benchmark's small form (quality, never timing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from bench.detection import corpus, report, runner
+from bench.detection.scoring import score_events
+from data.analytics import changes, decomposition, seasonal, service
+from data.analytics.detectors import gesd_critical_value
+from data.analytics.episodes import episode_gap, group_flags
+from data.errors import Unprocessable
+from tests.unit.view_factory import SAMPLE_DATES
+
+
+def hourly_cycle(weeks: int, seed: int = 0) -> np.ndarray:
+    """A daily cycle (amplitude 300) with Gaussian noise (sigma 20), hourly."""
+    hours = np.arange(weeks * 7 * 24)
+    rng = np.random.default_rng(seed)
+    return 1000 + 300 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 20, len(hours))
+
+
+def test_event_scoring_follows_the_nab_rule():
+    """Found windows, and outside flags grouped when closer than 1% of the span."""
+    score = score_events(np.array([5, 50, 50.5, 80, 95]), [(0, 10), (20, 30)], (0, 100))
+    assert (score.found, score.false_alarms) == (1, 3)
+    assert score.precision == pytest.approx(1 / 4)
+    assert score.recall == pytest.approx(1 / 2)
+    assert score.f1 == pytest.approx(2 * 0.25 * 0.5 / 0.75)
+    assert score_events(np.array([]), [], (0, 1)).f1 == 1.0
+    assert score_events(np.array([0.5]), [], (0, 1)).f1 == 0.0
+
+
+def test_daily_cycle_is_found_at_hourly_and_none_in_noise():
+    """A daily rhythm is detected; white noise has no period."""
+    periods, _ = seasonal.seasonal_component(hourly_cycle(4), 3600)
+    assert [period.name for period in periods] == ["daily"]
+    noise = np.random.default_rng(1).normal(0, 1, 24 * 28)
+    assert seasonal.seasonal_component(noise, 3600)[0] == []
+
+
+def test_candidate_periods_follow_the_step():
+    """Daily needs hourly or finer steps; weekly daily or finer."""
+    assert seasonal.candidate_periods(300) == [86_400, 604_800]
+    assert seasonal.candidate_periods(86_400) == [604_800]
+    assert seasonal.candidate_periods(7 * 86_400) == []
+
+
+def test_seasonal_esd_finds_a_spike_hidden_by_the_cycle():
+    """+8 sigma at the cycle's low point: inside the global range, found anyway."""
+    values = hourly_cycle(4)
+    trough = 24 * 10 + 18  # sin is -1 at hour 18
+    values[trough] += 160
+    assert values[trough] < values.max()
+    analysis = decomposition.analyse(np.arange(len(values), dtype=float), values, 3600)
+    flagged = seasonal.esd_outliers(analysis.decomposition.robust_z, 0.05)
+    assert trough in flagged and len(flagged) <= 2  # at most one chance flag
+
+
+def test_noise_gives_no_outliers_and_critical_values_match_rosner():
+    """Gaussian noise: nothing flagged; lambda_1 equals the scalar formula."""
+    z = np.random.default_rng(3).normal(0, 1, 2000)
+    assert seasonal.esd_outliers(z, 0.05) == {}
+    assert seasonal.gesd_critical_values(2000, 3, 0.05) == pytest.approx(
+        [gesd_critical_value(2000, step, 0.05) for step in (1, 2, 3)]
+    )
+
+
+def test_a_step_is_one_level_shift_with_levels_before_and_after():
+    """A +15% step on noise: one change at the step, levels near 1000 and 1150."""
+    rng = np.random.default_rng(4)
+    values = 1000 + rng.normal(0, 10, 600)
+    values[350:] += 150
+    found = changes.find_changes(values, 10.0)
+    assert [change.kind for change in found] == ["level_shift"]
+    assert abs(found[0].index - 350) <= 2
+    assert found[0].before == pytest.approx(np.median(values[:350]), abs=5)
+    assert found[0].after == pytest.approx(np.median(values[350:]), abs=5)
+
+
+def test_a_flat_line_with_a_step_has_exactly_one_change():
+    """Constant 1000, then constant 1150: one shift, no residual outliers."""
+    values = np.r_[np.full(300, 1000.0), np.full(300, 1150.0)]
+    analysis = decomposition.analyse(np.arange(600, dtype=float), values, 86_400)
+    assert [(c.kind, c.before, c.after) for c in analysis.changes] == [
+        ("level_shift", 1000.0, 1150.0)
+    ]
+    assert seasonal.esd_outliers(analysis.decomposition.robust_z, 0.05) == {}
+
+
+def test_noise_has_no_change_points():
+    """Pure noise: no level shift and no trend change."""
+    values = np.random.default_rng(5).normal(100, 5, 1500)
+    assert changes.find_changes(values, 5.0) == []
+
+
+def test_flags_group_into_episodes_by_gap():
+    """Consecutive or close flags (gap <= 2 buckets) form one episode."""
+    assert group_flags([1, 2, 3, 9, 11, 20], 2) == [[0, 1, 2], [3, 4], [5]]
+    assert group_flags([], 2) == []
+    assert episode_gap(7) == 2
+    assert episode_gap(10_000) == 50
+
+
+def test_the_small_benchmark_meets_the_quality_bar():
+    """Small corpus: auto's F1 per class and false alarms on noise-only series."""
+    results = report.run(corpus.corpus(seeds=1, small=True))
+    f1 = {
+        kind: report.mean_f1(by_method["auto"]) for kind, by_method in results.items()
+    }
+    for kind in ("spikes_dips", "cycle_hidden", "level_shift", "bursts"):
+        assert f1[kind] >= 0.85, (kind, f1)
+    assert all(s.false_alarms <= 1 for s in results["noise_only"]["auto"])
+    baseline = report.mean_f1(report.pooled(results, "baseline_zscore"))
+    assert report.mean_f1(report.pooled(results, "auto")) > baseline + 0.2
+
+
+def test_runner_doc_matches_the_view_sample():
+    """The bench's numpy doc gives the sample's three anomalies through auto."""
+    times = np.array([np.datetime64(f"{day}T00:00:00", "s") for day in SAMPLE_DATES])
+    values = np.array([24000, 25500, 89000, 23800, 24500, 62000, 8000], float)
+    sample = corpus.Series("sample", "sample", "day", times, values, [])
+    flags = runner.product_flags(sample)["auto"]
+    assert [str(times[i])[:10] for i in flags] == [
+        "2024-01-03",
+        "2024-01-15",
+        "2024-01-27",
+    ]
+    assert dt.date.fromisoformat(SAMPLE_DATES[0])
+
+
+def test_raw_views_go_up_to_the_bucket_cap():
+    """26,000 rows (three months of 5-minute readings) pass; 50,001 are refused."""
+    params = {"granularity": "raw"}
+    service.refuse_raw_view({"rowCount": 26_000}, params)
+    service.refuse_raw_view({"rowCount": 50_000}, params)
+    with pytest.raises(Unprocessable, match="limited to 50,000 rows"):
+        service.refuse_raw_view({"rowCount": 50_001}, params)
