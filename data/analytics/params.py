@@ -17,6 +17,8 @@ AGGREGATIONS = spec.AGGREGATION.choices
 METHODS = spec.METHOD.choices
 DEFAULT_THRESHOLDS = spec.DEFAULT_THRESHOLDS
 PARAMETER_NAMES = spec.keys()
+# The defaults of the parameters that have one (the spec's, by key).
+DEFAULTS = {p.key: p.default for p in spec.PARAMETERS if p.default is not None}
 
 
 def _fail(field: str, message: str, **details) -> ValidationFailed:
