@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test deps deps-test system-deps lint demo bench clean
+.PHONY: run test test-mongo deps deps-test node-deps system-deps lint demo bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ deps-test: $(PY)
 system-deps:
 	bash deploy/install-system-deps.sh
 
+# Node tooling for the tests (mingo for the conformance suite), exactly as locked.
+node-deps: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
 demo: deps
 	$(PY) -m data.demo
 
@@ -30,11 +36,18 @@ lint: deps-test
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 
-test: system-deps deps-test lint
+test: system-deps deps-test node-deps lint
 	$(PY) -m pytest
+
+# The pipeline oracle tests and the conformance cases against a real MongoDB >= 7.0
+# at MONGO_URI (each compared with the in-process engine), e.g. after
+# `docker compose up -d mongo`: MONGO_URI=mongodb://127.0.0.1:27017 make test-mongo
+test-mongo: deps-test node-deps
+	@test -n "$(MONGO_URI)" || { echo "test-mongo: set MONGO_URI to a MongoDB >= 7.0 server"; exit 2; }
+	$(PY) -m pytest -m "mongo or conformance"
 
 bench: deps-test
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) var tests/artifacts
+	rm -rf $(VENV) var tests/artifacts node_modules

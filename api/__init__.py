@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from api import analytics, auth, datasets, openapi, reports  # noqa: F401  (routes)
+from api import (  # noqa: F401  (the route modules attach to the blueprint)
+    analytics,
+    auth,
+    datasets,
+    kpi,
+    openapi,
+    reports,
+    versions,
+)
 from api.blueprint import api
 from api.errors import error_response
 

@@ -142,6 +142,16 @@ dagcomponentfuncs.DatasetActions = function (props) {
       "Open"
     ),
     React.createElement(
+      "a",
+      {
+        href: data.kpi_href,
+        className: "btn btn-sm btn-outline-secondary ib-kpi-link",
+        title: "KPI portal of " + data.name,
+        onClick: function (e) { ibNavigate(e, data.kpi_href); },
+      },
+      "KPIs"
+    ),
+    React.createElement(
       "button",
       {
         type: "button",

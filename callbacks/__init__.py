@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import dash
 
-from callbacks import account, analysis, datasets, login, navbar, registration
+from callbacks import (
+    account,
+    analysis,
+    datasets,
+    kpi,
+    login,
+    navbar,
+    registration,
+    versions,
+)
 
 
 def register(app: dash.Dash) -> None:
     """Register every callback module on this app."""
     analysis.register(app)
+    kpi.register(app)
+    versions.register(app)
     datasets.register(app)
     login.register(app)
     registration.register(app)

@@ -47,6 +47,8 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.METRIC
     STATUS = f"{PREFIX}-status"
     CONTENT = f"{PREFIX}-content"
     KPIS = f"{PREFIX}-kpis"
+    KPI_LINK = f"{PREFIX}-kpi-link"
+    COMPARE_LINK = f"{PREFIX}-compare-link"
     TIMESERIES = f"{PREFIX}-timeseries"
     # Text alternatives of the charts (visually hidden captions).
     TIMESERIES_TEXT = f"{PREFIX}-timeseries-text"
@@ -287,7 +289,26 @@ def header(meta: dict, state: AnalysisState) -> html.Div:
                     ),
                 ]
             ),
-            share_actions(),
+            html.Div(
+                [
+                    dcc.Link(
+                        [icon("speedometer2"), "KPIs"],
+                        href=f"/kpi/{meta['id']}",
+                        id=ids.KPI_LINK,
+                        className="btn btn-outline-secondary btn-sm",
+                    ),
+                    dcc.Link(
+                        [icon("layout-split"), "Compare versions"],
+                        href=f"/compare/{meta['id']}",
+                        id=ids.COMPARE_LINK,
+                        className="btn btn-outline-secondary btn-sm",
+                    )
+                    if len(meta.get("versions") or []) > 1
+                    else None,
+                    share_actions(),
+                ],
+                className="d-flex gap-2",
+            ),
         ],
         className="d-flex flex-wrap justify-content-between align-items-end gap-3 mb-3",
     )

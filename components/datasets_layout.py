@@ -400,7 +400,7 @@ GRID_COLUMNS = [
         "field": "actions",
         "valueGetter": {"function": "params.data.version + ':' + params.data.status"},
         "headerName": "Actions",
-        "minWidth": 150,
+        "minWidth": 210,
         "flex": 1.2,
         "sortable": False,
         # Its value carries the raw status for redraws; search must not see it.
@@ -514,6 +514,7 @@ def grid_rows(datasets: list[dict], chosen_versions: dict) -> list[dict]:
                 "id": dataset["id"],
                 "name": dataset["name"],
                 "href": f"/datasets/{dataset['id']}?version={entry['version']}",
+                "kpi_href": f"/kpi/{dataset['id']}?version={entry['version']}",
                 "version": entry["version"],
                 "versions": sorted(v["version"] for v in dataset["versions"]),
                 "latest": max(v["version"] for v in dataset["versions"]),

@@ -38,6 +38,7 @@ from data.ingest import lifecycle, repository
 from data.ingest.analysis import Analysis, analyse, sample_size
 from data.ingest.processing import stale_before
 from data.ingest.schema import Choice
+from data.kpi.measures import parse_measures, propose_measures, usable_columns
 from data.services import Services
 
 log = logging.getLogger(__name__)
@@ -75,18 +76,21 @@ def upload_dataset(
     dataset_name: str,
     filename: str | None = None,
     choice: Choice | None = None,
+    measures: list[dict] | None = None,
 ) -> dict:
     """Store an upload as a new version and queue it; returns the version view
     plus `created`: False when the same file (same column choice) was already
     uploaded, and that version is returned as it is. When that version `failed`,
-    the upload counts as a retry: it is processed again and `created` is True."""
+    the upload counts as a retry: it is processed again and `created` is True.
+    `measures` replace the ones proposed from the schema (validated against it)."""
     name = clean_dataset_name(dataset_name)
     choice = choice or Choice()
     settings = services.settings
     with _spooled(stream, settings.max_upload_bytes, settings.max_upload_mb) as upload:
         analysis = _analyse_upload(upload, choice, settings)
+        chosen = _measures(analysis, measures)
         created, document = _reserve_version(
-            services, owner_id, name, upload, analysis, choice, filename
+            services, owner_id, name, upload, analysis, choice, filename, chosen
         )
         if created:
             _store_source(services, document, upload.file)
@@ -284,7 +288,22 @@ def _upload_key(checksum: str, choice: Choice) -> str:
     return hashlib.sha256(f"{checksum}\n{chosen}".encode()).hexdigest()
 
 
-def _reserve_version(services, owner_id, name, upload, analysis, choice, filename):
+def _measures(analysis: Analysis, measures: list[dict] | None) -> list[dict]:
+    """The version's measures: proposed from the schema, or the caller's, checked."""
+    schema = analysis.schema
+    columns = usable_columns(
+        [column.document() for column in schema.columns],
+        schema.metric_columns,
+        schema.dimension_columns,
+    )
+    if measures is None:
+        return propose_measures(columns)
+    return [measure.document() for measure in parse_measures(measures, columns)]
+
+
+def _reserve_version(
+    services, owner_id, name, upload, analysis, choice, filename, measures
+):
     """Insert the next version's document, or find the identical earlier upload.
 
     Unique indexes on (owner, name, version) and (owner, name, uploadKey) settle
@@ -301,7 +320,9 @@ def _reserve_version(services, owner_id, name, upload, analysis, choice, filenam
         dataset_id = existing[0]["datasetId"] if existing else uuid.uuid4().hex
         version = existing[-1]["version"] + 1 if existing else 1
         document = _new_version(owner_id, name, dataset_id, version, upload, analysis)
-        document.update(uploadKey=upload_key, choice=choice.document())
+        document.update(
+            uploadKey=upload_key, choice=choice.document(), measures=measures
+        )
         document["originalName"] = safe_filename(filename)
         try:
             repository.insert_version(services.mongo, document)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: Chromium + driver (browser tests), nginx (config
-# check and the proxy test), redis-server (private Redis), make and python3-venv.
+# check and the proxy test), redis-server (private Redis), make, python3-venv, and
+# Node.js + npm (the conformance suite runs the pipelines on mingo under Node).
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
@@ -8,6 +9,8 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v make >/dev/null || missing+=(make)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 # Debian's python3 needs python3-venv for `python3 -m venv` (make creates .venv).
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then

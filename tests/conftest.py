@@ -58,29 +58,34 @@ def s3_endpoint():
     server.stop()
 
 
+def build_app(database_url: str, store_dir: Path, **overrides):
+    """An app through the factory with the test defaults; overrides win."""
+    from app import create_app
+
+    settings = {
+        "app_env": "test",
+        "database_url": database_url,
+        "local_store_dir": str(store_dir),
+        "secret_key": "test-secret-key-that-is-long-enough-0123456789",
+        "log_level": "WARNING",
+        # Tests register many accounts from 127.0.0.1; rate-limit tests set
+        # their own limits.
+        "login_rate_limit": "1000/minute",
+        "register_rate_limit": "1000/minute",
+        # Never the shared Redis that `make` exports for `make run`.
+        "redis_url": None,
+        **overrides,
+    }
+    return create_app(settings)
+
+
 @pytest.fixture
 def make_app(database_url, tmp_path):
     """Build an app through the factory; keyword overrides win over test defaults."""
     built = []
 
     def _make(**overrides):
-        from app import create_app
-
-        settings = {
-            "app_env": "test",
-            "database_url": database_url,
-            "local_store_dir": str(tmp_path / f"objects-{len(built)}"),
-            "secret_key": "test-secret-key-that-is-long-enough-0123456789",
-            "log_level": "WARNING",
-            # Tests register many accounts from 127.0.0.1; rate-limit tests set
-            # their own limits.
-            "login_rate_limit": "1000/minute",
-            "register_rate_limit": "1000/minute",
-            # Never the shared Redis that `make` exports for `make run`.
-            "redis_url": None,
-            **overrides,
-        }
-        app = create_app(settings)
+        app = build_app(database_url, tmp_path / f"objects-{len(built)}", **overrides)
         built.append(app)
         return app
 
@@ -101,28 +106,29 @@ def client(app):
     return app.server.test_client()
 
 
+def register_user(client, email: str | None = None, password: str | None = None):
+    """Register an account through the API and sign it in: {"id", "email",
+    "password", "headers"} with `Authorization: Bearer <jwt>`."""
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
+    password = password or f"pw-{uuid.uuid4().hex}"
+    credentials = {"email": email, "password": password}
+    registered = client.post("/api/auth/register", json=credentials)
+    assert registered.status_code == 201, registered.get_json()
+    signed_in = client.post("/api/auth/login", json=credentials)
+    assert signed_in.status_code == 200, signed_in.get_json()
+    token = signed_in.get_json()["access_token"]
+    return {
+        "id": registered.get_json()["id"],
+        "email": email.strip().lower(),
+        "password": password,
+        "headers": {"Authorization": f"Bearer {token}"},
+    }
+
+
 @pytest.fixture
 def new_user():
-    """Register an account through the API and sign it in: `new_user(client)` returns
-    {"id", "email", "password", "headers"} with `Authorization: Bearer <jwt>`."""
-
-    def _new_user(client, email: str | None = None, password: str | None = None):
-        email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
-        password = password or f"pw-{uuid.uuid4().hex}"
-        credentials = {"email": email, "password": password}
-        registered = client.post("/api/auth/register", json=credentials)
-        assert registered.status_code == 201, registered.get_json()
-        signed_in = client.post("/api/auth/login", json=credentials)
-        assert signed_in.status_code == 200, signed_in.get_json()
-        token = signed_in.get_json()["access_token"]
-        return {
-            "id": registered.get_json()["id"],
-            "email": email.strip().lower(),
-            "password": password,
-            "headers": {"Authorization": f"Bearer {token}"},
-        }
-
-    return _new_user
+    """`new_user(client)` registers and signs in an account (see register_user)."""
+    return register_user
 
 
 def pytest_setup_options():

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from data.errors import DomainError, TooLarge, Unprocessable
 from data.ingest import repository
 from data.ingest.readers import ReadPlan, SourceStream, read_chunks
-from data.ingest.repository import RECORDS, ROLLUPS
+from data.ingest.repository import KPI_ROLLUPS, RECORDS, ROLLUPS
 from data.ingest.rollups import RollupAccumulator
 from data.ingest.transform import (
     MAX_REPORTED_ERRORS,
@@ -37,6 +37,9 @@ from data.ingest.transform import (
     convert_chunk,
     record_documents,
 )
+from data.kpi.identity import dataset_secret
+from data.kpi.measures import usable_columns
+from data.kpi.rollups import KpiRollupAccumulator, measure_inputs
 from data.services import Services
 
 log = logging.getLogger(__name__)
@@ -121,14 +124,15 @@ def ingest(services: Services, document: dict, totals: RunTotals) -> dict:
     settings, db = services.settings, services.mongo
     read_plan, convert_plan = plans(document, settings)
     sink = VersionSink(db, document)
+    kpi = kpi_accumulator(document, convert_plan)
     with contextlib.closing(services.store.open(document["objectKey"])) as raw:
         stream = _source_stream(raw, document, settings)
-        write_version(stream, read_plan, convert_plan, sink, totals, settings)
+        write_version(stream, read_plan, convert_plan, sink, totals, settings, kpi)
     sink.progress(totals, document["sizeBytes"])  # still ours, right before cleanup
     dataset_id, version = document["datasetId"], document["version"]
     repository.delete_older_revisions(db, dataset_id, version, document["revision"])
     progress = {"rowsDone": totals.rows, "rowsTotal": totals.rows}
-    return {**totals.summary(), "progress": progress}
+    return {**totals.summary(), "progress": progress, "timeRange": kpi.time_range()}
 
 
 class VersionSink:
@@ -156,9 +160,11 @@ def write_version(
     sink,
     totals: RunTotals,
     settings,
+    kpi: KpiRollupAccumulator | None = None,
 ) -> None:
-    """Parse the stream in chunks into record documents, then roll-ups in batches
-    (never all at once: 1M rows by the minute make 200,000 hourly roll-ups)."""
+    """Parse the stream in chunks into record documents, then roll-ups and KPI
+    roll-ups in batches (never all at once: 1M rows by the minute make 200,000
+    hourly roll-ups)."""
     rollups = RollupAccumulator(
         [key for _, key, _ in convert_plan.metrics],
         [key for _, key in convert_plan.dimensions],
@@ -170,10 +176,22 @@ def write_version(
         sink.progress(totals, stream.bytes_read)
         sink.insert(RECORDS, record_documents(*sink.ids, converted))
         rollups.add(converted)
+        if kpi is not None:
+            kpi.add(converted)
     _check_bad_rows(totals, settings.max_bad_row_fraction)
-    for batch in rollups.batches(*sink.ids):
-        sink.progress(totals, stream.bytes_read)
-        sink.insert(ROLLUPS, batch)
+    for collection, source in ((ROLLUPS, rollups), (KPI_ROLLUPS, kpi)):
+        for batch in source.batches(*sink.ids) if source is not None else ():
+            sink.progress(totals, stream.bytes_read)
+            sink.insert(collection, batch)
+
+
+def kpi_accumulator(document: dict, plan: ConvertPlan) -> KpiRollupAccumulator:
+    """The KPI roll-ups of the version's stored measures."""
+    columns = usable_columns(
+        document["columns"], document["metricColumns"], document["dimensionColumns"]
+    )
+    inputs = measure_inputs(document.get("measures") or [], columns)
+    return KpiRollupAccumulator(inputs, [key for _, key in plan.dimensions])
 
 
 def _source_stream(raw, document: dict, settings) -> SourceStream:
@@ -193,8 +211,12 @@ def plans(document: dict, settings) -> tuple[ReadPlan, ConvertPlan]:
         (n, key(n), decimals.get(key(n), ".")) for n in document["metricColumns"]
     ]
     dims = [(name, key(name)) for name in document["dimensionColumns"]]
+    ids = [
+        (c["name"], c["key"]) for c in document["columns"] if c["role"] == "identifier"
+    ]
     time = (document["timeColumn"], key(document["timeColumn"]))
     keep = [time[1], *(k for _, k, _ in metrics), *(k for _, k in dims)]
+    keep += [k for _, k in ids]
     read_plan = ReadPlan(
         kind=document["format"],
         delimiter=document["parse"].get("delimiter"),
@@ -209,7 +231,13 @@ def plans(document: dict, settings) -> tuple[ReadPlan, ConvertPlan]:
         max_value_bytes=settings.max_line_kb * 1024,
     )
     convert_plan = ConvertPlan(
-        time, document["parse"]["timeFormat"], metrics, dims, len(document["columns"])
+        time,
+        document["parse"]["timeFormat"],
+        metrics,
+        dims,
+        len(document["columns"]),
+        identifiers=ids,
+        identifier_secret=dataset_secret(settings.secret_key, document["datasetId"]),
     )
     return read_plan, convert_plan
 

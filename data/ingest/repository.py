@@ -18,6 +18,8 @@ from pymongo import ReturnDocument
 from data.mongo import IndexDefinitions
 
 DATASETS, RECORDS, ROLLUPS, ANALYTICS = "datasets", "records", "rollups", "analytics"
+KPI_ROLLUPS = "kpi_rollups"  # data/kpi/rollups.py
+DERIVED = (RECORDS, ROLLUPS, KPI_ROLLUPS)
 READABLE = ("processed", "cached")
 REPROCESSABLE = ("uploaded", "processed", "cached", "failed")
 
@@ -37,6 +39,9 @@ INDEXES: IndexDefinitions = {
     ],
     RECORDS: [([("datasetId", 1), ("version", 1), ("t", 1)], {})],
     ROLLUPS: [([("datasetId", 1), ("version", 1), ("g", 1), ("b", 1)], {})],
+    KPI_ROLLUPS: [
+        ([("datasetId", 1), ("version", 1), ("g", 1), ("k", 1), ("v", 1), ("b", 1)], {})
+    ],
 }
 
 Database = pymongo.database.Database
@@ -235,14 +240,14 @@ def delete_older_revisions(
 
 
 def _delete_derived(db: Database, query: dict) -> int:
-    return delete_where(db[RECORDS], query) + delete_where(db[ROLLUPS], query)
+    return sum(delete_where(db[collection], query) for collection in DERIVED)
 
 
 def delete_dataset(db: Database, owner_id: str, dataset_id: str) -> int:
     """Remove the owner's version documents, then every derived document."""
     removed = db[DATASETS].delete_many({"userId": owner_id, "datasetId": dataset_id})
     query = {"datasetId": dataset_id}
-    for collection in (RECORDS, ROLLUPS, ANALYTICS):
+    for collection in (*DERIVED, ANALYTICS):
         delete_where(db[collection], query)
     return removed.deleted_count
 

@@ -20,6 +20,7 @@ import pandas as pd
 from data.ingest import dates
 from data.ingest.readers import ERROR_COLUMN, EXTRA_COLUMN
 from data.ingest.values import missing_mask, parse_numbers, quote_cell
+from data.kpi.identity import hash_identifiers
 
 MAX_REPORTED_ERRORS = 20
 
@@ -33,6 +34,8 @@ class ConvertPlan:
     metrics: list[tuple[str, str, str]]  # (name, key, decimal)
     dimensions: list[tuple[str, str]]  # (name, key)
     width: int = 0  # columns in the header
+    identifiers: list[tuple[str, str]] = field(default_factory=list)  # (name, key)
+    identifier_secret: bytes = b""  # the dataset's HMAC key (data/kpi/identity.py)
 
 
 @dataclass
@@ -46,6 +49,7 @@ class Converted:
     total: int
     bad: int
     errors: list[dict] = field(default_factory=list)
+    identifiers: dict[str, np.ndarray] = field(default_factory=dict)  # HMAC hashes
 
 
 class _Errors:
@@ -105,6 +109,10 @@ def convert_chunk(frame: pd.DataFrame, plan: ConvertPlan) -> Converted:
         total=len(frame),
         bad=int(errors.bad.sum()),
         errors=errors.first(),
+        identifiers={
+            key: hash_identifiers(_text(frame[key])[keep], plan.identifier_secret)
+            for _, key in plan.identifiers
+        },
     )
 
 
@@ -167,7 +175,7 @@ def record_documents(
     dims = _mappings(
         {key: values.tolist() for key, values in converted.dimensions.items()}, count
     )
-    return [
+    documents = [
         {
             "datasetId": dataset_id,
             "version": version,
@@ -181,6 +189,11 @@ def record_documents(
             converted.rows.tolist(), times, metrics, dims, strict=True
         )
     ]
+    if converted.identifiers:
+        hashed = {key: values.tolist() for key, values in converted.identifiers.items()}
+        for document, ids in zip(documents, _mappings(hashed, count), strict=True):
+            document["i"] = ids
+    return documents
 
 
 def _mappings(columns: dict[str, list], count: int) -> list[dict]:

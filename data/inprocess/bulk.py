@@ -22,7 +22,8 @@ from data.inprocess.patches import WRITE_LOCK
 
 _MISSING = object()
 _INT64 = (-(2**63), 2**63 - 1)
-_SCALARS = (str, float, bool, type(None))
+# bytes (the KPI roll-ups' sketches) are stored as is by mongomock too.
+_SCALARS = (str, float, bool, bytes, type(None))
 # mongomock's own methods, kept for the tests that compare the shortcuts with them.
 MONGOMOCK_METHODS: dict = {}
 

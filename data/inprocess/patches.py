@@ -7,7 +7,8 @@ process:
 - accumulators `$stdDevPop`, `$stdDevSamp` (in `$group`, expressions and windows);
 - the manual's single-operand array rule for `$sum/$avg/$min/$max/$stdDev*` in
   expressions (`{$avg: {$map: ...}}` averages the array);
-- expressions `$sortArray` and `$range`;
+- expressions `$sortArray`, `$range` and `$dateTrunc` (units hour to year, binSize
+  1, `timezone` and `startOfWeek`, DST-correct through zoneinfo);
 - stages `$setWindowFields` (documents and range windows, accumulators,
   `$documentNumber`, `$rank`, `$denseRank`, `$shift`) and `$densify`;
 - unique indexes checked atomically with the write, as on a server (see
@@ -27,6 +28,7 @@ import datetime as dt
 import math
 import numbers
 import threading
+import zoneinfo
 
 from mongomock import OperationFailure, aggregate, filtering, helpers
 from mongomock import collection as mongomock_collection
@@ -96,7 +98,7 @@ def _std_dev_samp(values) -> float | None:
 
 
 def _install_expressions() -> None:
-    aggregate.array_operators.extend(["$sortArray"])
+    aggregate.array_operators.extend(["$sortArray", "$dateTrunc"])
     original_project = aggregate._Parser._handle_project_operator
     original_array = aggregate._Parser._handle_array_operator
 
@@ -112,6 +114,8 @@ def _install_expressions() -> None:
             return _sort_array(parser, value)
         if operator == "$range":
             return _range(parser, value)
+        if operator == "$dateTrunc":
+            return _date_trunc(parser, value)
         return original_array(parser, operator, value)
 
     original_arithmetic = aggregate._Parser._handle_arithmetic_operator
@@ -203,6 +207,72 @@ def _range(parser, value) -> list[int]:
 
 
 # --- dates -------------------------------------------------------------------------
+
+_WEEKDAYS = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+_WEEKDAY_ABBREVIATIONS = {name[:3]: index for index, name in enumerate(_WEEKDAYS)}
+
+
+def _date_trunc(parser, spec) -> dt.datetime | None:
+    """$dateTrunc: {date, unit, binSize: 1, timezone, startOfWeek} (manual: the
+    start of the unit holding `date` in `timezone`, returned as a UTC instant)."""
+    if not isinstance(spec, dict) or not {"date", "unit"} <= set(spec):
+        raise OperationFailure("$dateTrunc requires 'date' and 'unit'")
+    if spec.get("binSize", 1) != 1:
+        raise OperationFailure("$dateTrunc: only binSize 1 is supported in process")
+    value = parser._parse_or_nothing(spec["date"])
+    if value is None or value is aggregate.NOTHING:
+        return None
+    if not isinstance(value, dt.datetime):
+        raise OperationFailure("$dateTrunc requires 'date' to be a date")
+    aware = value.tzinfo is not None
+    moment = value if aware else value.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(_zone(spec.get("timezone", "UTC")))
+    start = _local_unit_start(local.replace(tzinfo=None), spec["unit"], spec)
+    result = start.replace(tzinfo=local.tzinfo).astimezone(dt.UTC)
+    return result if aware else result.replace(tzinfo=None)
+
+
+def _zone(name: str) -> dt.tzinfo:
+    if name in ("UTC", "Etc/UTC", "GMT", "Z"):
+        return dt.UTC
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise OperationFailure(f"unrecognized time zone identifier: {name}") from None
+
+
+def _local_unit_start(local: dt.datetime, unit: str, spec: dict) -> dt.datetime:
+    if unit in ("second", "minute", "hour"):
+        fields = {
+            "second": {"microsecond": 0},
+            "minute": {"second": 0, "microsecond": 0},
+        }
+        return local.replace(
+            **fields.get(unit, {"minute": 0, "second": 0, "microsecond": 0})
+        )
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if unit == "day":
+        return midnight
+    if unit == "week":
+        first = _WEEKDAY_ABBREVIATIONS[
+            str(spec.get("startOfWeek", "sunday"))[:3].lower()
+        ]
+        return midnight - dt.timedelta(days=(midnight.weekday() - first) % 7)
+    if unit == "month":
+        return midnight.replace(day=1)
+    if unit == "quarter":
+        return midnight.replace(month=(midnight.month - 1) // 3 * 3 + 1, day=1)
+    if unit == "year":
+        return midnight.replace(month=1, day=1)
+    raise OperationFailure(f"unknown time unit value: {unit}")
 
 
 def add_units(moment: dt.datetime, amount: int, unit: str) -> dt.datetime:
@@ -656,6 +726,10 @@ def _group_with(original):
     """$group by hashing scalar keys instead of sorting every document by key."""
 
     def handle_group(in_collection, database, options):
+        # One output document per group key, so none without input (mongomock
+        # makes one for a constant key such as null; a server makes none).
+        if not in_collection:
+            return []
         expression = options["_id"]
         if not expression:
             return original(in_collection, database, options)

@@ -796,3 +796,18 @@ def test_racing_inserts_with_one_unique_key_leave_exactly_one_winner(
         thread.join()
     assert sorted(outcomes) == ["duplicate"] * 3 + ["inserted"]
     assert collection.count_documents({"owner": "a", "version": 1}) == 1
+
+
+def test_group_on_no_documents_outputs_none(database):
+    """$group outputs "one document for each unique group key"
+    (https://www.mongodb.com/docs/v7.0/reference/operator/aggregation/group/): no
+    input, no key, no document, even for `_id: null` (mongomock made one; found by
+    the conformance suite against mingo)."""
+    database.items.insert_one({"k": 1})
+    pipeline = [
+        {"$match": {"k": 2}},
+        {"$group": {"_id": None, "n": {"$sum": 1}, "all": {"$addToSet": "$k"}}},
+    ]
+    assert list(database.items.aggregate(pipeline)) == []
+    facet = [{"$facet": {"groups": pipeline}}]
+    assert list(database.items.aggregate(facet)) == [{"groups": []}]

@@ -50,6 +50,7 @@ _scalars = st.one_of(
     st.integers(-(2**70), 2**70),
     st.floats(allow_nan=True),
     st.text(max_size=3),
+    st.binary(max_size=3),
     st.datetimes(timezones=st.sampled_from([None, dt.UTC])),
 )
 _keys = st.sampled_from(["a", "b", "$x", "c.d", "r"])

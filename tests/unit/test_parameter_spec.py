@@ -17,6 +17,11 @@ from data.errors import ValidationFailed
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("api", "auth", "callbacks", "components", "data", "pages")
 DATASET = {"metricColumns": ["revenue"], "dimensionColumns": ["region"]}
+# Tables keyed by the same words for another concept (with the reason).
+OTHER_CONCEPTS = {
+    "data/kpi/pipeline.py": "KPI measure kinds (data/kpi/measures.py), which happen "
+    "to be named like the analysis aggregations",
+}
 
 
 def _literal_collections(tree: ast.AST):
@@ -34,7 +39,8 @@ def test_each_list_of_choices_is_declared_only_in_the_spec():
     offenders = []
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
-            if path == ROOT / "data/analytics/spec.py":
+            relative = path.relative_to(ROOT).as_posix()
+            if relative == "data/analytics/spec.py" or relative in OTHER_CONCEPTS:
                 continue
             tree = ast.parse(path.read_text())
             for line, values in _literal_collections(tree):

@@ -1,0 +1,1 @@
+"""KPI portal: measures stored with each version, roll-ups and the KPI view."""

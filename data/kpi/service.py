@@ -1,0 +1,383 @@
+"""The KPI view: measures over a period, its comparison, series and breakdown.
+
+Which path serves what (README "KPI portal"): every value is read from the KPI
+roll-ups written at ingest (UTC hours and days, per slice), by one `aggregate` per
+period and one per breakdown. Counts, sums, means and extremes are exact. Distinct
+counts come from HLL sketches merged in the app (`approximate: true` with its
+`relativeError`). A view filters or breaks down by one dimension at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+import numpy as np
+
+from data.analytics.detectors import detect_modified_zscore
+from data.analytics.service import load_dataset
+from data.cache import cache_get, cache_set
+from data.errors import Unprocessable, ValidationFailed
+from data.ingest.repository import KPI_ROLLUPS
+from data.kpi import compute, pipeline
+from data.kpi.params import KpiQuery, parse_kpi_query
+from data.kpi.periods import (
+    HOUR,
+    Period,
+    bucket_starts,
+    comparison_period,
+    like_for_like,
+    resolve_period,
+    zone,
+)
+from data.kpi.rollups import TOTAL
+from data.services import Services
+
+DEFAULT_MEASURES = 5
+ANOMALY_THRESHOLD = 3.5  # the robust detector's own default (README, Analytics)
+
+
+def _fail(field: str, message: str, **details) -> ValidationFailed:
+    return ValidationFailed(message, details={"field": field, **details})
+
+
+def chosen_measures(dataset: dict, query: KpiQuery) -> list[dict]:
+    """The requested measures (default: the first five), checked by name."""
+    stored = dataset.get("measures") or []
+    names = [m["name"] for m in stored]
+    if not query.measures:
+        return stored[:DEFAULT_MEASURES]
+    for name in query.measures:
+        if name not in names:
+            raise _fail(
+                "measures",
+                f"Unknown measure {name[:40]!r}. Valid choices: {', '.join(names)}.",
+                choices=names,
+            )
+    return [m for name in query.measures for m in stored if m["name"] == name]
+
+
+def needed_measures(dataset: dict, chosen: list[dict]) -> list[dict]:
+    """The chosen measures plus the parts their ratios divide."""
+    by_name = {m["name"]: m for m in dataset.get("measures") or []}
+    needed = {m["name"]: m for m in chosen}
+    for measure in chosen:
+        if measure["kind"] == "ratio":
+            for part in (measure["numerator"], measure["denominator"]):
+                needed.setdefault(part, by_name[part])
+    return list(needed.values())
+
+
+def dimension_key(dataset: dict, name: str, field: str) -> str:
+    """The field key of a dimension (400 naming the valid dimensions)."""
+    dimensions = list(dataset.get("dimensionColumns") or [])
+    if name not in dimensions:
+        raise _fail(
+            field,
+            f"Unknown dimension {name[:40]!r}. Valid choices: "
+            f"{', '.join(dimensions) or '(none)'}.",
+            choices=dimensions,
+        )
+    return next(c["key"] for c in dataset["columns"] if c["name"] == name)
+
+
+def choose_slice(dataset: dict, query: KpiQuery) -> tuple[str, tuple | None]:
+    """The roll-up slice serving the filters: the whole dataset or one dimension."""
+    used = dict.fromkeys(
+        [*query.filters, *([query.breakdown] if query.breakdown else [])]
+    )
+    for name in query.filters:
+        dimension_key(dataset, name, f"filter.{name}")
+    if query.breakdown:
+        dimension_key(dataset, query.breakdown, "breakdown")
+    if len(used) > 1:
+        raise Unprocessable(
+            "A KPI view filters and breaks down by one dimension at a time (the "
+            f"roll-ups hold one dimension per slice); this view uses {len(used)}: "
+            f"{', '.join(used)}.",
+            details={"limit": 1, "field": "filter"},
+        )
+    if not query.filters:
+        return TOTAL, None
+    ((name, values),) = query.filters.items()
+    return dimension_key(dataset, name, f"filter.{name}"), values
+
+
+def _grain(query: KpiQuery, period: Period) -> str:
+    """Day documents when local days are UTC days and no hours are selected."""
+    whole_days = all(moment.hour == 0 for moment in (period.start, period.end))
+    if query.tz == "UTC" and not query.hours and not query.days and whole_days:
+        return "day" if query.granularity != "hour" else "hour"
+    return "hour"
+
+
+def data_bounds(dataset: dict) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first and the last hour with data (end of the last hour), from ingest."""
+    span = dataset.get("timeRange") or {}
+    first, last = span.get("first"), span.get("last")
+    if isinstance(first, str):
+        first, last = dt.datetime.fromisoformat(first), dt.datetime.fromisoformat(last)
+    return first, (last + HOUR if last else None)
+
+
+def _options(query: KpiQuery) -> dict:
+    return {
+        "granularity": query.granularity,
+        "tz": query.tz,
+        "hours": query.hours,
+        "days": query.days,
+    }
+
+
+def _lookback(measures: list[dict]) -> dt.timedelta:
+    days = [m["windowDays"] for m in measures if m["kind"] == "rolling_distinct"]
+    return dt.timedelta(days=max(days, default=0))
+
+
+def period_result(
+    services: Services, dataset: dict, query: KpiQuery, period: Period, needed: list
+) -> dict:
+    """Bucket partials, the period's totals and the rolling windows' day sketches."""
+    key, values = choose_slice(dataset, query)
+    grain = _grain(query, period)
+    match = pipeline.slice_match(dataset, grain, key, values)
+    fetch_start = period.start - _lookback(needed)
+    stages = pipeline.period_pipeline(
+        match, fetch_start, period.start, period.end, needed, _options(query)
+    )
+    result = next(iter(services.mongo[KPI_ROLLUPS].aggregate(stages)), {})
+    return {
+        "series": [_utc_id(g) for g in result.get("series", [])],
+        "total": (result.get("total") or [{}])[0],
+        "days": [_utc_id(g) for g in result.get("days", [])] or None,
+        "grain": grain,
+    }
+
+
+def _utc_id(group: dict) -> dict:
+    moment = group["_id"]
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return {**group, "_id": moment.astimezone(dt.UTC)}
+
+
+def measure_block(
+    measure: dict,
+    result: dict,
+    starts: list[dt.datetime],
+    period: Period,
+    by_name: dict[str, dict],
+    tz: str,
+) -> dict:
+    """One period's value and series of one measure."""
+    groups = {g["_id"]: g for g in result["series"]}
+    if measure["kind"] == "rolling_distinct":
+        key = f"h_{measure['name']}"
+        days = [(g["_id"], g.get(key) or []) for g in result["days"] or []]
+        ends = [min(e, period.end) for e in [*starts[1:], period.end]]
+        series = compute.rolling_values(measure, days, ends, zone(tz))
+        value = series[-1] if series else 0
+    else:
+        series = [compute.value_of(measure, groups.get(t), by_name) for t in starts]
+        totals = compute.with_sketches(
+            result["total"], result["series"], list(by_name.values())
+        )
+        value = compute.value_of(measure, totals, by_name)
+    return {"value": value, "series": series}
+
+
+def _series(starts: list[dt.datetime], values: list) -> list[dict]:
+    return [
+        {"t": t.isoformat(), "value": v} for t, v in zip(starts, values, strict=True)
+    ]
+
+
+def _aligned(starts: list[dt.datetime], other: list[dt.datetime], values: list) -> list:
+    """The comparison series, position by position (null where it is shorter)."""
+    return [
+        {"t": other[i].isoformat() if i < len(other) else None,
+         "value": values[i] if i < len(values) else None}
+        for i in range(len(starts))
+    ]  # fmt: skip
+
+
+def _unit(dataset: dict, measure: dict) -> str | None:
+    column = next(
+        (c for c in dataset["columns"] if c["name"] == measure.get("column")), None
+    )
+    return column.get("unit") if column else None
+
+
+def _measure_view(dataset, measure, current, compared, by_name, sketched) -> dict:
+    value, previous = current["value"], compared["value"] if compared else None
+    absolute, percent = compute.change(value, previous)
+    return {
+        "name": measure["name"],
+        "label": measure.get("label") or measure["name"],
+        "kind": measure["kind"],
+        "format": measure.get("format", "number"),
+        "unit": _unit(dataset, measure),
+        "higherIsBetter": measure.get("higherIsBetter", True),
+        "value": value,
+        "comparisonValue": previous,
+        "change": absolute,
+        "changePct": percent,
+        "approximate": compute.approximate(measure, by_name, sketched),
+        "relativeError": compute.relative_error(measure, by_name, sketched),
+    }
+
+
+def series_anomalies(series: list[dict]) -> list[dict]:
+    """Buckets of a measure's series the modified z-score flags (median/MAD)."""
+    points = [p for p in series if p["value"] is not None]
+    values = np.array([p["value"] for p in points], dtype=float)
+    if len(values) < 3:
+        return []
+    median = float(np.median(values))
+    mad = float(np.median(np.abs(values - median)))
+    mean_abs = float(np.mean(np.abs(values - median)))
+    found = detect_modified_zscore(values, median, mad, mean_abs, ANOMALY_THRESHOLD)
+    return [
+        {"t": points[i]["t"], "value": points[i]["value"], "score": round(f.score, 2),
+         "direction": "spike" if f.score > 0 else "drop"}
+        for i, f in sorted(found.findings.items())
+    ]  # fmt: skip
+
+
+def compute_kpi(services: Services, dataset: dict, query: KpiQuery) -> dict:
+    """Compute one KPI view of a loaded dataset version (no cache)."""
+    chosen = chosen_measures(dataset, query)
+    if not chosen:
+        raise Unprocessable("This dataset has no measures; add some first.")
+    needed = needed_measures(dataset, chosen)
+    by_name = {m["name"]: m for m in needed}
+    _first, data_end = data_bounds(dataset)
+    period = resolve_period(query, data_end - HOUR if data_end else None)
+    other = comparison_period(period, query.compare, query.tz)
+    period, other, partial = like_for_like(period, other, data_end, query.tz)
+    starts = bucket_starts(period, query.granularity, query.tz)
+    other_starts = bucket_starts(other, query.granularity, query.tz) if other else []
+    current = period_result(services, dataset, query, period, needed)
+    compared = period_result(services, dataset, query, other, needed) if other else None
+    views = []
+    for measure in chosen:
+        mine = measure_block(measure, current, starts, period, by_name, query.tz)
+        theirs = (
+            measure_block(measure, compared, other_starts, other, by_name, query.tz)
+            if other
+            else None
+        )
+        view = _measure_view(dataset, measure, mine, theirs, by_name, True)
+        view["series"] = _series(starts, mine["series"])
+        view["anomalies"] = series_anomalies(view["series"])
+        view["comparisonSeries"] = (
+            _aligned(starts, other_starts, theirs["series"]) if theirs else []
+        )
+        views.append(view)
+    return {
+        "dataset": {"id": dataset["datasetId"], "name": dataset["datasetName"],
+                    "version": dataset["version"]},
+        "query": query.canonical(),
+        "period": period.document(),
+        "comparisonPeriod": other.document() if other else None,
+        "partial": partial,
+        "granularity": query.granularity,
+        "tz": query.tz,
+        "measures": views,
+        "breakdown": (
+            breakdown(services, dataset, query, period, chosen, needed, by_name)
+            if query.breakdown else None
+        ),
+    }  # fmt: skip
+
+
+def breakdown(services, dataset, query, period, chosen, needed, by_name) -> dict:
+    """Top values of the breakdown dimension by the first measure, plus `other`
+    (its own aggregate: distinct counts are counted, never subtracted)."""
+    key = dimension_key(dataset, query.breakdown, "breakdown")
+    values = query.filters.get(query.breakdown)
+    match = pipeline.slice_match(dataset, _grain(query, period), key, values)
+    options = _options(query)
+    additive = [m for m in needed if m["kind"] != "rolling_distinct"]
+    stages = pipeline.breakdown_pipeline(
+        match, period.start, period.end, additive, options
+    )
+    groups = list(services.mongo[KPI_ROLLUPS].aggregate(stages))
+    shown = [m for m in chosen if m["kind"] != "rolling_distinct"]
+    rows = [_breakdown_row(g["_id"], g, shown, by_name) for g in groups]
+    lead = shown[0]["name"] if shown else None
+    rows.sort(key=lambda row: (-(row["measures"].get(lead) or 0), row["value"]))
+    top, rest = rows[: query.top], rows[query.top :]
+    other = None
+    if rest:
+        stages = pipeline.breakdown_pipeline(
+            match,
+            period.start,
+            period.end,
+            additive,
+            options,
+            [r["value"] for r in top],
+        )
+        group = next(iter(services.mongo[KPI_ROLLUPS].aggregate(stages)), {})
+        other = {**_breakdown_row("other", group, shown, by_name), "values": len(rest)}
+    return {"dimension": query.breakdown, "measures": [m["name"] for m in shown],
+            "rows": top, "other": other}  # fmt: skip
+
+
+def _breakdown_row(value, group: dict, shown: list[dict], by_name: dict) -> dict:
+    return {
+        "value": value,
+        "measures": {m["name"]: compute.value_of(m, group, by_name) for m in shown},
+    }
+
+
+def cache_key(dataset: dict, query: KpiQuery) -> str:
+    """The cache key of one KPI view of one version and revision."""
+    text = json.dumps(query.canonical(), sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return (
+        f"kpi:{dataset['datasetId']}:{dataset['version']}:"
+        f"{dataset.get('revision', 1)}:{digest}"
+    )
+
+
+def get_kpi(services: Services, owner_id: str, dataset_id: str, raw) -> dict:
+    """The KPI view for a raw query dict: from the cache when present."""
+    query = parse_kpi_query(raw)
+    dataset = load_dataset(services, owner_id, dataset_id, query.version)
+    key = cache_key(dataset, query)
+    cached = cache_get(key)
+    if cached is not None:
+        return {**cached, "cached": True}
+    view = compute_kpi(services, dataset, query)
+    cache_set(key, view)
+    return {**view, "cached": False}
+
+
+MAX_DIMENSION_VALUES = 200
+
+
+def kpi_meta(
+    services: Services, owner_id: str, dataset_id: str, version: int | None = None
+) -> dict:
+    """What the KPI page's controls need: name, version, measures, each dimension's
+    values (from the day roll-ups) and the data's last hour."""
+    dataset = load_dataset(services, owner_id, dataset_id, version)
+    rollups = services.mongo[KPI_ROLLUPS]
+    dimensions = {}
+    for name in dataset.get("dimensionColumns") or []:
+        key = dimension_key(dataset, name, "breakdown")
+        query = {"datasetId": dataset_id, "version": dataset["version"], "g": "day",
+                 "k": key}  # fmt: skip
+        values = sorted(rollups.distinct("v", query))[:MAX_DIMENSION_VALUES]
+        dimensions[name] = values
+    _first, end = data_bounds(dataset)
+    return {
+        "id": dataset_id,
+        "name": dataset["datasetName"],
+        "version": dataset["version"],
+        "measures": dataset.get("measures") or [],
+        "dimensions": dimensions,
+        "dataEnd": (end - HOUR).isoformat() if end else None,
+    }

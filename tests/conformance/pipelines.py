@@ -1,0 +1,283 @@
+"""The registry: every pipeline the product sends to MongoDB, with the parameters
+the suite runs it with. A new pipeline joins the suite with one `register(...)`.
+
+    register(Pipeline(
+        name="kpi.measure",                     # unique, shown in test ids
+        build=lambda world, variant: kpi_query(world.dataset, **variant),
+        variants={"sum-by-day": {...}, ...},    # representative parameters
+        unordered=("*.values",),                # where the manual defines no order
+    ))
+
+`build(world, variant)` returns (collection, pipeline) exactly as production code
+builds them, from the World's documents (tests/conformance/fixtures.py) and one
+variant. `unordered` lists result paths (dotted, `*` for any key or index; "" is
+the result itself) whose order the manual leaves undefined: `$group` output,
+`$addToSet` arrays, `$match` without `$sort`. Every other list is compared in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from data.analytics.params import AGGREGATIONS, parse_params
+from data.analytics.pipeline import view_pipeline
+from data.analytics.service import build_query
+from data.ingest import repository
+from tests.conformance.fixtures import (
+    DATASET_ID,
+    OTHER_OWNER,
+    OWNER,
+    STALE_BEFORE,
+    World,
+)
+
+Build = Callable[[World, Mapping], tuple[str, list[dict]]]
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """One production pipeline builder and the parameters it is checked with."""
+
+    name: str
+    build: Build
+    variants: Mapping[str, Mapping]
+    unordered: tuple[str, ...] = ()
+    source: str = ""
+    # Fixed worlds to run on (None: every edge-case world) and whether generated
+    # document sets are worth running (they vary records and roll-ups only).
+    worlds: tuple[str, ...] | None = None
+    generated: bool = True
+    # How our engine runs it when production code does not call aggregate:
+    # ours(database, collection, pipeline) -> documents.
+    ours: Callable | None = None
+
+
+PIPELINES: dict[str, Pipeline] = {}
+
+
+def register(pipeline: Pipeline) -> Pipeline:
+    """Add a pipeline to the conformance suite (names are unique)."""
+    if pipeline.name in PIPELINES:
+        raise ValueError(f"pipeline {pipeline.name!r} is registered twice")
+    PIPELINES[pipeline.name] = pipeline
+    return pipeline
+
+
+# --- analytics: the analysis view (data/analytics/pipeline.py) ----------------------
+
+# `$group` output order is undefined ($group manual page: "does not order its
+# output documents"), and so is an `$addToSet` array's order.
+VIEW_UNORDERED = ("*.bins", "*.view.*.dimensions.*.combos")
+
+
+def _metric_key(dataset: dict, name: str) -> str:
+    return next(c["key"] for c in dataset["columns"] if c["name"] == name)
+
+
+def _view(world: World, variant: Mapping) -> tuple[str, list[dict]]:
+    """The production query; the bucket-cap variants lower the cap (no range or
+    filters, so the cap is the only difference from build_query)."""
+    raw = {key: value for key, value in variant.items() if key != "max_buckets"}
+    params = parse_params(raw, world.dataset)
+    collection, stages = build_query(world.dataset, params)
+    if "max_buckets" not in variant:
+        return collection, stages
+    dataset = world.dataset
+    return collection, view_pipeline(
+        dataset["datasetId"],
+        dataset["version"],
+        _metric_key(dataset, params["metric"]),
+        params,
+        (None, None),
+        {},
+        variant["max_buckets"],
+    )
+
+
+BUCKETED = {
+    f"{granularity}-{aggregation}": {
+        "granularity": granularity,
+        "aggregation": aggregation,
+        "window": 3,
+    }
+    for granularity in ("hour", "day", "week", "month")
+    for aggregation in AGGREGATIONS
+}
+VIEW_VARIANTS: dict[str, dict] = {
+    **BUCKETED,
+    "raw": {"granularity": "raw", "window": 3},
+    "default": {},
+    "window-2": {"window": 2},
+    "window-30-mean": {"window": 30, "aggregation": "mean"},
+    "raw-window-7": {"granularity": "raw", "window": 7},
+    "filter-one-region": {"filters": {"region": ["N"]}},
+    "filter-two-dimensions": {"filters": {"region": ["N", "S"], "channel": ["web"]}},
+    "filter-absent-value": {"filters": {"region": ["nowhere"]}},
+    "raw-filtered": {"granularity": "raw", "filters": {"channel": ["shop"]}},
+    "range-dates": {"from": "2024-01-02", "to": "2024-01-20"},
+    "range-wider-than-data": {"from": "2023-12-25", "to": "2024-04-05",
+                              "granularity": "week"},
+    "range-from-only": {"from": "2024-01-03", "aggregation": "max"},
+    "range-to-only": {"to": "2024-01-05", "aggregation": "count"},
+    "range-hours": {"granularity": "hour", "from": "2024-01-01T03:00:00Z",
+                    "to": "2024-01-02T07:30:00Z"},
+    "range-months": {"granularity": "month", "from": "2024-01-15", "to": "2024-12-31"},
+    "raw-range": {"granularity": "raw", "from": "2024-01-02", "to": "2024-01-10"},
+    "k-3": {"k": 3, "aggregation": "mean"},
+    "bucket-cap-hour": {"granularity": "hour", "max_buckets": 3},
+    "bucket-cap-day": {"granularity": "day", "max_buckets": 1, "aggregation": "min"},
+}  # fmt: skip
+
+register(
+    Pipeline(
+        name="analytics.view",
+        build=_view,
+        variants=VIEW_VARIANTS,
+        unordered=VIEW_UNORDERED,
+        source="data/analytics/pipeline.py: view_pipeline (via service.build_query)",
+    )
+)
+
+
+# --- ingest: the filters data/ingest/repository.py sends -----------------------------
+
+
+class _Recorder:
+    """Stands in for a pymongo Database and keeps the filter of each call made
+    through it, so the suite runs exactly the filter the repository builds."""
+
+    def __init__(self) -> None:
+        self.filters: list[tuple[str, dict]] = []
+
+    def __getitem__(self, name: str) -> _RecordingCollection:
+        return _RecordingCollection(self, name)
+
+
+class _RecordingCollection:
+    def __init__(self, recorder: _Recorder, name: str) -> None:
+        self.recorder, self.name = recorder, name
+
+    def _keep(self, query: dict):
+        self.recorder.filters.append((self.name, query))
+
+    def find(self, query, *unused, **unused_options):
+        self._keep(query)
+        return _EmptyCursor()
+
+    def find_one(self, query, *unused, **unused_options):
+        self._keep(query)
+
+    def find_one_and_update(self, query, unused_update, **unused_options):
+        self._keep(query)
+
+    def update_one(self, query, unused_update, **unused_options):
+        self._keep(query)
+        return _Counts()
+
+    def delete_many(self, query, **unused_options):
+        self._keep(query)
+        return _Counts()
+
+
+class _EmptyCursor(list):
+    def sort(self, *unused, **unused_options) -> _EmptyCursor:
+        return self
+
+
+class _Counts:
+    matched_count = deleted_count = modified_count = 0
+
+
+def _recorded(call: Callable[[_Recorder], object], index: int = 0):
+    """(collection, [{$match: filter}]) of the index-th call `call` makes."""
+    recorder = _Recorder()
+    call(recorder)
+    collection, query = recorder.filters[index]
+    return collection, [{"$match": query}]
+
+
+def _deleted_in_process(database, collection: str, pipeline: list[dict]) -> list:
+    """The documents repository.delete_where removes on the in-process engine (its
+    own fast matcher), to compare with what the filter matches elsewhere."""
+    before = list(database[collection].find())
+    repository.delete_where(database[collection], pipeline[0]["$match"])
+    kept = {document["_id"] for document in database[collection].find()}
+    return [document for document in before if document["_id"] not in kept]
+
+
+def _version(number: int) -> str:
+    return repository.version_id(DATASET_ID, number)
+
+
+INGEST_FILTERS: dict[str, Callable[[_Recorder], object]] = {
+    "claim-uploaded": lambda db: repository.claim(db, OWNER, _version(2), STALE_BEFORE),
+    "claim-dead-run": lambda db: repository.claim(db, OWNER, _version(3), STALE_BEFORE),
+    "claim-live-run": lambda db: repository.claim(db, OWNER, _version(4), STALE_BEFORE),
+    "claim-other-owner": lambda db: repository.claim(
+        db, OTHER_OWNER, _version(2), STALE_BEFORE
+    ),
+    "heartbeat": lambda db: repository.heartbeat(db, _version(4), 2, {}),
+    "finish-wrong-revision": lambda db: repository.finish(db, _version(4), 9, {}),
+    "fail": lambda db: repository.fail(db, _version(3), 2, "boom"),
+    "request-reprocess-failed": lambda db: repository.request_reprocess(
+        db, OWNER, _version(8), STALE_BEFORE, "again"
+    ),
+    "request-reprocess-live": lambda db: repository.request_reprocess(
+        db, OWNER, _version(4), STALE_BEFORE, "again"
+    ),
+    "request-reprocess-no-heartbeat": lambda db: repository.request_reprocess(
+        db, OWNER, _version(5), STALE_BEFORE, "again"
+    ),
+    "retry-failed": lambda db: repository.retry_failed(db, OWNER, _version(8), "x"),
+    "retry-failed-other-owner": lambda db: repository.retry_failed(
+        db, OWNER, _version(9), "x"
+    ),
+    "mark-cached": lambda db: repository.mark_cached(db, OTHER_OWNER, DATASET_ID, 6, 1),
+    "pending": lambda db: repository.pending(db, STALE_BEFORE),
+    "pending-stale-only": lambda db: repository.pending(
+        db, STALE_BEFORE, stale_only=True
+    ),
+    "versions-by-name": lambda db: repository.versions_by_name(db, OWNER, "sample"),
+    "dataset-versions": lambda db: repository.dataset_versions(db, OWNER, DATASET_ID),
+    "owner-versions": lambda db: repository.owner_versions(db, OTHER_OWNER),
+    "find-version": lambda db: repository.find_version(db, OWNER, DATASET_ID, 1),
+}  # fmt: skip
+INGEST_DELETES: dict[str, Callable | tuple[Callable, int]] = {
+    "delete-version-data": lambda db: repository.delete_version_data(db, DATASET_ID, 1),
+    "delete-one-revision": lambda db: repository.delete_version_data(
+        db, DATASET_ID, 1, revision=2
+    ),
+    "delete-older-revisions": lambda db: repository.delete_older_revisions(
+        db, DATASET_ID, 1, 2
+    ),
+    # delete_dataset removes the version documents first, then records: call 1.
+    "delete-dataset": (lambda db: repository.delete_dataset(db, OWNER, DATASET_ID), 1),
+}  # fmt: skip
+
+register(
+    Pipeline(
+        name="ingest.filters",
+        build=lambda world, variant: _recorded(variant["call"]),
+        variants={name: {"call": call} for name, call in INGEST_FILTERS.items()},
+        unordered=("",),  # a $match without $sort: the manual defines no order
+        source="data/ingest/repository.py: every find/update filter",
+        worlds=("ties",),  # the `datasets` documents are the same in every world
+        generated=False,
+    )
+)
+register(
+    Pipeline(
+        name="ingest.deletes",
+        build=lambda world, variant: _recorded(variant["call"], variant["index"]),
+        variants={
+            name: {"call": call[0], "index": call[1]}
+            if isinstance(call, tuple)
+            else {"call": call, "index": 0}
+            for name, call in INGEST_DELETES.items()
+        },
+        unordered=("",),
+        source="data/ingest/repository.py: delete_where filters (records)",
+        ours=_deleted_in_process,
+    )
+)
