@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test test-mongo deps deps-test node-deps system-deps lint demo bench clean
+.PHONY: run dev test test-mongo deps deps-test node-deps system-deps lint demo bench bench-load audit clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,13 @@ node_modules/.package-lock.json: package.json package-lock.json
 demo: deps
 	$(PY) -m data.demo
 
+# gunicorn, as the container serves (one worker with the in-process engine).
 run: deps demo
-	$(PY) app.py
+	$(PY) -m gunicorn --config deploy/gunicorn.conf.py app:server
+
+# Flask's development server, restarted when a source file changes.
+dev: deps demo
+	$(PY) app.py --reload
 
 lint: deps-test
 	$(VENV)/bin/ruff check .
@@ -38,6 +43,9 @@ lint: deps-test
 
 test: system-deps deps-test node-deps lint
 	$(PY) -m pytest
+
+audit: deps-test
+	$(PY) .ci/audit_dependencies.py
 
 # The pipeline oracle tests and the conformance cases against a real MongoDB >= 7.0
 # at MONGO_URI (each compared with the in-process engine), e.g. after
@@ -48,6 +56,10 @@ test-mongo: deps-test node-deps
 
 bench: deps-test
 	$(PY) -m bench
+
+# wrk against gunicorn (needs Debian's wrk: apt-get install wrk); not run in CI.
+bench-load: deps-test
+	nice -n 10 $(PY) -m bench.load
 
 clean:
 	rm -rf $(VENV) var tests/artifacts node_modules

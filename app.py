@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import dash
 import dash_bootstrap_components as dbc
 import pymongo.database
@@ -144,4 +146,10 @@ if __name__ == "__main__":
         # A configuration mistake deserves one clear line, not a stack trace.
         raise SystemExit(f"insightboard: {error}") from None
     settings = application.server.config["INSIGHTBOARD_SETTINGS"]
-    application.run(host=settings.host, port=settings.port, debug=False)
+    # `make dev` passes --reload; `make run` and the container serve with gunicorn.
+    application.run(
+        host=settings.host,
+        port=settings.port,
+        debug=False,
+        use_reloader="--reload" in sys.argv[1:],
+    )

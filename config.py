@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     jwt_ttl_s: int = Field(default=3600, ge=60)
     session_cookie_secure: bool = False
     session_ttl_s: int = Field(default=12 * 3600, ge=60)
+    # How long a session or account read from PostgreSQL is reused (auth/session_cache).
+    session_cache_ttl_s: int = Field(default=60, ge=0, le=3600)
     remember_me_days: int = Field(default=14, ge=1, le=365)
     login_rate_limit: str = "10/minute"
     register_rate_limit: str = "5/minute"

@@ -222,7 +222,12 @@ add_path(
                 }
             },
         },
-        "responses": {"200": _json(VIEW_SCHEMA, "The analysis view"), **ERRORS},
+        "responses": {
+            "200": _json(VIEW_SCHEMA, "The analysis view"),
+            **ERRORS,
+            "413": _json(_ref("Error"), "The JSON body is too large"),
+            "415": _json(_ref("Error"), "No JSON body (Content-Type application/json)"),
+        },
     },
 )
 add_path(

@@ -226,6 +226,8 @@ add_path(
             "400": _error("Invalid name"),
             "401": _error("No valid credential"),
             "409": _error("Too many tokens"),
+            "413": _error("The JSON body is too large"),
+            "415": _error("Not JSON"),
         },
     },
 )

@@ -64,7 +64,7 @@ def list_datasets_api():
 def get_dataset_api(dataset_id: str):
     """One version (latest unless ?version=n): columns, roles, status, errors."""
     owner_id = current_user().id
-    version = version_argument(request.args.get("version"))
+    version = version_argument(single_query_value("version"))
     view = datasets.get_dataset(get_services(), owner_id, dataset_id, version)
     return jsonify(view)
 
@@ -73,7 +73,7 @@ def get_dataset_api(dataset_id: str):
 def dataset_progress_api(dataset_id: str):
     """Status and rows done / total, for polling while a version is processed."""
     owner_id = current_user().id
-    version = version_argument(request.args.get("version"))
+    version = version_argument(single_query_value("version"))
     progress = datasets.get_progress(get_services(), owner_id, dataset_id, version)
     return jsonify(progress)
 
@@ -84,7 +84,8 @@ def reprocess_dataset_api(dataset_id: str):
     owner_id = current_user().id
     body = request.get_json(silent=True) if request.is_json else None
     raw = (body or {}).get("version") if isinstance(body, dict) else None
-    version = version_argument(request.args.get("version", raw))
+    query = single_query_value("version")
+    version = version_argument(raw if query is None else query)
     view = datasets.reprocess_dataset(get_services(), owner_id, dataset_id, version)
     return jsonify(view), 202
 
@@ -149,6 +150,17 @@ def _boolean(value: str | None, field: str) -> bool | None:
     if text in TRUE | FALSE:
         return text in TRUE
     raise ValidationFailed(f"{field} must be true or false.", details={"field": field})
+
+
+def single_query_value(name: str) -> str | None:
+    """A query parameter that may appear at most once (which one would count?)."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise ValidationFailed(
+            f"{name} is given {len(values)} times; give it once.",
+            details={"field": name},
+        )
+    return values[0] if values else None
 
 
 def version_argument(value) -> int | None:
@@ -297,6 +309,7 @@ def _error(description: str) -> dict:
 
 UNAUTHORIZED = _error("No valid credential")
 NOT_FOUND = _error("No such dataset (or version) of yours")
+INVALID_VERSION = _error("version is not a positive integer, or is given twice")
 MULTIPART = {
     "required": True,
     "content": {"multipart/form-data": {"schema": UPLOAD_FORM}},
@@ -333,6 +346,7 @@ add_path(
         "requestBody": MULTIPART,
         "responses": {
             "200": _json({"type": "object"}, "Format, columns, choice and rows"),
+            "400": _error("A form field is missing or invalid (names it)"),
             "401": UNAUTHORIZED,
             "413": _error("Over a limit"),
             "415": _error("Not CSV or JSON"),
@@ -365,7 +379,7 @@ add_path(
         "parameters": [ID_PARAMETER, VERSION_PARAMETER],
         "responses": {
             "200": _json(DATASET, "The version"),
-            "400": _error("Invalid version"),
+            "400": INVALID_VERSION,
             "401": UNAUTHORIZED,
             "404": NOT_FOUND,
         },
@@ -394,6 +408,7 @@ add_path(
         "parameters": [ID_PARAMETER, VERSION_PARAMETER],
         "responses": {
             "200": _json(PROGRESS, "Progress"),
+            "400": INVALID_VERSION,
             "401": UNAUTHORIZED,
             "404": NOT_FOUND,
         },
@@ -418,6 +433,7 @@ add_path(
         },
         "responses": {
             "202": _json(DATASET, "Queued"),
+            "400": INVALID_VERSION,
             "401": UNAUTHORIZED,
             "404": NOT_FOUND,
             "409": _error("A live run is processing this version"),

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from data.errors import DomainError, error_body
+from data.errors import UNREACHABLE_ERRORS, DomainError, ServiceUnavailable, error_body
 
 log = logging.getLogger(__name__)
 
 
-def error_response(status: int, code: str, message: str, **details):
-    """A JSON error response with the given status."""
-    return jsonify(error_body(code, message, **details)), status
+def error_response(
+    status: int, code: str, message: str, details: Mapping | None = None
+):
+    """A JSON error response with the given status (the body: data.errors.error_body).
+
+    `details` are extra fields of the error object; they are data, never keyword
+    arguments (a detail named `status` once collided with the HTTP status), and
+    they cannot replace the `code` or the `message`.
+    """
+    return jsonify(error_body(code, message, details)), status
 
 
 def _is_api_request() -> bool:
@@ -27,11 +35,20 @@ def install_error_handlers(server: Flask) -> None:
     @server.errorhandler(DomainError)
     def _domain_error(error: DomainError):
         response, status = error_response(
-            error.status, error.code, error.message, **error.details
+            error.status, error.code, error.message, error.details
         )
         if "retry_after" in error.details:
             response.headers["Retry-After"] = str(error.details["retry_after"])
         return response, status
+
+    def _unreachable(error: Exception):
+        log.warning("dependency unreachable", extra={"error": str(error)[:300]})
+        return _domain_error(
+            ServiceUnavailable("A database is unavailable right now; try again.")
+        )
+
+    for unreachable in UNREACHABLE_ERRORS:
+        server.register_error_handler(unreachable, _unreachable)
 
     @server.errorhandler(HTTPException)
     def _http_error(error: HTTPException):

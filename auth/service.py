@@ -6,7 +6,10 @@ the page callbacks and the REST handlers call the same functions.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 import jwt
 
@@ -19,12 +22,21 @@ from auth.passwords import (
     password_problem,
     verify_password,
 )
-from auth.sessions import SessionRepository
-from auth.users import User, UserRepository
-from data.errors import Conflict, Forbidden, Unauthorized, ValidationFailed
+from auth.session_cache import session_cache_of
+from auth.sessions import SessionRepository, token_digest
+from auth.users import ROLES, User, UserRepository
+from data.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+    ValidationFailed,
+)
 from data.services import Services
 
 INVALID_CREDENTIALS = "Incorrect e-mail or password."
+T = TypeVar("T")
 
 
 def register_account(
@@ -90,6 +102,8 @@ def authenticate(
 def record_sign_in(services: Services, user: User, ip: str | None, via: str) -> None:
     """Stamp last_login and audit a successful sign-in."""
     UserRepository(services.postgres).record_login(user.id)
+    with contextlib.suppress(ServiceUnavailable):  # only last_login is stale
+        session_cache_of(services).forget(user_id=user.id)
     record_event(
         services.postgres,
         "login",
@@ -106,6 +120,53 @@ def list_users(services: Services, requester: User) -> list[User]:
     if requester.role != "admin":
         raise Forbidden("Only administrators can list users.")
     return UserRepository(services.postgres).list_users()
+
+
+def set_user_active(
+    services: Services, requester: User, user_id: str, active: bool, ip: str | None
+) -> User:
+    """Activate or deactivate an account (admins only); a deactivated account is
+    refused on its very next request, whatever credential it brings."""
+    if requester.role != "admin":
+        raise Forbidden("Only administrators can change accounts.")
+    user = revoking(
+        services,
+        lambda: UserRepository(services.postgres).set_active(user_id, active),
+        user_id=user_id,
+    )
+    return _audited_account_change(services, requester, user, ip, active=active)
+
+
+def set_user_role(
+    services: Services, requester: User, user_id: str, role: str, ip: str | None
+) -> User:
+    """Give an account another role (admins only), effective on its next request."""
+    if requester.role != "admin":
+        raise Forbidden("Only administrators can change accounts.")
+    if role not in ROLES:
+        problem = f"role must be one of {', '.join(ROLES)}."
+        raise ValidationFailed(problem, details={"field": "role"})
+    user = revoking(
+        services,
+        lambda: UserRepository(services.postgres).set_role(user_id, role),
+        user_id=user_id,
+    )
+    return _audited_account_change(services, requester, user, ip, role=role)
+
+
+def _audited_account_change(services, requester, user, ip, **change) -> User:
+    if user is None:
+        raise NotFound("No such account.")
+    record_event(
+        services.postgres,
+        "account_change",
+        "success",
+        user_id=requester.id,
+        email=requester.email,
+        ip=ip,
+        details={"target": user.id, **change},
+    )
+    return user
 
 
 def access_token_response(services: Services, user: User) -> dict:
@@ -137,7 +198,7 @@ def user_for_bearer(services: Services, value: str) -> User | None:
         )
     except jwt.InvalidTokenError:
         return None
-    user = UserRepository(services.postgres).by_id(claims.user_id)
+    user = cached_user(services, claims.user_id)
     # A password change bumps the version and so retires every older JWT.
     if user is None or not user.is_active:
         return None
@@ -147,9 +208,47 @@ def user_for_bearer(services: Services, value: str) -> User | None:
 
 
 def user_for_session(services: Services, token: str) -> User | None:
-    """The active user of a live browser session token, or None."""
-    user = SessionRepository(services.postgres).user_for(token)
-    return user.with_auth("session", token) if user else None
+    """The active user of a live browser session token, or None (from the session
+    cache when it holds the session, else PostgreSQL, which then fills it)."""
+    cache = session_cache_of(services)
+    digest = token_digest(token).hex()
+    user = cache.session_user(digest)
+    if user is None:
+        found = SessionRepository(services.postgres).user_for(token)
+        if found is None:
+            return None
+        user, expires_at = found
+        cache.remember_session(digest, user, expires_at)
+    return user.with_auth("session", token)
+
+
+def cached_user(services: Services, user_id: str) -> User | None:
+    """The account with this id, from the session cache or PostgreSQL."""
+    cache = session_cache_of(services)
+    user = cache.user(user_id)
+    if user is None:
+        user = UserRepository(services.postgres).by_id(user_id)
+        if user is not None:
+            cache.remember_user(user)
+    return user
+
+
+def revoking(
+    services: Services,
+    change: Callable[[], T],
+    *,
+    digests: tuple[str, ...] = (),
+    user_id: str | None = None,
+) -> T:
+    """Run a change that ends or narrows access with its cache entries deleted
+    before (ServiceUnavailable, nothing changed, when that fails) and after it
+    (a request racing the change may have cached the old state)."""
+    cache = session_cache_of(services)
+    cache.forget(digests=digests, user_id=user_id)
+    result = change()
+    with contextlib.suppress(ServiceUnavailable):
+        cache.forget(digests=digests, user_id=user_id)
+    return result
 
 
 def open_session(
@@ -176,7 +275,12 @@ def open_session(
 def close_session(services: Services, user: User, ip: str | None) -> None:
     """End the user's current browser session server-side."""
     if user.session_token:
-        SessionRepository(services.postgres).revoke(user.session_token)
+        token = user.session_token
+        revoking(
+            services,
+            lambda: SessionRepository(services.postgres).revoke(token),
+            digests=(token_digest(token).hex(),),
+        )
     record_event(
         services.postgres, "logout", "success", user_id=user.id, email=user.email, ip=ip
     )
@@ -206,8 +310,14 @@ def change_password(
         )
     if problem := password_problem(new):
         raise ValidationFailed(problem, details={"fields": {"new_password": problem}})
-    users.change_password(user.id, hash_password(new))
-    SessionRepository(services.postgres).revoke_all(user.id)
+    new_hash = hash_password(new)
+
+    def change() -> None:
+        users.change_password(user.id, new_hash)
+        SessionRepository(services.postgres).revoke_all(user.id)
+
+    # The new session version retires every cached session entry of the account.
+    revoking(services, change, user_id=user.id)
     record_event(
         services.postgres,
         "password_change",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from auth.users import USER_COLUMNS, User, user_from_row
 from data.postgres import Postgres
@@ -53,19 +53,20 @@ class SessionRepository:
             )
         return token
 
-    def user_for(self, token: str) -> User | None:
-        """The active user owning a live (unrevoked, unexpired) session token."""
+    def user_for(self, token: str) -> tuple[User, datetime] | None:
+        """The active user owning a live (unrevoked, unexpired) session token, and
+        when that session expires."""
         columns = ", ".join(f"u.{c.strip()}" for c in USER_COLUMNS.split(","))
         with self.database.transaction() as cursor:
             cursor.execute(
-                f"SELECT {columns} FROM user_sessions s"
+                f"SELECT {columns}, s.expires_at FROM user_sessions s"
                 " JOIN users u ON u.id = s.user_id"
                 " WHERE s.token_hash = %s AND s.revoked_at IS NULL"
                 " AND s.expires_at > now() AND u.is_active",
                 (token_digest(token),),
             )
             row = cursor.fetchone()
-        return user_from_row(row) if row else None
+        return (user_from_row(row[:-1]), row[-1]) if row else None
 
     def revoke(self, token: str) -> None:
         """End one session (sign-out)."""

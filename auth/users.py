@@ -143,6 +143,28 @@ class UserRepository:
             )
             return cursor.fetchone()[0]
 
+    def set_active(self, user_id: str, active: bool) -> User | None:
+        """Activate or deactivate an account; the updated user, or None."""
+        return self._update(user_id, "is_active = %s", active)
+
+    def set_role(self, user_id: str, role: str) -> User | None:
+        """Give an account one of ROLES; the updated user, or None."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}")
+        return self._update(user_id, "role = %s", role)
+
+    def _update(self, user_id: str, assignment: str, value) -> User | None:
+        if not is_uuid(user_id):
+            return None
+        with self.database.transaction() as cursor:
+            cursor.execute(
+                f"UPDATE users SET {assignment} WHERE id = %s::uuid"
+                f" RETURNING {USER_COLUMNS}",
+                (value, user_id),
+            )
+            row = cursor.fetchone()
+        return user_from_row(row) if row else None
+
     def list_users(self) -> list[User]:
         """Every user, oldest first (for admins; no user data beyond the account)."""
         with self.database.transaction() as cursor:

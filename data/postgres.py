@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import select
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +14,34 @@ import psycopg2.extensions
 import psycopg2.pool
 from psycopg2 import sql
 
+from data.errors import ServiceUnavailable
+
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 727274  # advisory lock key held while migrations run
+
+
+UNAVAILABLE = "The database is unavailable right now; try again shortly."
+
+
+def was_cut(connection: psycopg2.extensions.connection) -> bool:
+    """True when an idle pooled connection was closed by the server (a restart, an
+    idle timeout): its socket then has the goodbye or end of stream to read, while
+    a live idle connection has nothing. One non-blocking select, no round trip."""
+    if connection.closed:
+        return True
+    readable, _, _ = select.select([connection], [], [], 0)
+    return bool(readable)
+
+
+class KeepingConnectionPool(psycopg2.pool.ThreadedConnectionPool):
+    """psycopg2's pool closes every returned connection beyond `minconn`, so under
+    concurrent requests it reconnects all the time; this one opens connections on
+    demand (one at start) and keeps up to `maxconn` of them for reuse."""
+
+    def __init__(self, maxconn: int, *args, **kwargs) -> None:
+        super().__init__(1, maxconn, *args, **kwargs)
+        self.minconn = self.maxconn  # what _putconn keeps instead of closing
 
 
 class Postgres:
@@ -23,20 +49,38 @@ class Postgres:
 
     def __init__(self, dsn: str, max_connections: int = 10) -> None:
         self.dsn = dsn
-        self.pool = psycopg2.pool.ThreadedConnectionPool(
-            1, max_connections, dsn, connect_timeout=5
-        )
+        self.pool = KeepingConnectionPool(max_connections, dsn, connect_timeout=5)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[psycopg2.extensions.cursor]:
-        """Yield a cursor in a transaction: commit on success, roll back on error."""
-        connection = self.pool.getconn()
+        """Yield a cursor in a transaction: commit on success, roll back on error.
+
+        A server that cannot be reached (down, restarting, connection lost) is a
+        ServiceUnavailable (503); the next transaction connects again."""
+        connection = self._live_connection()
         try:
             with connection, connection.cursor() as cursor:
                 yield cursor
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
+            if connection.closed:  # lost mid-transaction (and the rollback failed)
+                raise ServiceUnavailable(UNAVAILABLE) from error
+            raise
         finally:
             # A connection broken by a server restart is dropped, not reused.
             self.pool.putconn(connection, close=bool(connection.closed))
+
+    def _live_connection(self) -> psycopg2.extensions.connection:
+        """A pooled connection that still reaches the server: connections that a
+        server restart cut are dropped here instead of failing one request each."""
+        for _ in range(self.pool.maxconn + 1):
+            try:
+                connection = self.pool.getconn()
+            except psycopg2.OperationalError as error:
+                raise ServiceUnavailable(UNAVAILABLE) from error
+            if not was_cut(connection):
+                return connection
+            self.pool.putconn(connection, close=True)
+        raise ServiceUnavailable(UNAVAILABLE)
 
     def close(self) -> None:
         """Close every pooled connection."""

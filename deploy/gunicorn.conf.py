@@ -9,9 +9,12 @@ worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5
-# Recycle workers now and then so that slow leaks never accumulate.
-max_requests = 2000
-max_requests_jitter = 200
+# Recycle workers now and then so that slow leaks never accumulate, but only when
+# datasets live in a MongoDB server (see below): the in-process engine's data dies
+# with its worker, and each restart rebuilt every dataset (a gap of seconds to
+# minutes). With several workers gunicorn recycles one at a time, so no gap.
+max_requests = 2000 if os.environ.get("MONGO_URI") else 0
+max_requests_jitter = 200 if max_requests else 0
 # The app writes its own JSON access lines with the request id.
 accesslog = None
 errorlog = "-"

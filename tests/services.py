@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -120,3 +121,63 @@ def start_app_process(environment: dict, port: int) -> subprocess.Popen:
     )
     wait_for_http(f"http://127.0.0.1:{port}/healthz", process)
     return process
+
+
+POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class ThrowawayPostgres:
+    """A private PostgreSQL cluster (`initdb -A trust` as the postgres user) on a
+    free port, for tests that stop and restart the server: never the shared one."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.directory = Path(tempfile.mkdtemp(prefix="ib-pg-"))
+        self.data = self.directory / "data"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}"
+
+    def _as_postgres(self, *command: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *command],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=120,
+        )
+
+    def create(self) -> ThrowawayPostgres:
+        """initdb the cluster, then start it."""
+        shutil.chown(self.directory, "postgres")
+        self._as_postgres(
+            str(POSTGRES_BIN / "initdb"), "-A", "trust", "-U", "postgres",
+            "-D", str(self.data),
+        )  # fmt: skip
+        return self.start()
+
+    def start(self) -> ThrowawayPostgres:
+        """Start the server and wait until it accepts connections."""
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={self.directory} -c fsync=off"
+        )
+        self._as_postgres(
+            str(POSTGRES_BIN / "pg_ctl"), "-D", str(self.data), "-o", options,
+            "-w", "-l", str(self.directory / "log"), "start",
+        )  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        """Stop the server at once (connections are cut)."""
+        self._as_postgres(
+            str(POSTGRES_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+            "-w", "stop",
+        )  # fmt: skip
+
+    def destroy(self) -> None:
+        """Stop the server if it runs and remove the cluster."""
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)

@@ -18,7 +18,7 @@ from scipy import stats
 
 from data.analytics import decomposition, spec
 from data.analytics.decomposition import Analysis
-from data.analytics.seasonal import esd_outliers
+from data.analytics.seasonal import esd_outliers, tail_factor
 
 MODIFIED_Z_SCALE = 0.6745  # Iglewicz & Hoaglin: MAD/0.6745 estimates sigma
 MEAN_AD_SCALE = 1.253314  # sqrt(pi/2): mean absolute deviation to sigma (MAD = 0)
@@ -339,7 +339,14 @@ def _decomposition_note(analysis: Analysis) -> str:
         for period in analysis.periods
     )
     found = f"found a {periods}" if periods else "found no daily or weekly cycle"
-    return f"{found}; residuals scored with median and MAD"
+    factor = tail_factor(analysis.decomposition.robust_z)
+    tails = (
+        f"; heavy tails (95th percentile of |z| {factor:.2f}x the normal 1.96), so "
+        f"every critical value is {factor:.2f}x higher"
+        if factor > 1.05
+        else ""
+    )
+    return f"{found}; residuals scored with median and MAD{tails}"
 
 
 def detect_changepoints(analysis: Analysis | None, count: int) -> Detection:
@@ -371,10 +378,18 @@ def choose_auto(
     """Auto: short series get the robust vote; longer ones the seasonal-hybrid ESD
     on the decomposition's residuals plus its change points."""
     if analysis is None:
-        return combine_auto(detections, primary, median, threshold)
+        voted = combine_auto(detections, primary, median, threshold)
+        voted.note = (
+            f"fewer than {decomposition.MIN_POINTS} points, so no cycle or change "
+            f"point can be estimated: {voted.note}"
+        )
+        return voted
     residual, changes = detections["seasonal_esd"], detections["changepoint"]
     detection = Detection("auto", changes=list(changes.changes))
     detection.findings.update(residual.findings)
     detection.findings.update(changes.findings)
-    detection.note = f"{residual.note}; {changes.note}"
+    detection.note = (
+        f"{decomposition.MIN_POINTS}+ points, so the seasonal-hybrid ESD and change "
+        f"points: {residual.note}; {changes.note}"
+    )
     return detection

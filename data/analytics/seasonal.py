@@ -174,7 +174,11 @@ def fit_period(values: np.ndarray, step: float, seconds: int):
 def seasonal_component(values: np.ndarray, step: float):
     """(periods found, their summed seasonal component), shortest cycle first."""
     seasonal = np.zeros(len(values))
-    periods = []
+    periods: list[Period] = []
+    if len(values) < 2 or not np.median(np.abs(np.diff(values))) > 0:
+        # Most steps repeat the value exactly (a flat line, maybe with a spike or
+        # a step): there is no cycle to fit, and a fit would smear the spike.
+        return periods, seasonal
     for seconds in candidate_periods(step):
         fitted = fit_period(values - seasonal, step, seconds)
         if fitted is not None:

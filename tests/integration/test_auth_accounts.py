@@ -11,7 +11,8 @@ import uuid
 import bcrypt
 import pytest
 
-from auth.service import INVALID_CREDENTIALS
+from auth.service import INVALID_CREDENTIALS, set_user_active
+from auth.users import UserRepository
 from tests.dash_calls import response_values, sign_in_form
 
 PASSWORD = "a long enough password"
@@ -147,7 +148,7 @@ def credentials_of_an_account(app, new_user):
 
 
 def test_deactivated_account_is_refused_with_every_credential(
-    app, client, credentials_of_an_account
+    app, client, credentials_of_an_account, new_user
 ):
     """Setting is_active = false ends API sign-in, the existing browser session,
     existing JWTs and personal tokens at once."""
@@ -158,11 +159,16 @@ def test_deactivated_account_is_refused_with_every_credential(
     assert client.get("/api/auth/me", headers=user["headers"]).status_code == 200
     assert client.get("/api/auth/me", headers=bearer(token)).status_code == 200
 
+    # Through the service an administrator uses: it also retires cached sessions.
+    admin_id = new_user(app.server.test_client())["id"]
     rows(
         app,
-        "UPDATE users SET is_active = false WHERE id = %s::uuid RETURNING id",
-        user["id"],
+        "UPDATE users SET role = 'admin' WHERE id = %s::uuid RETURNING id",
+        admin_id,
     )
+    services = app.server.extensions["insightboard"]
+    admin = UserRepository(services.postgres).by_id(admin_id)
+    set_user_active(services, admin, user["id"], False, None)
 
     login = client.post(
         "/api/auth/login", json={"email": user["email"], "password": PASSWORD}

@@ -395,6 +395,15 @@ def test_gunicorn_defaults_match_the_app_and_keep_one_process_without_mongo(
     assert settings["workers"] == 1
 
 
+def test_gunicorn_never_recycles_the_worker_of_the_in_process_engine(monkeypatch):
+    """max_requests restarted the only worker every ~2,000 requests, and each
+    restart rebuilt every dataset; with a MongoDB server recycling is harmless."""
+    in_process = gunicorn_settings(monkeypatch)
+    assert (in_process["max_requests"], in_process["max_requests_jitter"]) == (0, 0)
+    served = gunicorn_settings(monkeypatch, MONGO_URI="mongodb://mongo:27017")
+    assert served["max_requests"] == 2000 and served["workers"] == 2
+
+
 # ------------------------------------------- nginx in front of gunicorn, for real
 
 

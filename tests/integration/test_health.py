@@ -164,14 +164,14 @@ def _terminate_connections(database_url: str) -> int:
         admin.close()
 
 
-def test_postgres_connection_loss_is_503_then_recovers(make_app, own_database_url):
+def test_postgres_connection_loss_costs_no_failed_request(make_app, own_database_url):
+    """Pooled connections the server cut are dropped at checkout and replaced, so
+    the next request succeeds (a server that is down: tests/integration/
+    test_faults.py, 503 for the gap)."""
     client = make_app(database_url=own_database_url).server.test_client()
     assert readiness(client)[0] == 200
     assert _terminate_connections(own_database_url) >= 1
-    status, body = readiness(client)
-    assert status == 503
-    assert body["dependencies"]["postgres"]["status"] == "down"
-    # The broken connection was dropped from the pool, not handed out again.
-    status, body = readiness(client)
-    assert status == 200, json.dumps(body)
-    assert body["dependencies"]["postgres"]["status"] == "up"
+    for _ in range(2):
+        status, body = readiness(client)
+        assert status == 200, json.dumps(body)
+        assert body["dependencies"]["postgres"]["status"] == "up"

@@ -140,3 +140,13 @@ def test_raw_views_go_up_to_the_bucket_cap():
     service.refuse_raw_view({"rowCount": 50_000}, params)
     with pytest.raises(Unprocessable, match="limited to 50,000 rows"):
         service.refuse_raw_view({"rowCount": 50_001}, params)
+
+
+def test_a_flat_line_with_one_spike_is_one_flag_and_no_cycle():
+    """Constant daily values with one spike: no cycle is fitted (it would smear
+    the spike into ripples), no change point, exactly the spike."""
+    values = np.full(730, 1000.0)
+    values[380] = 1500.0
+    analysis = decomposition.analyse(np.arange(730, dtype=float), values, 86_400)
+    assert analysis.periods == [] and analysis.changes == []
+    assert list(seasonal.esd_outliers(analysis.decomposition.robust_z, 0.05)) == [380]

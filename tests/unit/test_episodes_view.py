@@ -155,3 +155,25 @@ def test_chart_draws_level_shifts_as_a_step_and_bands_over_episodes():
     assert len(shapes) == 1
     assert shapes[0]["x0"] == figures.plot_time("2024-01-03T00:00:00+00:00")
     assert dt.date(2024, 1, 5).isoformat() in shapes[0]["x1"]
+
+
+def auto_note(series: Series) -> str:
+    """The note auto writes for a series."""
+    params = runner.params_for(series)
+    doc = runner.view_doc(series, params["window"])
+    points = view.Points(doc, params["window"])
+    return view.run_detectors(points, doc, params)["auto"].note
+
+
+def test_auto_says_what_it_chose_and_why():
+    """Cycle found, heavy tails, or too short for a decomposition: in the note."""
+    hours = np.arange(24 * 21)
+    rng = np.random.default_rng(6)
+    cycle = 1000 + 300 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 10, len(hours))
+    note = auto_note(hourly(cycle))
+    assert note.startswith("30+ points, so the seasonal-hybrid ESD and change points")
+    assert "found a daily cycle (24 points" in note and "heavy tails" not in note
+    heavy = 1000 + 10 * rng.standard_t(2, len(hours))
+    assert "heavy tails" in auto_note(hourly(heavy))
+    short = auto_note(hourly(noisy(12)))
+    assert short.startswith("fewer than 30 points, so no cycle or change point")

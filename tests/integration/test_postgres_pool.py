@@ -1,0 +1,57 @@
+"""The PostgreSQL pool keeps the connections it opened (psycopg2's own closes every
+returned connection beyond its minimum, so concurrent requests kept reconnecting)."""
+
+from __future__ import annotations
+
+import threading
+
+from data.postgres import Postgres
+
+
+def backend_pids_of_concurrent_transactions(database: Postgres, count: int) -> set:
+    """Run `count` transactions at once; the server process id each one used."""
+    barrier, pids, lock = threading.Barrier(count), set(), threading.Lock()
+
+    def work():
+        with database.transaction() as cursor:
+            barrier.wait(timeout=30)  # all hold a connection at the same time
+            cursor.execute("SELECT pg_backend_pid()")
+            with lock:
+                pids.add(cursor.fetchone()[0])
+
+    threads = [threading.Thread(target=work) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return pids
+
+
+def test_concurrent_transactions_reuse_the_same_connections(database_url):
+    database = Postgres(database_url, max_connections=4)
+    try:
+        first = backend_pids_of_concurrent_transactions(database, 4)
+        second = backend_pids_of_concurrent_transactions(database, 4)
+        assert len(first) == 4
+        assert second == first  # no connection was closed and reopened
+    finally:
+        database.close()
+
+
+def test_a_connection_cut_by_the_server_is_replaced_not_failed(database_url):
+    database = Postgres(database_url, max_connections=2)
+    try:
+        with database.transaction() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (victim,) = cursor.fetchone()
+        with database.transaction() as cursor:  # another connection ends it
+            cursor.execute("SELECT pg_backend_pid()")
+        other = Postgres(database_url, max_connections=1)
+        with other.transaction() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", (victim,))
+        other.close()
+        with database.transaction() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            assert cursor.fetchone()[0] != victim
+    finally:
+        database.close()
