@@ -151,7 +151,11 @@ COMMON_ERRORS = {
 add_path("/api/datasets/{datasetId}/measures", "get", {
     "summary": "The measures stored with a dataset version",
     "parameters": [PATH_ID, VERSION],
-    "responses": {"200": _json(MEASURES_SCHEMA, "The measures"), **COMMON_ERRORS},
+    "responses": {
+        "200": _json(MEASURES_SCHEMA, "The measures"),
+        "400": _error("version is not a positive integer"),
+        **COMMON_ERRORS,
+    },
 })  # fmt: skip
 add_path("/api/datasets/{datasetId}/measures", "put", {
     "summary": "Replace a version's measures (the version is processed again)",
@@ -164,6 +168,8 @@ add_path("/api/datasets/{datasetId}/measures", "put", {
         "200": _json(MEASURES_SCHEMA, "The stored measures"),
         "400": _error("A bad field, named with the allowed values"),
         "409": _error("The version is being processed"),
+        "413": _error("The JSON body is too large"),
+        "415": _error("No JSON body (Content-Type application/json)"),
         **COMMON_ERRORS,
     },
 })  # fmt: skip

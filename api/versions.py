@@ -70,7 +70,10 @@ add_path(
                 "difference, differencePct}}, anomalies {both, onlyA, onlyB}"
             },
             "400": {"description": "A missing or equal version, or a bad parameter"},
+            "401": {"description": "No valid credential"},
             "404": {"description": "No such dataset or version (or not yours)"},
+            "409": {"description": "A version is not processed yet"},
+            "422": {"description": "A series too short for the method"},
         },
     },
 )

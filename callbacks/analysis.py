@@ -467,6 +467,7 @@ def anomaly_rows(anomalies: list[dict], unit: str | None, granularity: str) -> l
             "severity": a.get("severity"),
             "severity_rank": SEVERITY_RANK.get(a.get("severity"), 0),
             "methods_text": methods_text(a.get("methods") or []),
+            "methods_full": methods_text(a.get("methods") or []),
         }
         for a in anomalies
     ]

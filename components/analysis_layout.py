@@ -511,7 +511,7 @@ ANOMALY_COLUMNS = [
         # height) rather than clip.
         "wrapText": True,
         "cellClass": "ib-cell-wrap",
-        "tooltipField": "methods_text",
+        "tooltipField": "methods_full",
     },
 ]
 

@@ -18,6 +18,15 @@ KIND_WORDS = {
     "trend_change": "Trend change",
 }
 EXPAND, COLLAPSE = "▸", "▾"
+SHOWN_METHODS = 2  # more agreeing methods are counted ("+3"); the tooltip lists all
+
+
+def short_methods(text: str) -> str:
+    """'modified z, IQR +3' for a long list (the full list goes in the tooltip)."""
+    names = [name for name in text.split(", ") if name]
+    if len(names) <= SHOWN_METHODS:
+        return text
+    return f"{', '.join(names[:SHOWN_METHODS])} +{len(names) - SHOWN_METHODS}"
 
 
 def _period_text(episode: dict, granularity: str) -> str:
@@ -50,7 +59,8 @@ def point_row(anomaly: dict, parent: str, unit, granularity: str, methods) -> di
         "deviation_text": format_percent(anomaly.get("deviation_pct")),
         "severity": anomaly.get("severity"),
         "severity_rank": SEVERITY_RANK.get(anomaly.get("severity"), 0),
-        "methods_text": methods(anomaly.get("methods") or []),
+        "methods_text": short_methods(methods(anomaly.get("methods") or [])),
+        "methods_full": methods(anomaly.get("methods") or []),
     }
 
 
@@ -79,7 +89,8 @@ def episode_row(
         "deviation_text": format_percent(deviation),
         "severity": episode["severity"],
         "severity_rank": SEVERITY_RANK.get(episode["severity"], 0),
-        "methods_text": methods_text,
+        "methods_text": short_methods(methods_text),
+        "methods_full": methods_text,
         "explanation": episode["explanation"],
     }
 

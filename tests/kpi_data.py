@@ -11,7 +11,7 @@ import pandas as pd
 from data import inprocess
 from data.demo_events import DEMO_MEASURES, generate_events, to_csv
 from data.ingest import repository
-from data.ingest.transform import Converted
+from data.ingest.transform import Converted, record_documents
 from data.kpi.identity import hash_identifiers
 from data.kpi.measures import parse_measures
 from data.kpi.rollups import KpiRollupAccumulator, measure_inputs
@@ -153,20 +153,21 @@ def rollup_database(frame: pd.DataFrame, measures=None, chunk=1000):
     )
     for start in range(0, len(frame), chunk):
         part = frame.iloc[start : start + chunk]
-        accumulator.add(
-            Converted(
-                rows=np.arange(len(part)) + 1,
-                times=part["timestamp"],
-                metrics={"c8": part["revenue"].to_numpy(float)},
-                dimensions={keys[d]: part[d].to_numpy(object) for d in dims},
-                total=len(part),
-                bad=0,
-                identifiers={
-                    keys[c]: hash_identifiers(part[c].to_numpy(object), b"k")
-                    for c in ("user_id", "session_id")
-                },
-            )
+        converted = Converted(
+            rows=np.arange(len(part)) + 1,
+            times=part["timestamp"],
+            metrics={"c8": part["revenue"].to_numpy(float)},
+            dimensions={keys[d]: part[d].to_numpy(object) for d in dims},
+            total=len(part),
+            bad=0,
+            identifiers={
+                keys[c]: hash_identifiers(part[c].to_numpy(object), b"k")
+                for c in ("user_id", "session_id")
+            },
         )
+        accumulator.add(converted)
+        records = record_documents("d" * 32, 1, 1, converted)
+        repository.insert_many(db, repository.RECORDS, records)
     for batch in accumulator.batches("d" * 32, 1, 1):
         repository.insert_many(db, repository.KPI_ROLLUPS, batch)
     dataset = {
@@ -178,6 +179,7 @@ def rollup_database(frame: pd.DataFrame, measures=None, chunk=1000):
         "dimensionColumns": dims,
         "measures": stored,
         "timeRange": accumulator.time_range(),
+        "rowCount": len(frame),
     }
     return types.SimpleNamespace(mongo=db), dataset
 

@@ -46,6 +46,8 @@ def value_of(
         bottom = value_of(by_name[measure["denominator"]], partial, by_name)
         return None if top is None or not bottom else top / bottom
     if kind in DISTINCT_KINDS:
+        if f"x_{name}" in partial:  # exact, counted from records
+            return partial[f"x_{name}"]
         return union_estimate([partial.get(f"h_{name}") or []])
     count = partial.get(f"n_{name}") or 0
     if kind == "count":
@@ -88,11 +90,14 @@ def rolling_values(
 
 
 def approximate(measure: dict, by_name: dict[str, dict], sketched: bool) -> bool:
-    """Whether the measure's value comes from sketches."""
+    """Whether the measure's value comes from sketches (`sketched`: distinct
+    counts are; rolling windows always are)."""
     if measure["kind"] == "ratio":
         parts = (by_name[measure["numerator"]], by_name[measure["denominator"]])
         return any(approximate(part, by_name, sketched) for part in parts)
-    return sketched and measure["kind"] in DISTINCT_KINDS
+    if measure["kind"] == "rolling_distinct":
+        return True
+    return sketched and measure["kind"] == "distinct"
 
 
 def relative_error(measure: dict, by_name: dict[str, dict], sketched: bool) -> float:

@@ -53,8 +53,9 @@ def slice_match(
     return match
 
 
-def business_hours(hours, days, tz: str) -> list[dict]:
-    """A `$match` keeping hour buckets whose local hour and weekday are chosen."""
+def business_hours(hours, days, tz: str, field: str = "$b") -> list[dict]:
+    """A `$match` keeping times (hour buckets, or records' `$t`) whose local hour
+    and weekday are chosen."""
     conditions = []
     if hours:
         start, end = hours
@@ -63,21 +64,21 @@ def business_hours(hours, days, tz: str) -> list[dict]:
             for h in range(24)
             if (start <= h < end if start < end else h >= start or h < end)
         ]
-        conditions.append({"$in": [{"$hour": {"date": "$b", "timezone": tz}}, chosen]})
+        conditions.append({"$in": [{"$hour": {"date": field, "timezone": tz}}, chosen]})
     if days:
         # $dayOfWeek counts 1 = Sunday .. 7 = Saturday; ISO weekdays 1 = Monday.
         chosen_days = sorted(day % 7 + 1 for day in days)
         conditions.append(
-            {"$in": [{"$dayOfWeek": {"date": "$b", "timezone": tz}}, chosen_days]}
+            {"$in": [{"$dayOfWeek": {"date": field, "timezone": tz}}, chosen_days]}
         )
     if not conditions:
         return []
     return [{"$match": {"$expr": {"$and": conditions}}}]
 
 
-def truncate(granularity: str, tz: str) -> dict:
-    """The local bucket start of each roll-up document."""
-    spec = {"date": "$b", "unit": granularity, "timezone": tz}
+def truncate(granularity: str, tz: str, field: str = "$b") -> dict:
+    """The local bucket start of each roll-up document (or record)."""
+    spec = {"date": field, "unit": granularity, "timezone": tz}
     if granularity == "week":
         spec["startOfWeek"] = "monday"
     return {"$dateTrunc": spec}
@@ -139,3 +140,30 @@ def breakdown_pipeline(
     group_id = None if exclude is not None else "$v"
     group = {"$group": {"_id": group_id, **accumulators(measures)}}
     return [{"$match": first}, *hours, group]
+
+
+def exact_distinct_pipeline(
+    match: dict, distinct: list[dict], options: dict
+) -> list[dict]:
+    """Exact distinct counts from records: per measure a two-stage `$group` (bucket
+    and entity, then bucket) and the period's count of entities, in one `$facet`.
+    Each item of `distinct` is {name, field ("i.c1" or "d.c3"), where (a $match or
+    None)}."""
+    facets = {}
+    bucket = truncate(options["granularity"], options["tz"], "$t")
+    for item in distinct:
+        present = {"$match": {item["field"]: {"$nin": ["", None]}}}
+        where = [item["where"]] if item["where"] else []
+        entity = f"${item['field']}"
+        facets[f"series_{item['name']}"] = [
+            *where, present,
+            {"$group": {"_id": {"b": bucket, "u": entity}}},
+            {"$group": {"_id": "$_id.b", "n": {"$sum": 1}}},
+        ]  # fmt: skip
+        facets[f"total_{item['name']}"] = [
+            *where, present, {"$group": {"_id": entity}}, {"$count": "n"},
+        ]  # fmt: skip
+    hours = business_hours(
+        options.get("hours"), options.get("days"), options["tz"], "$t"
+    )
+    return [{"$match": match}, *hours, {"$facet": facets}]

@@ -1,10 +1,12 @@
 """The KPI view: measures over a period, its comparison, series and breakdown.
 
-Which path serves what (README "KPI portal"): every value is read from the KPI
+Which path serves what (README "KPI portal"): values are read from the KPI
 roll-ups written at ingest (UTC hours and days, per slice), by one `aggregate` per
 period and one per breakdown. Counts, sums, means and extremes are exact. Distinct
-counts come from HLL sketches merged in the app (`approximate: true` with its
-`relativeError`). A view filters or breaks down by one dimension at a time.
+counts are exact from records (a two-stage `$group`) up to EXACT_MAX_ROWS rows, and
+above that from HLL sketches merged in the app (`approximate: true` with its
+`relativeError`); rolling windows and breakdowns always use the sketches. A view
+filters or breaks down by one dimension at a time.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from data.analytics.detectors import detect_modified_zscore
 from data.analytics.service import load_dataset
 from data.cache import cache_get, cache_set
 from data.errors import Unprocessable, ValidationFailed
-from data.ingest.repository import KPI_ROLLUPS
+from data.ingest.repository import KPI_ROLLUPS, RECORDS
 from data.kpi import compute, pipeline
 from data.kpi.params import KpiQuery, parse_kpi_query
 from data.kpi.periods import (
@@ -31,10 +33,14 @@ from data.kpi.periods import (
     resolve_period,
     zone,
 )
-from data.kpi.rollups import TOTAL
+from data.kpi.rollups import TOTAL, where_text
 from data.services import Services
 
 DEFAULT_MEASURES = 5
+# Up to this many rows, distinct counts are exact: counted from records by a
+# two-stage $group. Above it, from the roll-ups' sketches (a $group over 100,000
+# records takes tens of seconds on the in-process engine).
+EXACT_MAX_ROWS = 20_000
 ANOMALY_THRESHOLD = 3.5  # the robust detector's own default (README, Analytics)
 
 
@@ -147,12 +153,64 @@ def period_result(
         match, fetch_start, period.start, period.end, needed, _options(query)
     )
     result = next(iter(services.mongo[KPI_ROLLUPS].aggregate(stages)), {})
-    return {
+    found = {
         "series": [_utc_id(g) for g in result.get("series", [])],
         "total": (result.get("total") or [{}])[0],
         "days": [_utc_id(g) for g in result.get("days", [])] or None,
         "grain": grain,
     }
+    if exact_distinct(dataset):
+        _count_exactly(services, dataset, query, period, needed, found)
+    return found
+
+
+def exact_distinct(dataset: dict) -> bool:
+    """Whether this version's distinct counts are counted from its records."""
+    return (dataset.get("rowCount") or 0) <= EXACT_MAX_ROWS
+
+
+def _record_field(dataset: dict, name: str) -> str:
+    column = next(c for c in dataset["columns"] if c["name"] == name)
+    return f"{'i' if column['role'] == 'identifier' else 'd'}.{column['key']}"
+
+
+def _record_where(dataset: dict, where: dict | None) -> dict | None:
+    if not where:
+        return None
+    column = next(c for c in dataset["columns"] if c["name"] == where["column"])
+    if column["role"] == "metric":
+        return {"$match": {f"m.{column['key']}": float(where["value"])}}
+    text = where_text(where["value"]).casefold()
+    return {"$match": {"$expr": {"$eq": [{"$toLower": f"$d.{column['key']}"}, text]}}}
+
+
+def _count_exactly(services, dataset, query, period, needed, found) -> None:
+    """Replace the distinct measures' sketches by exact counts from records."""
+    distinct = [
+        {"name": m["name"], "field": _record_field(dataset, m["column"]),
+         "where": _record_where(dataset, m.get("where"))}
+        for m in needed if m["kind"] == "distinct"
+    ]  # fmt: skip
+    if not distinct:
+        return
+    match = {"datasetId": dataset["datasetId"], "version": dataset["version"],
+             "t": {"$gte": period.start, "$lt": period.end}}  # fmt: skip
+    for name, values in query.filters.items():
+        key = dimension_key(dataset, name, f"filter.{name}")
+        match[f"d.{key}"] = {"$in": list(values)}
+    stages = pipeline.exact_distinct_pipeline(match, distinct, _options(query))
+    result = next(iter(services.mongo[RECORDS].aggregate(stages)), {})
+    groups = {g["_id"]: g for g in found["series"]}
+    for item in distinct:
+        name = item["name"]
+        for row in result.get(f"series_{name}", []):
+            moment = _utc_id(row)["_id"]
+            groups.setdefault(moment, {"_id": moment})[f"x_{name}"] = row["n"]
+        for group in groups.values():
+            group.setdefault(f"x_{name}", 0)
+        total = result.get(f"total_{name}") or [{"n": 0}]
+        found["total"][f"x_{name}"] = total[0]["n"]
+    found["series"] = sorted(groups.values(), key=lambda g: g["_id"])
 
 
 def _utc_id(group: dict) -> dict:
@@ -268,7 +326,8 @@ def compute_kpi(services: Services, dataset: dict, query: KpiQuery) -> dict:
             if other
             else None
         )
-        view = _measure_view(dataset, measure, mine, theirs, by_name, True)
+        sketched = not exact_distinct(dataset)
+        view = _measure_view(dataset, measure, mine, theirs, by_name, sketched)
         view["series"] = _series(starts, mine["series"])
         view["anomalies"] = series_anomalies(view["series"])
         view["comparisonSeries"] = (

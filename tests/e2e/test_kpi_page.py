@@ -58,6 +58,16 @@ def cards_text(dash_duo) -> str:
         return ""
 
 
+def selected(dash_duo, selector: str) -> str | None:
+    """A select's chosen value (None while the page re-renders it)."""
+    try:
+        return Select(
+            dash_duo.find_element(selector)
+        ).first_selected_option.get_attribute("value")
+    except StaleElementReferenceException:
+        return None
+
+
 def shot(dash_duo, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     time.sleep(1.0)
@@ -100,21 +110,13 @@ def test_manager_filters_by_source_compares_weeks_and_shares_the_link(
 
     dash_duo.driver.back()  # the filter stays, the comparison goes back
     wait_for(lambda: "compare=wow" not in dash_duo.driver.current_url)
-    wait_for(
-        lambda: (
-            Select(
-                dash_duo.find_element("#kpi-compare")
-            ).first_selected_option.get_attribute("value")
-            == "previous_period"
-        )
-    )
+    wait_for(lambda: selected(dash_duo, "#kpi-compare") == "previous_period")
 
     dash_duo.driver.delete_all_cookies()  # a fresh session: sign in, paste the link
     sign_in_in_browser(dash_duo, user["email"], user["password"])
     dash_duo.driver.get(link)
     wait_for(lambda: cards_text(dash_duo) == filtered, message="the shared view")
-    compare = Select(dash_duo.find_element("#kpi-compare"))
-    assert compare.first_selected_option.get_attribute("value") == "wow"
+    assert wait_for(lambda: selected(dash_duo, "#kpi-compare") == "wow")
 
 
 def test_analyst_compares_two_versions_side_by_side(dash_duo, make_app):

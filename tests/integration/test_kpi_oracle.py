@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from data.demo_events import generate_events
+from data.kpi import service
 from data.kpi.params import parse_kpi_query
 from data.kpi.service import compute_kpi
 from tests.kpi_data import ALL_KINDS, oracle, ratio_oracle, rollup_database
@@ -31,6 +32,21 @@ def leap_quarter():
     frame = generate_events(events=6000, days=91, seed=7, end=dt.date(2028, 3, 31))
     services, dataset = rollup_database(frame)
     return frame, services, dataset
+
+
+@pytest.fixture(params=["records", "sketches"])
+def distinct_path(request, monkeypatch):
+    """Distinct counts exact from records (small data), or from the sketches."""
+    if request.param == "sketches":
+        monkeypatch.setattr(service, "EXACT_MAX_ROWS", 0)
+    return request.param
+
+
+def assert_path(result: dict, path: str) -> None:
+    for measure in result["measures"]:
+        if BY_NAME[measure["name"]]["kind"] == "distinct":
+            assert measure["approximate"] is (path == "sketches"), measure["name"]
+            assert (measure["relativeError"] > 0) is (path == "sketches")
 
 
 def view(services, dataset, **query):
@@ -146,7 +162,7 @@ GROUPS = [ADDITIVE[:8], ADDITIVE[8:]]
 
 
 @pytest.mark.parametrize("granularity", ["day", "week", "month", "hour"])
-def test_every_kind_by_granularity_in_utc(leap_quarter, granularity):
+def test_every_kind_by_granularity_in_utc(leap_quarter, granularity, distinct_path):
     frame, services, dataset = leap_quarter
     first, last = (
         ("2028-02-28", "2028-03-01")
@@ -154,7 +170,7 @@ def test_every_kind_by_granularity_in_utc(leap_quarter, granularity):
         else ("2028-01-10", "2028-03-05")
     )
     for names in GROUPS:
-        check_view(
+        result = check_view(
             frame,
             services,
             dataset,
@@ -162,6 +178,7 @@ def test_every_kind_by_granularity_in_utc(leap_quarter, granularity):
             granularity=granularity,
             **{"from": first, "to": last},
         )
+        assert_path(result, distinct_path)
 
 
 @pytest.mark.parametrize(
@@ -229,7 +246,7 @@ def test_rolling_distinct_users(leap_quarter):
     )
 
 
-def test_filters_on_one_dimension(leap_quarter):
+def test_filters_on_one_dimension(leap_quarter, distinct_path):
     frame, services, dataset = leap_quarter
     for names in GROUPS:
         check_view(
@@ -243,7 +260,7 @@ def test_filters_on_one_dimension(leap_quarter):
                 "to": "2028-02-29",
             },
         )
-    check_view(
+    result = check_view(
         frame,
         services,
         dataset,
@@ -252,6 +269,7 @@ def test_filters_on_one_dimension(leap_quarter):
         hours="9-17",
         **{"filter.campaign": "newsletter", "from": "2028-03-01", "to": "2028-03-31"},
     )
+    assert_path(result, distinct_path)
 
 
 def period_rows(frame, first: str, last: str, tz="UTC", end=None):
@@ -327,7 +345,7 @@ def test_month_over_month_compares_february_with_january(leap_quarter):
     assert len(pages["comparisonSeries"]) == 29
     assert pages["comparisonSeries"][28]["t"].startswith("2028-01-29")
     users = result["measures"][1]
-    assert users["approximate"] is True
+    assert users["approximate"] is False  # 6,000 rows: counted from records
     check_close(
         users["comparisonValue"],
         january["user_id"].nunique(),

@@ -124,6 +124,8 @@ def test_table_has_one_row_per_episode_and_expands_into_points():
     assert rows[0]["date_text"] == "2024-01-03 – 2024-01-05"
     assert rows[0]["points_text"] == "▸ 3" and rows[1]["points_text"] == "1"
     assert rows[1]["value"] == 130.0 and rows[1]["expected"] == 100.0
+    assert rows_of.short_methods("a, b") == "a, b"
+    assert rows_of.short_methods("a, b, c, d") == "a, b +2"
     opened = rows_of.toggle_episode(rows, rows[0]["id"])
     assert [row["t"][:10] for row in opened] == [
         "2024-01-04", "2024-01-03", "2024-01-04", "2024-01-05", "2024-01-08",
