@@ -19,7 +19,8 @@ deps-test: $(PY)
 system-deps:
 	bash deploy/install-system-deps.sh
 
-# Node tooling for the tests (mingo for the conformance suite), exactly as locked.
+# Node tooling for the tests (axe-core for the accessibility checks, mingo for the
+# conformance suite), exactly as locked.
 node-deps: node_modules/.package-lock.json
 
 node_modules/.package-lock.json: package.json package-lock.json

@@ -133,6 +133,39 @@ VIEW_SCHEMA = {
                 },
             },
         },
+        "episodes": {
+            "type": "array",
+            "description": "Flags grouped into events (close flags together; each "
+            "change point alone), most severe first.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "kind": {
+                        "type": "string",
+                        "enum": ["spike", "drop", "level_shift", "trend_change"],
+                    },
+                    "start": {"type": "string", "format": "date-time"},
+                    "end": {"type": "string", "format": "date-time"},
+                    "peak_t": {"type": "string", "format": "date-time"},
+                    "peak_value": NUMBER_OR_NULL,
+                    "expected": NUMBER_OR_NULL,
+                    "score": {"type": "number"},
+                    "severity": {
+                        "type": "string",
+                        "enum": ["low", "medium", "high", "critical"],
+                    },
+                    "direction": {"type": "string", "enum": ["spike", "drop"]},
+                    "points": {"type": "integer"},
+                    "before": NUMBER_OR_NULL,
+                    "after": NUMBER_OR_NULL,
+                    "anomalies": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "date-time"},
+                    },
+                    "explanation": {"type": "string"},
+                },
+            },
+        },
         "methods": {"type": "object"},
         "histogram": {"type": "object"},
         "box": {"type": "object"},

@@ -11,11 +11,11 @@ from dataclasses import replace
 from datetime import datetime
 
 import dash
-import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks import gateway
+from callbacks.disclosure import register_disclosure
 from components import episodes, figures, url_state, widgets
 from components.analysis_layout import (
     analysis_page,
@@ -306,13 +306,9 @@ def processing_message(version: dict):
                 "info",
                 "hourglass-split",
             ),
-            dbc.Progress(
-                value=percent,
-                label=f"{percent}%",
-                striped=True,
-                animated=True,
+            html.Div(
+                widgets.progress_bar(percent, "Rows processed", "1.25rem"),
                 className="mb-3",
-                style={"height": "1.25rem"},
             ),
         ]
     )
@@ -442,11 +438,9 @@ def table_style(rows: int) -> dict:
 def chart_subtitle(view: dict) -> str:
     """What the chart shows, in words: 'Daily sum of revenue · 27 points · …'."""
     params = view["params"]
-    granularity = spec.short_label("granularity", params["granularity"])
-    aggregation = spec.short_label("aggregation", params["aggregation"])
     band = figures.band_k(view)
     return (
-        f"{granularity} {aggregation} of {params['metric']} · "
+        f"{figures.plotted_quantity(view)} · "
         f"{len(view.get('series') or []):,} points · rolling mean of "
         f"{params['window']} with a ±{band:g}σ band · click a marker for details"
     )
@@ -741,10 +735,4 @@ def _register_toggles(app: dash.Dash) -> None:
         Output(ids.MAX_OUTLIERS, "disabled"),
         Input(ids.METHOD, "value"),
     )(parameter_states)
-    app.clientside_callback(
-        "function(n, open) { return !open; }",
-        Output(ids.PARAMS_COLLAPSE, "is_open"),
-        Input(ids.PARAMS_TOGGLE, "n_clicks"),
-        State(ids.PARAMS_COLLAPSE, "is_open"),
-        prevent_initial_call=True,
-    )
+    register_disclosure(app, ids.PARAMS_TOGGLE, ids.PARAMS_COLLAPSE)

@@ -12,6 +12,7 @@ from dash import Input, Output, Patch, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks import gateway
+from callbacks.disclosure import register_disclosure
 from components import datasets_layout as layout
 from components.datasets_layout import ids
 from components.widgets import message_alert
@@ -498,13 +499,7 @@ def _register_delete(app: dash.Dash) -> None:
 
 def _register_toggles(app: dash.Dash) -> None:
     """The upload panel toggle and the name/existing-dataset switch."""
-    app.clientside_callback(
-        "function(n, open) { return !open; }",
-        Output(ids.UPLOAD_COLLAPSE, "is_open"),
-        Input(ids.UPLOAD_TOGGLE, "n_clicks"),
-        State(ids.UPLOAD_COLLAPSE, "is_open"),
-        prevent_initial_call=True,
-    )
+    register_disclosure(app, ids.UPLOAD_TOGGLE, ids.UPLOAD_COLLAPSE)
     app.clientside_callback(
         """function(target) {
             return target === 'version' ? ['d-none', ''] : ['', 'd-none'];

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import url_state
 from components.url_state import AnalysisState
-from components.widgets import card, empty_state, icon, labelled, status_badge
+from components.widgets import (
+    card,
+    checklist_field,
+    empty_state,
+    icon,
+    labelled,
+    status_badge,
+)
 from data.analytics import spec
 from data.analytics.spec import Parameter
 
@@ -186,11 +191,6 @@ def parameter_controls(state: AnalysisState) -> dbc.Row:
     )
 
 
-def dom_id(component_id: dict) -> str:
-    """The DOM id Dash gives a dict id (JSON with sorted keys), for `htmlFor`."""
-    return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
-
-
 def filter_controls(meta: dict, state: AnalysisState) -> list:
     """One multi-select per dimension; options arrive with the view."""
     controls = []
@@ -199,23 +199,10 @@ def filter_controls(meta: dict, state: AnalysisState) -> list:
         component_id = {"type": ids.FILTER, "dimension": dimension}
         controls.append(
             dbc.Col(
-                [
-                    html.Label(
-                        dimension,
-                        htmlFor=dom_id(component_id),
-                        className="form-label small fw-semibold",
-                    ),
-                    dcc.Dropdown(
-                        id=component_id,
-                        options=[{"label": v, "value": v} for v in chosen],
-                        value=chosen,
-                        multi=True,
-                        placeholder=f"All {dimension}",
-                        className="ib-dropdown ib-filter",
-                    ),
-                ],
+                checklist_field(dimension, component_id, value=chosen),
                 md=6,
                 xl=4,
+                class_name="ib-filter",
             )
         )
     return controls
@@ -234,7 +221,10 @@ def controls_card(meta: dict, state: AnalysisState) -> dbc.Card:
                     id=ids.PARAMS_TOGGLE,
                     type="button",
                     className="btn btn-link btn-sm px-0 text-decoration-none",
-                    **{"aria-controls": ids.PARAMS_COLLAPSE},
+                    **{
+                        "aria-controls": ids.PARAMS_COLLAPSE,
+                        "aria-expanded": "true" if state.filters else "false",
+                    },
                 ),
                 className="d-flex justify-content-end mt-1",
             ),
@@ -243,6 +233,12 @@ def controls_card(meta: dict, state: AnalysisState) -> dbc.Card:
                     [
                         parameter_controls(state),
                         dbc.Row(filters, className="g-3 mt-0") if filters else None,
+                        html.P(
+                            "Filters: tick the values to keep; none ticked keeps all.",
+                            className="form-text small mb-0 mt-2",
+                        )
+                        if filters
+                        else None,
                     ],
                     className="pt-3 mt-3 border-top",
                 ),
@@ -373,8 +369,8 @@ def share_toast() -> dbc.Toast:
             dbc.Input(id=ids.SHARE_URL, readonly=True, size="sm", value=""),
         ],
         id=ids.SHARE_TOAST,
+        # No `icon`: dbc draws it as an <svg role="img"> without a name.
         header="Link copied",
-        icon="success",
         is_open=False,
         dismissable=True,
         duration=8000,

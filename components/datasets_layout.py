@@ -7,7 +7,14 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.formatting import format_count, format_timestamp
-from components.widgets import card, empty_state, icon, status_style
+from components.widgets import (
+    card,
+    checklist_field,
+    empty_state,
+    icon,
+    progress_bar,
+    status_style,
+)
 
 PREFIX = "datasets"
 ACCEPTED = ".csv,.json,.jsonl,.ndjson,text/csv,application/json"
@@ -80,7 +87,7 @@ def header() -> html.Div:
                 id=ids.UPLOAD_TOGGLE,
                 type="button",
                 className="btn btn-primary",
-                **{"aria-controls": ids.UPLOAD_COLLAPSE},
+                **{"aria-controls": ids.UPLOAD_COLLAPSE, "aria-expanded": "false"},
             ),
         ],
         className="d-flex flex-wrap justify-content-between align-items-end gap-3 mb-3",
@@ -131,37 +138,17 @@ def column_selectors() -> dbc.Row:
                 md=4,
             ),
             dbc.Col(
-                [
-                    html.Label(
-                        "Metric columns",
-                        htmlFor=ids.METRICS,
-                        className="form-label small fw-semibold mb-1",
-                    ),
-                    dcc.Dropdown(
-                        id=ids.METRICS,
-                        multi=True,
-                        options=[],
-                        placeholder="Numeric columns to analyse",
-                        className="ib-dropdown",
-                    ),
-                ],
+                checklist_field(
+                    "Metric columns", ids.METRICS, empty_text="No numeric column"
+                ),
                 md=4,
             ),
             dbc.Col(
-                [
-                    html.Label(
-                        "Dimension columns",
-                        htmlFor=ids.DIMENSIONS,
-                        className="form-label small fw-semibold mb-1",
-                    ),
-                    dcc.Dropdown(
-                        id=ids.DIMENSIONS,
-                        multi=True,
-                        options=[],
-                        placeholder="Columns to filter by (optional)",
-                        className="ib-dropdown",
-                    ),
-                ],
+                checklist_field(
+                    "Dimension columns (optional)",
+                    ids.DIMENSIONS,
+                    empty_text="No column to filter by",
+                ),
                 md=4,
             ),
         ],
@@ -576,12 +563,8 @@ def progress_panel(pairs: list[tuple[dict, dict]]):
                         ],
                         className="d-flex justify-content-between mb-1",
                     ),
-                    dbc.Progress(
-                        value=max(percent, 3),
-                        striped=True,
-                        animated=True,
-                        label=f"{percent}%" if total else "",
-                        style={"height": "1rem"},
+                    progress_bar(
+                        percent, f"Rows of {dataset['name']} v{entry['version']} done"
                     ),
                 ],
                 className="mb-2 ib-progress-item",

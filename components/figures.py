@@ -22,6 +22,7 @@ from components.formatting import (
     format_percent,
     format_timestamp,
 )
+from data.analytics import spec
 
 # About one point per horizontal pixel of a wide chart: more cannot be seen.
 DISPLAY_MAX_POINTS = 2000
@@ -153,7 +154,7 @@ def gap_connector_trace(view: dict, max_points: int) -> dict | None:
         y=[p["value"] for p in points],
         mode="lines",
         name="No data between points",
-        line={"color": "#93c5fd", "width": 1, "dash": "dot"},
+        line={"color": theme.BAND_EDGE, "width": 1, "dash": "dot"},
         hoverinfo="skip",
     )
 
@@ -198,11 +199,12 @@ def rolling_traces(view: dict, max_points: int) -> list:
     window = (view.get("params") or {}).get("window")
     band_name = f"Expected range ±{k:g}σ"
     common = {"x": x, "mode": "lines", "hoverinfo": "skip", "connectgaps": False}
+    edge = {"color": theme.BAND_EDGE, "width": 0.75}
     return [
-        scatter(y=lower, line={"width": 0}, showlegend=False, name=band_name, **common),
+        scatter(y=lower, line=edge, showlegend=False, name=band_name, **common),
         scatter(
             y=upper,
-            line={"width": 0},
+            line=edge,
             fill="tonexty",
             fillcolor=theme.BAND,
             name=band_name,
@@ -595,12 +597,38 @@ def empty_spec(message: str, height: int = 300) -> dict:
 
 # ------------------------------------------------- text alternatives (a11y)
 
-SUMMARY_ANOMALIES = 5
+SUMMARY_ANOMALIES = 10
+# Words for the chart's title, from the parameter spec's short labels.
+GRANULARITY_WORDS = {o.value: o.short_label for o in spec.GRANULARITY.options}
+AGGREGATION_WORDS = {o.value: o.short_label for o in spec.AGGREGATION.options}
+DIRECTION_WORDS = {"spike": "above", "drop": "below"}
+
+
+def plotted_quantity(view: dict) -> str:
+    """What one point of the series is: 'Daily sum of revenue'."""
+    params = view.get("params") or {}
+    granularity = params.get("granularity")
+    aggregation = params.get("aggregation")
+    return (
+        f"{GRANULARITY_WORDS.get(granularity, granularity or 'Periodic')} "
+        f"{AGGREGATION_WORDS.get(aggregation, aggregation or 'value')} of "
+        f"{_metric_label(view)}"
+    )
+
+
+def _filters_text(view: dict) -> str:
+    """' (region: North, South)' for the active filters, else ''."""
+    filters = (view.get("params") or {}).get("filters") or {}
+    parts = [
+        f"{name}: {', '.join(map(str, values))}" for name, values in filters.items()
+    ]
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def chart_summaries(view: dict) -> dict[str, str]:
     """What each chart shows, in sentences, for people who cannot see it (read
-    by screen readers from each chart's caption)."""
+    by screen readers from each chart's caption): what is plotted, its range and
+    the anomalies."""
     return {
         "timeseries": timeseries_summary(view),
         "histogram": histogram_summary(view),
@@ -609,38 +637,94 @@ def chart_summaries(view: dict) -> dict[str, str]:
 
 
 def timeseries_summary(view: dict) -> str:
-    """Points, period and the anomalies with their dates, values and severity."""
-    unit, granularity = _unit(view), (view.get("params") or {}).get("granularity")
+    """What is plotted, the time and value range, the rolling band and each
+    anomaly with its date, value, expected value and severity."""
     series = view.get("series") or []
-    anomalies = view.get("anomalies") or []
+    title = f"Line chart of the {plotted_quantity(view).lower()}{_filters_text(view)}"
     if not series:
-        return f"Chart of {_metric_label(view)} over time: no data points."
-    first = format_timestamp(series[0]["t"], granularity or "day")
-    last = format_timestamp(series[-1]["t"], granularity or "day")
-    text = (
-        f"Chart of {_metric_label(view)} over time: {len(series):,} points "
-        f"from {first} to {last}."
+        return f"{title}: no data points."
+    return " ".join(
+        [
+            f"{title}: {_range_text(view)}",
+            _band_text(view),
+            _anomalies_text(view),
+        ]
+    ).strip()
+
+
+def _range_text(view: dict) -> str:
+    """'31 points from 2024-01-01 to 2024-01-31, values from 8 to 89 (2 empty).'"""
+    series, unit = view["series"], _unit(view)
+    granularity = (view.get("params") or {}).get("granularity") or "day"
+    values = [p["value"] for p in series if p["value"] is not None]
+    first = format_timestamp(series[0]["t"], granularity)
+    last = format_timestamp(series[-1]["t"], granularity)
+    text = f"{len(series):,} points from {first} to {last}"
+    if values:
+        low, high = format_number(min(values), unit), format_number(max(values), unit)
+        text += f", values from {low} to {high}"
+    missing = len(series) - len(values)
+    return text + (f" ({missing:,} without data)." if missing else ".")
+
+
+def _band_text(view: dict) -> str:
+    """The rolling mean and its expected-range band, when drawn."""
+    if not view.get("rolling"):
+        return ""
+    window = (view.get("params") or {}).get("window")
+    return (
+        f"A dotted line shows the rolling mean of {window} points and a shaded "
+        f"band the expected range (±{band_k(view):g}σ)."
     )
+
+
+def _anomalies_text(view: dict) -> str:
+    """Every anomaly (up to SUMMARY_ANOMALIES, then a count) in words."""
+    anomalies = view.get("anomalies") or []
     if not anomalies:
-        return text + " No anomalies."
+        return "No anomalies."
+    unit = _unit(view)
+    granularity = (view.get("params") or {}).get("granularity") or "day"
     listed = [
-        f"{format_timestamp(a['t'], granularity or 'day')} "
-        f"{format_number(a.get('value'), unit)} ({a.get('severity')})"
-        for a in anomalies[:SUMMARY_ANOMALIES]
+        _anomaly_text(anomaly, unit, granularity)
+        for anomaly in anomalies[:SUMMARY_ANOMALIES]
     ]
     more = len(anomalies) - len(listed)
-    tail = f" and {more} more" if more else ""
-    return f"{text} {len(anomalies)} anomalies: {'; '.join(listed)}{tail}."
+    tail = f"; and {more:,} more, all listed in the Anomalies table" if more else ""
+    count = "1 anomaly" if len(anomalies) == 1 else f"{len(anomalies):,} anomalies"
+    return f"{count}: {'; '.join(listed)}{tail}."
+
+
+def _anomaly_text(anomaly: dict, unit: str | None, granularity: str) -> str:
+    """'2024-01-03: ₹89,000, above the expected ₹24,500 (critical)'."""
+    text = (
+        f"{format_timestamp(anomaly['t'], granularity)}: "
+        f"{format_number(anomaly.get('value'), unit)}"
+    )
+    if anomaly.get("expected") is not None:
+        side = DIRECTION_WORDS.get(anomaly.get("direction"), "against")
+        text += f", {side} the expected {format_number(anomaly['expected'], unit)}"
+    return f"{text} ({anomaly.get('severity')})"
 
 
 def histogram_summary(view: dict) -> str:
-    """The range of values and the limits drawn on the histogram."""
+    """What is counted, the range of values, the fullest bin and the limits."""
     summary, unit = view.get("summary") or {}, _unit(view)
     text = (
-        f"Histogram of {_metric_label(view)}: {format_count(summary.get('count'))} "
-        f"values from {format_number(summary.get('min'), unit)} to "
+        f"Histogram of the {plotted_quantity(view).lower()}: "
+        f"{format_count(summary.get('count'))} values from "
+        f"{format_number(summary.get('min'), unit)} to "
         f"{format_number(summary.get('max'), unit)}."
     )
+    histogram = view.get("histogram") or {}
+    counts, edges = histogram.get("counts") or [], histogram.get("edges") or []
+    if counts and len(edges) == len(counts) + 1:
+        top = int(np.argmax(counts))
+        text += (
+            f" The most frequent range is {format_number(edges[top], unit)} to "
+            f"{format_number(edges[top + 1], unit)} ({counts[top]:,} "
+            f"{_period_word(view).lower()})."
+        )
     limits = [
         f"{line['label']} ({line['side']}) at {format_number(line['x'], unit)}"
         for line in threshold_lines(view)
@@ -649,13 +733,24 @@ def histogram_summary(view: dict) -> str:
 
 
 def box_summary(view: dict) -> str:
-    """Median, quartiles and range, as a box plot shows them."""
+    """Median, quartiles, range and the outliers, as a box plot shows them."""
     summary, unit = view.get("summary") or {}, _unit(view)
-    return (
-        f"Box plot of {_metric_label(view)}: median "
+    text = (
+        f"Box plot of the {plotted_quantity(view).lower()}: median "
         f"{format_number(summary.get('median'), unit)}, middle half from "
         f"{format_number(summary.get('q1'), unit)} to "
         f"{format_number(summary.get('q3'), unit)}, range "
         f"{format_number(summary.get('min'), unit)} to "
         f"{format_number(summary.get('max'), unit)}."
+    )
+    outliers = sorted((view.get("box") or {}).get("outliers") or [])
+    if not outliers:
+        return text + " No outliers beyond the whiskers."
+    shown = ", ".join(format_number(v, unit) for v in outliers[:SUMMARY_ANOMALIES])
+    more = len(outliers) - min(len(outliers), SUMMARY_ANOMALIES)
+    named = "1 outlier" if len(outliers) == 1 else f"{len(outliers):,} outliers"
+    return (
+        text
+        + f" {named} beyond the whiskers: {shown}"
+        + (f" and {more:,} more." if more else ".")
     )

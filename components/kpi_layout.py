@@ -330,8 +330,8 @@ def share_toast() -> dbc.Toast:
             dbc.Input(id=ids.SHARE_URL, readonly=True, size="sm", value=""),
         ],
         id=ids.SHARE_TOAST,
+        # No `icon`: dbc draws it as an <svg role="img"> without a name.
         header="Link copied",
-        icon="success",
         is_open=False,
         dismissable=True,
         duration=8000,

@@ -46,7 +46,18 @@ def navbar(
                     ],
                     href="/",
                 ),
-                dbc.NavbarToggler(id="navbar-toggler"),
+                # A plain button: dbc.NavbarToggler cannot carry aria-expanded.
+                html.Button(
+                    html.Span(className="navbar-toggler-icon"),
+                    id="navbar-toggler",
+                    type="button",
+                    className="navbar-toggler",
+                    **{
+                        "aria-controls": "navbar-collapse",
+                        "aria-expanded": "false",
+                        "aria-label": "Menu",
+                    },
+                ),
                 dbc.Collapse(
                     [
                         dbc.Nav(links, navbar=True, className="me-auto"),

@@ -17,6 +17,9 @@ GRID = "#e5e7eb"
 ACCENT = "#2563eb"
 ROLLING = "#475569"
 BAND = "rgba(37, 99, 235, 0.10)"
+# Legend marks need 3:1 against white (WCAG 1.4.11): the band's faint fill gets
+# this edge, and the dotted line across empty buckets is drawn in it too.
+BAND_EDGE = "#5b8def"
 ZSCORE_LINE = "#7c3aed"
 IQR_LINE = "#0f766e"
 COLORWAY = [ACCENT, "#0f766e", "#d97706", "#7c3aed", "#db2777", "#475569"]

@@ -54,21 +54,70 @@ def labelled(
     )
 
 
+def checklist_field(
+    legend: str, component_id, value: list | None = None, empty_text: str = ""
+) -> html.Fieldset:
+    """A multiple choice as a fieldset of labelled checkboxes in a scroll box.
+
+    Dash 4's multi-select dropdown hides its focus target from screen readers,
+    drops the field's label and nests checkboxes in its options (axe-core flags
+    all three); native checkboxes need no repair and Space toggles them.
+    """
+    return html.Fieldset(
+        [
+            html.Legend(legend, className="form-label small fw-semibold mb-1"),
+            dbc.Checklist(
+                id=component_id,
+                # The chosen values are options from the start (the rest arrive
+                # with the data).
+                options=[{"label": v, "value": v} for v in value or []],
+                value=value or [],
+                class_name="ib-checklist",
+            ),
+            html.Div(empty_text, className="ib-checklist-empty small text-muted"),
+        ],
+        className="ib-checklist-field",
+    )
+
+
+def progress_bar(percent: int, name: str, height: str = "1rem") -> html.Div:
+    """An animated Bootstrap progress bar with an accessible name (dbc.Progress
+    cannot carry one); `percent` is 0–100."""
+    return html.Div(
+        html.Div(
+            f"{percent}%",
+            className="progress-bar progress-bar-striped progress-bar-animated",
+            # A sliver even at 0 % shows that work has started.
+            style={"width": f"{max(percent, 3)}%"},
+        ),
+        className="progress",
+        role="progressbar",
+        style={"height": height},
+        **{
+            "aria-label": name,
+            "aria-valuenow": str(percent),
+            "aria-valuemin": "0",
+            "aria-valuemax": "100",
+        },
+    )
+
+
 def status_style(status: str | None) -> tuple[str, str, str]:
     """(colour, word, icon) of a status badge; 'Ready' for processed and cached."""
     return STATUS_STYLES.get(status, ("secondary", status or "", "dot"))
 
 
-def status_badge(status: str | None, class_name: str = "") -> dbc.Badge | None:
-    """A status pill with an icon (so the state is not told by colour alone)."""
+def status_badge(status: str | None, class_name: str = "") -> html.Span | None:
+    """A status pill with an icon (so the state is not told by colour alone);
+    `text-bg-*` picks a text colour that contrasts with the pill (white on info
+    cyan would be 2:1), as the datasets grid's badge does."""
     if status is None:
         return None
     colour, label, icon_name = status_style(status)
-    return dbc.Badge(
+    return html.Span(
         [icon(icon_name), label],
-        color=colour,
-        class_name=f"ib-status fw-medium {class_name}".strip(),
-        pill=True,
+        className=f"badge rounded-pill text-bg-{colour} ib-status fw-medium "
+        f"{class_name}".strip(),
     )
 
 

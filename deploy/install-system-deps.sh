@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the tests need: Chromium + driver (browser tests), nginx (config
 # check and the proxy test), redis-server (private Redis), make, python3-venv, and
-# Node.js + npm (the conformance suite runs the pipelines on mingo under Node).
+# Node.js + npm (`npm ci`: axe-core for the browser tests' accessibility check,
+# mingo for the conformance suite).
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)

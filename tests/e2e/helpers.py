@@ -1,6 +1,37 @@
-"""Browser helpers shared by the dash_duo tests."""
+"""Browser helpers shared by the dash_duo tests.
+
+Accessibility: every browser test calls `assert_accessible(dash_duo, state="...")`
+on each page and state it opens (signed in where the page needs it; empty,
+loading, error and data states where the page has them). It injects axe-core
+(`npm ci` installs it in node_modules/) and fails on any WCAG 2.1 A or AA
+violation, naming the rule, the elements and the help text:
+
+    dash_duo.wait_for_element("#kpi-page", timeout=10)   # the state is on screen
+    assert_accessible(dash_duo, state="KPI page, no measures yet")
+
+A browser test that passes without calling it fails (tests/e2e/conftest.py).
+"""
 
 from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+AXE_SCRIPT = (
+    Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+)
+# WCAG 2.0 and 2.1, levels A and AA: the standard the README promises.
+WCAG_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa")
+RUN_AXE = """
+const [tags, done] = arguments;
+axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+  .then(result => done(result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+    nodes: v.nodes.map(n => ({
+      target: n.target.join(' '), html: n.html, summary: n.failureSummary})),
+  }))))
+  .catch(error => done({error: String(error)}));
+"""
 
 
 def click(dash_duo, selector: str) -> None:
@@ -10,6 +41,56 @@ def click(dash_duo, selector: str) -> None:
         "arguments[0].scrollIntoView({block: 'center'});", element
     )
     element.click()
+
+
+@cache
+def axe_source() -> str:
+    """The axe-core script, read once per test run."""
+    if not AXE_SCRIPT.exists():
+        raise AssertionError(f"{AXE_SCRIPT} is missing: run `npm ci` in the repo root")
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+def accessibility_violations(driver) -> list[dict]:
+    """Run axe-core (injected when the page lacks it) on the current document."""
+    if not driver.execute_script("return !!window.axe"):
+        driver.execute_script(axe_source())
+    driver.set_script_timeout(30)
+    found = driver.execute_async_script(RUN_AXE, list(WCAG_TAGS))
+    if isinstance(found, dict):
+        raise AssertionError(f"axe-core could not run: {found['error']}")
+    return found
+
+
+def describe_violations(violations: list[dict]) -> str:
+    """One paragraph per broken rule: impact, rule, help, then each element."""
+    lines = []
+    for violation in violations:
+        lines.append(
+            f"[{violation['impact']}] {violation['id']}: {violation['help']}"
+            f" ({violation['helpUrl']})"
+        )
+        for node in violation["nodes"]:
+            summary = " ".join(node["summary"].split())
+            lines.append(f"    {node['target']}: {node['html'][:200]}")
+            lines.append(f"        {summary[:400]}")
+    return "\n".join(lines)
+
+
+def assert_accessible(dash_duo, state: str) -> None:
+    """Fail unless the page on screen has no WCAG 2.1 A/AA violation (axe-core).
+
+    `state` names what is checked ("analysis, data", "datasets, empty") for the
+    failure message; wait for that state to be on screen before calling.
+    """
+    driver = dash_duo.driver
+    violations = accessibility_violations(driver)
+    audits = getattr(dash_duo, "accessibility_audits", [])
+    dash_duo.accessibility_audits = [*audits, (driver.current_url, state)]
+    assert not violations, (
+        f"{len(violations)} accessibility rule(s) broken on {state} "
+        f"({driver.current_url}):\n{describe_violations(violations)}"
+    )
 
 
 def sign_up_in_browser(dash_duo, email: str, password: str) -> None:

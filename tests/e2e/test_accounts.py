@@ -6,6 +6,7 @@ import uuid
 
 from tests.conftest import ARTIFACTS
 from tests.e2e.helpers import (
+    assert_accessible,
     click,
     sign_in_in_browser,
     sign_out_in_browser,
@@ -40,6 +41,7 @@ def test_visitor_registers_signs_out_signs_in_and_reaches_a_protected_page(
     dash_duo.wait_for_element("#account-page", timeout=15)
     assert dash_duo.find_element("#navbar-user").text == email
     assert email in dash_duo.find_element("#account-profile").text
+    assert_accessible(dash_duo, state="account, no tokens")
     sign_out_in_browser(dash_duo)
     assert dash_duo.get_logs() == []
 
@@ -56,6 +58,7 @@ def test_visitor_sees_specific_errors_while_filling_the_forms(dash_duo, app):
     dash_duo.find_element("#register-confirm").send_keys("other")
     click(dash_duo, "#register-email")
     dash_duo.wait_for_contains_text("#register-confirm-feedback", "do not match")
+    assert_accessible(dash_duo, state="register, invalid fields")
     ARTIFACTS.mkdir(exist_ok=True)
     dash_duo.driver.save_screenshot(str(ARTIFACTS / "register-errors.png"))
 
@@ -74,6 +77,7 @@ def test_visitor_sees_specific_errors_while_filling_the_forms(dash_duo, app):
     dash_duo.find_element("#login-password").send_keys("wrong-password")
     click(dash_duo, "#login-submit")
     dash_duo.wait_for_contains_text("#login-error", "Incorrect e-mail or password")
+    assert_accessible(dash_duo, state="sign in, wrong password")
     dash_duo.driver.save_screenshot(str(ARTIFACTS / "login-error.png"))
     sign_in_in_browser(dash_duo, taken, "password-one-two")
 
@@ -85,6 +89,7 @@ def test_login_and_register_pages_look_right(dash_duo, app):
     for page in ("login", "register"):
         dash_duo.driver.get(dash_duo.server_url + f"/{page}")
         dash_duo.wait_for_element(f"#{page}-page .card", timeout=10)
+        assert_accessible(dash_duo, state=f"{page}, anonymous")
         dash_duo.driver.save_screenshot(str(ARTIFACTS / f"{page}.png"))
     assert dash_duo.get_logs() == []
 
@@ -98,6 +103,7 @@ def test_user_creates_and_revokes_an_api_token_on_the_account_page(dash_duo, app
     click(dash_duo, "#account-token-create")
     secret = dash_duo.wait_for_element("#account-token-value", timeout=10).text
     assert secret.startswith("ibt_")
+    assert_accessible(dash_duo, state="account, new token shown once")
     client = app.server.test_client()
     me = client.get("/api/auth/me", headers={"Authorization": f"Bearer {secret}"})
     assert me.status_code == 200
@@ -122,6 +128,7 @@ def test_visitor_following_a_link_to_a_protected_page_is_asked_to_sign_in(
     dash_duo.wait_for_element("#home-page", timeout=10)
     click(dash_duo, "#navbar a[href='/datasets']")
     dash_duo.wait_for_element("#sign-in-required", timeout=10)
+    assert_accessible(dash_duo, state="sign-in required card")
     ARTIFACTS.mkdir(exist_ok=True)
     dash_duo.driver.save_screenshot(str(ARTIFACTS / "sign-in-required.png"))
     click(dash_duo, "#sign-in-required a.btn-primary")
@@ -139,3 +146,4 @@ def test_anonymous_visitor_to_an_unknown_page_is_sent_to_sign_in(dash_duo, app):
     dash_duo.driver.get(dash_duo.server_url + "/no-such-page")
     dash_duo.wait_for_element("#login-email", timeout=10)
     assert "next=%2Fno-such-page" in dash_duo.driver.current_url
+    assert_accessible(dash_duo, state="sign in, sent from an unknown page")

@@ -16,7 +16,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from tests.conftest import ARTIFACTS, SAMPLE_CSV
-from tests.e2e.helpers import click, sign_up_in_browser
+from tests.e2e.helpers import assert_accessible, click, sign_up_in_browser
 from tests.services import free_port
 
 pytestmark = pytest.mark.browser
@@ -144,6 +144,7 @@ def upload_sample_through_the_page(dash_duo) -> None:
     )
     metrics = dash_duo.find_element("#datasets-metrics").get_attribute("textContent")
     assert "revenue" in metrics
+    assert_accessible(dash_duo, state="datasets, upload preview")
     name = dash_duo.find_element("#datasets-name")
     name.clear()
     name.send_keys("January sales")
@@ -159,6 +160,7 @@ def test_new_user_uploads_the_sample_analyses_it_and_shares_the_exact_view(
     new_account(dash_duo, make_app())
     dash_duo.driver.get(dash_duo.server_url + "/datasets")
     screenshot(dash_duo, "datasets-empty", SIZES["laptop"])
+    assert_accessible(dash_duo, state="datasets, first visit (empty)")
     upload_sample_through_the_page(dash_duo)
     dash_duo.wait_for_contains_text("#datasets-feedback", "January sales", timeout=15)
     wait_for(
@@ -172,6 +174,7 @@ def test_new_user_uploads_the_sample_analyses_it_and_shares_the_exact_view(
     assert "text-bg-success" in badge.get_attribute("class")
     icon = badge.find_element("css selector", "i").get_attribute("class")
     assert "bi-check-circle-fill" in icon
+    assert_accessible(dash_duo, state="datasets, one ready dataset")
     for label, size in SIZES.items():
         screenshot(dash_duo, f"datasets-{label}", size)
 
@@ -183,6 +186,7 @@ def test_new_user_uploads_the_sample_analyses_it_and_shares_the_exact_view(
     assert anomaly_dates(dash_duo) == SAMPLE_ANOMALIES
     kpis = dash_duo.find_element("#analysis-kpis").text
     assert "36,686" in kpis and "24,500" in kpis and "89,000" in kpis
+    assert_accessible(dash_duo, state="analysis, three anomalies")
     for label, size in SIZES.items():
         screenshot(dash_duo, f"analysis-{label}", size)
 
@@ -254,6 +258,7 @@ def test_back_and_forward_step_through_view_changes(dash_duo, make_app):
     wait_for(lambda: "granularity=day" in dash_duo.driver.current_url)
     # Some history steps re-render the page: look the control up afresh each time.
     wait_for(lambda: control_value(dash_duo, "#analysis-granularity") == "day")
+    assert_accessible(dash_duo, state="analysis, z-score finds none")
     dash_duo.driver.back()
     dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "3 found", timeout=30)
     assert wait_for(lambda: control_value(dash_duo, "#analysis-method") == "auto")
@@ -290,6 +295,7 @@ def test_clicking_an_anomaly_on_the_chart_selects_it_in_the_table(dash_duo, make
 
     selected = wait_for(clicked_row, 15, "a selected row")
     assert selected[0].text.split("\n")[0] in SAMPLE_ANOMALIES
+    assert_accessible(dash_duo, state="analysis, an anomaly selected")
 
 
 def test_invalid_link_values_fall_back_with_a_notice_and_embed_hides_chrome(
@@ -303,6 +309,7 @@ def test_invalid_link_values_fall_back_with_a_notice_and_embed_hides_chrome(
     notice = dash_duo.find_element("#analysis-notices").text
     assert "magic" in notice and "abc" in notice and "nope" in notice
     assert dash_duo.find_element("#analysis-method").get_attribute("value") == "auto"
+    assert_accessible(dash_duo, state="analysis, link notices")
     # A change of mine clears the notice; back to the bad link brings it back.
     Select(dash_duo.find_element("#analysis-method")).select_by_value("zscore")
     dash_duo.wait_for_text_to_equal("#analysis-anomaly-count", "none found", timeout=30)
@@ -317,6 +324,7 @@ def test_invalid_link_values_fall_back_with_a_notice_and_embed_hides_chrome(
     assert not dash_duo.find_element("#navbar").is_displayed()
     assert not dash_duo.driver.find_elements("css selector", "#analysis-method")
     assert dash_duo.find_element("#analysis-timeseries").is_displayed()
+    assert_accessible(dash_duo, state="analysis, embedded")
 
 
 def notices_shown(dash_duo) -> str:
@@ -355,6 +363,7 @@ def test_deleting_a_dataset_asks_first_and_names_it(dash_duo, make_app):
     assert len(search_datasets(dash_duo, "")) == 1
     click(dash_duo, "#datasets-grid .ib-delete")
     dash_duo.wait_for_contains_text("#datasets-delete-text", "Sample sales", timeout=10)
+    assert_accessible(dash_duo, state="datasets, delete confirmation")
     click(dash_duo, "#datasets-delete-cancel")
     time.sleep(0.5)
     assert any("Sample sales" in row for row in grid_rows(dash_duo, "datasets-grid"))
@@ -425,14 +434,22 @@ def test_analyst_filters_a_year_of_regional_sales(dash_duo, make_app, tmp_path):
 
     press(dash_duo, "#analysis-params-toggle")
     region = "#analysis-params-collapse .ib-filter"
-    dash_duo.wait_for_element(region, timeout=10)
-    label = dash_duo.find_element("#analysis-params-collapse label[for*=region]")
-    assert label.get_attribute("for") == dash_duo.find_element(region).get_attribute(
-        "id"
-    )
-    dash_duo.select_dcc_dropdown(region, value="North")
+    dash_duo.wait_for_contains_text(f"{region} legend", "region", timeout=10)
+    north = wait_for(
+        lambda: [
+            label
+            for label in dash_duo.driver.find_elements(
+                "css selector", f"{region} label"
+            )
+            if label.text == "North"
+        ]
+    )[0]
+    box = dash_duo.find_element(f"[id='{north.get_attribute('for')}']")
+    assert box.get_attribute("type") == "checkbox"
+    box.send_keys(Keys.SPACE)  # by keyboard
     wait_for(lambda: "filter.region=North" in dash_duo.driver.current_url, 20)
     wait_for(lambda: dash_duo.find_element("#analysis-kpis").text != everything, 30)
+    assert_accessible(dash_duo, state="analysis, parameters open, region filtered")
     dash_duo.driver.get(dash_duo.server_url + "/datasets")
     press(dash_duo, "#datasets-upload-toggle")
     dash_duo.find_element("#datasets-upload input[type=file]").send_keys(
@@ -441,6 +458,7 @@ def test_analyst_filters_a_year_of_regional_sales(dash_duo, make_app, tmp_path):
     dash_duo.wait_for_element("#datasets-preview table", timeout=15)
     for label, size in SIZES.items():
         screenshot(dash_duo, f"showcase-datasets-{label}", size)
+    assert_accessible(dash_duo, state="datasets, list with an upload preview")
 
 
 def test_a_second_upload_becomes_a_version_and_the_picker_switches_views(
@@ -484,3 +502,4 @@ def test_a_second_upload_becomes_a_version_and_the_picker_switches_views(
     Select(dash_duo.find_element("#analysis-version")).select_by_value("1")
     wait_for(lambda: "version=1" in dash_duo.driver.current_url, 20)
     dash_duo.wait_for_contains_text("#analysis-chart-subtitle", "27 points", timeout=30)
+    assert_accessible(dash_duo, state="analysis, older version pinned")

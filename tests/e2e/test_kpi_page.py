@@ -14,7 +14,7 @@ from data import datasets
 from data.demo_events import DEMO_DIMENSIONS, DEMO_MEASURES, to_csv
 from data.ingest.schema import Choice
 from tests.conftest import ARTIFACTS, SAMPLE_CSV, register_user
-from tests.e2e.helpers import click, sign_in_in_browser
+from tests.e2e.helpers import assert_accessible, click, sign_in_in_browser
 from tests.kpi_data import small_events
 from tests.services import free_port
 
@@ -92,6 +92,7 @@ def test_manager_filters_by_source_compares_weeks_and_shares_the_link(
     first = cards_text(dash_duo)
     assert "daily active users" in first.lower() and "bounce rate" in first.lower()
     shot(dash_duo, "kpi-page-laptop")
+    assert_accessible(dash_duo, state="KPI page, five cards")
 
     dash_duo.select_dcc_dropdown(".ib-kpi-filter-traffic_source", value="email")
     wait_for(lambda: "filter.traffic_source=email" in dash_duo.driver.current_url)
@@ -101,6 +102,7 @@ def test_manager_filters_by_source_compares_weeks_and_shares_the_link(
     wait_for(lambda: "last week" in cards_text(dash_duo), message="wow cards")
     filtered = cards_text(dash_duo)
     shot(dash_duo, "kpi-page-filtered-wow")
+    assert_accessible(dash_duo, state="KPI page, filtered, week over week")
 
     click(dash_duo, "#kpi-copy-link")
     link = wait_for(
@@ -117,6 +119,7 @@ def test_manager_filters_by_source_compares_weeks_and_shares_the_link(
     dash_duo.driver.get(link)
     wait_for(lambda: cards_text(dash_duo) == filtered, message="the shared view")
     assert wait_for(lambda: selected(dash_duo, "#kpi-compare") == "wow")
+    assert_accessible(dash_duo, state="KPI page, reopened from a link")
 
 
 def test_analyst_compares_two_versions_side_by_side(dash_duo, make_app):
@@ -148,9 +151,11 @@ def test_analyst_compares_two_versions_side_by_side(dash_duo, make_app):
     )
     assert names == ["v1", "v2"]
     assert "Only in v2" in dash_duo.find_element("#compare-anomaly-lists").text
+    assert_accessible(dash_duo, state="compare versions, v1 and v2")
     Select(dash_duo.find_element("#compare-a")).select_by_value("2")
     wait_for(lambda: "a=2" in dash_duo.driver.current_url)
     dash_duo.wait_for_contains_text("#compare-status", "different versions", timeout=30)
+    assert_accessible(dash_duo, state="compare versions, same version twice")
     dash_duo.driver.back()
     wait_for(lambda: "a=1" in dash_duo.driver.current_url)
     dash_duo.wait_for_contains_text("#compare-summary", "Mean", timeout=30)

@@ -3,7 +3,7 @@
 import uuid
 
 from tests.conftest import ARTIFACTS
-from tests.e2e.helpers import sign_up_in_browser
+from tests.e2e.helpers import assert_accessible, sign_up_in_browser
 from tests.services import free_port
 
 
@@ -17,6 +17,7 @@ def test_visitor_opens_home_sees_navbar_and_follows_a_link(dash_duo, app):
         "#home-page h1", "Answers from your numbers, today."
     )
     assert "Insightboard" in dash_duo.find_element("#navbar .navbar-brand").text
+    assert_accessible(dash_duo, state="home, anonymous")
     ARTIFACTS.mkdir(exist_ok=True)
     dash_duo.driver.save_screenshot(str(ARTIFACTS / "home.png"))
     sign_up_in_browser(
@@ -24,6 +25,7 @@ def test_visitor_opens_home_sees_navbar_and_follows_a_link(dash_duo, app):
     )
     dash_duo.driver.get(dash_duo.server_url + "/no-such-page")
     dash_duo.wait_for_element("#not-found-page", timeout=10)
+    assert_accessible(dash_duo, state="not found, signed in")
     dash_duo.find_element("#not-found-page a").click()
     dash_duo.wait_for_element("#home-page", timeout=10)
     assert dash_duo.get_logs() == []

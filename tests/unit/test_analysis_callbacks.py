@@ -444,7 +444,7 @@ def test_the_date_range_label_points_at_the_start_input():
 def test_the_view_carries_a_text_alternative_for_each_chart(services):
     result = analysis.render_view(None, "o", "a" * 32, "?version=1")
     assert "3 anomalies: 2024-01-03" in result["timeseries_text"]
-    assert result["histogram_text"].startswith("Histogram of revenue")
-    assert result["box_text"].startswith("Box plot of revenue: median")
+    assert result["histogram_text"].startswith("Histogram of the daily sum of revenue")
+    assert result["box_text"].startswith("Box plot of the daily sum of revenue: median")
     missing = analysis.problem_outputs(analysis.dataset_gone())
     assert missing["timeseries_text"] is analysis.no_update

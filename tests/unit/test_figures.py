@@ -9,7 +9,13 @@ import plotly.graph_objects as go
 import pytest
 
 from components import figures, theme
-from tests.unit.view_factory import large_view, sample_view
+from tests.unit.view_factory import (
+    SAMPLE_ANOMALIES,
+    SAMPLE_DATES,
+    SAMPLE_REVENUE,
+    large_view,
+    sample_view,
+)
 
 
 def traces_named(figure: go.Figure, fragment: str) -> list:
@@ -197,32 +203,67 @@ def test_gaps_get_a_faint_connector_through_the_known_points_only():
     assert not traces_named(figures.timeseries_figure(sample_view()), "No data")
 
 
-def test_chart_text_alternatives_name_the_anomalies_limits_and_quartiles():
+def test_chart_text_alternatives_say_what_is_plotted_its_range_and_the_anomalies():
     view = sample_view()
-    revenue = np.array([24000, 25500, 89000, 23800, 24500, 62000, 8000], float)
+    revenue = np.array(SAMPLE_REVENUE, float)
+    median = np.median(revenue)
     text = figures.chart_summaries(view)
-    assert text["timeseries"] == (
-        "Chart of revenue over time: 7 points from 2024-01-01 to 2024-01-27. "
-        "3 anomalies: 2024-01-03 ₹89,000 (critical); 2024-01-15 ₹62,000 (high); "
-        "2024-01-27 ₹8,000 (medium)."
+    series = text["timeseries"]
+    assert series.startswith(
+        "Line chart of the daily sum of revenue: 7 points from 2024-01-01 to "
+        f"2024-01-27, values from ₹{revenue.min():,.0f} to ₹{revenue.max():,.0f}."
     )
-    q1, median, q3 = np.percentile(revenue, [25, 50, 75])
+    assert "rolling mean of 3 points" in series and "(±2σ)" in series
+    assert "3 anomalies: " in series
+    for day, severity in SAMPLE_ANOMALIES.items():
+        value = revenue[SAMPLE_DATES.index(day)]
+        side = "above" if value > median else "below"
+        assert (
+            f"{day}: ₹{value:,.0f}, {side} the expected ₹{median:,.0f} ({severity})"
+            in series
+        )
+
+    counts, edges = np.histogram(revenue, bins=7)
+    top = int(np.argmax(counts))
+    assert text["histogram"].startswith(
+        "Histogram of the daily sum of revenue: 7 values from ₹8,000 to ₹89,000. "
+        f"The most frequent range is ₹{edges[top]:,.0f} to ₹{edges[top + 1]:,.0f} "
+        f"({counts[top]} days)."
+    )
     fence = view["thresholds"]["iqr"][1]
-    assert "7 values from ₹8,000 to ₹89,000" in text["histogram"]
     assert f"IQR fence (high) at ₹{fence:,.0f}" in text["histogram"]
+
+    q1, q3 = np.percentile(revenue, [25, 75])
+    outliers = revenue[revenue > q3 + 1.5 * (q3 - q1)]
+    assert list(outliers) == [89000]
     assert text["box"] == (
-        f"Box plot of revenue: median ₹{median:,.0f}, middle half from "
-        f"₹{q1:,.0f} to ₹{q3:,.0f}, range ₹8,000 to ₹89,000."
+        f"Box plot of the daily sum of revenue: median ₹{median:,.0f}, middle half "
+        f"from ₹{q1:,.0f} to ₹{q3:,.0f}, range ₹8,000 to ₹89,000. "
+        "1 outlier beyond the whiskers: ₹89,000."
     )
 
 
-def test_chart_text_of_a_long_anomaly_list_is_cut_and_counted():
+def test_chart_text_of_gaps_filters_and_a_long_anomaly_list():
     view = sample_view()
-    view["anomalies"] = view["anomalies"] * 3
+    view["params"] = {**view["params"], "aggregation": "mean", "granularity": "week"}
+    view["params"]["filters"] = {"region": ["North", "South"]}
+    view["series"][1]["value"] = None
+    view["anomalies"] = view["anomalies"] * 4
     text = figures.timeseries_summary(view)
-    assert text.count("(critical)") == 2 and text.endswith("and 4 more.")
+    assert text.startswith(
+        "Line chart of the weekly average of revenue (region: North, South): "
+        "7 points from"
+    )
+    assert "(1 without data)" in text
+    assert text.count("(critical)") == 4  # 10 of the 12 listed
+    assert "12 anomalies: " in text
+    assert text.endswith("; and 2 more, all listed in the Anomalies table.")
     view["anomalies"] = []
     assert figures.timeseries_summary(view).endswith("No anomalies.")
+    view["series"] = []
+    assert figures.timeseries_summary(view).endswith(": no data points.")
+    view["box"]["outliers"] = []
+    assert figures.box_summary(view).endswith("No outliers beyond the whiskers.")
 
 
 def _luminance(hex_colour: str) -> float:
@@ -257,3 +298,42 @@ def test_the_accent_kpi_card_text_meets_wcag_aa_on_every_gradient_stop():
     for stop in stops:
         assert contrast(small, stop) >= 4.5, (small, stop)
         assert contrast("#ffffff", stop) >= 4.5
+
+
+def legend_mark_colours(spec: dict) -> dict[str, str]:
+    """Each legend entry's mark colour: a line's, a marker's, or a filled area's
+    edge (its fill when it has none)."""
+    if spec["layout"].get("showlegend") is False:
+        return {}
+    marks = {}
+    for trace in spec["data"]:
+        if trace.get("showlegend") is False:
+            continue
+        line, marker = trace.get("line") or {}, trace.get("marker") or {}
+        if trace.get("fill") and not line.get("width"):
+            colour = trace["fillcolor"]
+        elif "lines" in trace.get("mode", "lines"):
+            colour = line.get("color")
+        else:
+            colour = marker.get("color")
+        marks[trace["name"]] = colour
+    return marks
+
+
+def test_every_legend_mark_has_3_to_1_contrast_against_the_chart_background():
+    view = sample_view()
+    view["series"][1]["value"] = None  # draws the dotted line across the gap
+    specs = [
+        figures.timeseries_spec(view),
+        figures.histogram_spec(view),
+        figures.box_spec(view),
+    ]
+    marks = {}
+    for spec in specs:
+        marks.update(legend_mark_colours(spec))
+    assert {"Expected range ±2σ", "No data between points", "revenue"} <= set(marks)
+    assert {"z-score limits", "IQR fences", "Critical anomaly"} <= set(marks)
+    for name, colour in marks.items():
+        assert colour and colour.startswith("#"), (name, colour)
+        assert contrast(colour, "#ffffff") >= 3, (name, colour)
+    assert contrast("#93c5fd", "#ffffff") < 3  # the old gap line, as a check
