@@ -64,7 +64,7 @@ def page_layout(dataset_id: str | None, query: dict) -> object:
 
 def search_query(search: str | None) -> dict:
     """A location's ?search as the query dict parse_page_query takes."""
-    return {k: v for k, v in parse_qs((search or "").lstrip("?")).items()}
+    return dict(parse_qs((search or "").lstrip("?")).items())
 
 
 def state_from_controls(values: list, filter_ids: list, filters: list, trigger):
