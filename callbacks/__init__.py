@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import dash
 
+from callbacks import (
+    account,
+    analysis,
+    datasets,
+    kpi,
+    login,
+    navbar,
+    registration,
+    versions,
+)
+
 
 def register(app: dash.Dash) -> None:
     """Register every callback module on this app."""
-    from callbacks import (
-        account,
-        analysis,
-        datasets,
-        kpi,
-        login,
-        navbar,
-        registration,
-        versions,
-    )
-
     analysis.register(app)
     kpi.register(app)
     versions.register(app)

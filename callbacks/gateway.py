@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 
 from auth.identity import current_user_or_none
+from data import analytics
 from data import datasets as dataset_service
 from data.errors import ValidationFailed
 from data.services import Services
@@ -170,6 +171,4 @@ def analysis_view(
     version: int | None = None,
 ) -> dict:
     """The analysis view of docs/contracts.md, from the analytics service."""
-    from data.analytics import get_view
-
-    return get_view(services, owner_id, dataset_id, params, version=version)
+    return analytics.get_view(services, owner_id, dataset_id, params, version=version)

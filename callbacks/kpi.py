@@ -21,7 +21,7 @@ from components.widgets import message_alert
 from data.errors import Conflict, DomainError, NotFound
 from data.kpi.params import WEEKDAYS
 from data.kpi.periods import local_date
-from data.kpi.service import get_kpi, kpi_meta
+from data.kpi.service import get_kpi, kpi_data_end, kpi_meta
 from data.services import Services, get_services
 
 FILTER_IDS = {"type": ids.FILTER, "dimension": ALL}
@@ -64,7 +64,7 @@ def page_layout(dataset_id: str | None, query: dict) -> object:
 
 def search_query(search: str | None) -> dict:
     """A location's ?search as the query dict parse_page_query takes."""
-    return {k: v for k, v in parse_qs((search or "").lstrip("?")).items()}
+    return dict(parse_qs((search or "").lstrip("?")).items())
 
 
 def state_from_controls(values: list, filter_ids: list, filters: list, trigger):
@@ -151,12 +151,9 @@ def render_view(services: Services, owner_id: str, dataset_id: str, search) -> d
     """Everything the view callback outputs, from the service (thin)."""
     state, _ = parse_page_query(search_query(search))
     try:
-        meta = kpi_meta(services, owner_id, dataset_id, state.version)
-        last = (
-            local_date(dt.datetime.fromisoformat(meta["dataEnd"]), state.tz)
-            if meta["dataEnd"]
-            else dt.date.today()
-        )
+        end = kpi_data_end(services, owner_id, dataset_id, state.version)
+        moment = dt.datetime.fromisoformat(end) if end else dt.datetime.now(dt.UTC)
+        last = local_date(moment, state.tz)
         view = get_kpi(services, owner_id, dataset_id, api_query(state, last))
     except DomainError as error:
         return _problem(error)

@@ -16,6 +16,8 @@ from components.widgets import (
     labelled,
     status_badge,
 )
+from data.analytics import spec
+from data.analytics.spec import Parameter
 
 PREFIX = "analysis"
 
@@ -71,48 +73,9 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.METRIC
     POLL = f"{PREFIX}-poll"
 
 
-METHOD_LABELS = {
-    "auto": "Auto (chosen per series)",
-    "zscore": "Z-score",
-    "modified_zscore": "Modified z-score (median/MAD)",
-    "iqr": "IQR fences",
-    "gesd": "Generalized ESD (Rosner)",
-    "rolling_zscore": "Rolling z-score",
-    "seasonal_esd": "Seasonal-hybrid ESD (STL residuals)",
-    "changepoint": "Change points (level shifts, trends)",
-}
-# Which detection parameters each method reads (the others are disabled).
-METHOD_PARAMETERS = {
-    "auto": ("threshold", "k", "alpha", "max_outliers"),
-    "zscore": ("threshold",),
-    "modified_zscore": ("threshold",),
-    "iqr": ("k",),
-    "gesd": ("alpha", "max_outliers"),
-    "rolling_zscore": ("threshold",),
-    "seasonal_esd": ("alpha",),
-    "changepoint": (),
-}
-GRANULARITY_LABELS = {
-    "raw": "Raw rows",
-    "hour": "Hourly",
-    "day": "Daily",
-    "week": "Weekly",
-    "month": "Monthly",
-}
-AGGREGATION_LABELS = {
-    "sum": "Sum",
-    "mean": "Average",
-    "min": "Minimum",
-    "max": "Maximum",
-    "count": "Count",
-}
-
-
-def choice_options(spec: url_state.Choice, labels: dict[str, str]) -> list[dict]:
-    """Dropdown options for a choice, in the spec's order."""
-    return [
-        {"label": labels.get(value, value), "value": value} for value in spec.options
-    ]
+def choice_options(parameter: Parameter) -> list[dict]:
+    """Dropdown options for a choice, in the spec's order, with its labels."""
+    return [{"label": o.label, "value": o.value} for o in parameter.options]
 
 
 def select(component_id: str, options: list[dict], value, **extra) -> dbc.Select:
@@ -120,18 +83,18 @@ def select(component_id: str, options: list[dict], value, **extra) -> dbc.Select
     return dbc.Select(id=component_id, options=options, value=value, size="sm", **extra)
 
 
-def number_input(component_id: str, spec: url_state.Number, value) -> dbc.Input:
+def number_input(component_id: str, parameter: Parameter, value) -> dbc.Input:
     """A bounded number input that reports its value on blur or Enter."""
     return dbc.Input(
         id=component_id,
         type="number",
-        min=spec.low,
-        max=spec.high,
-        step=1 if spec.integer else "any",
+        min=parameter.low,
+        max=parameter.high,
+        step=1 if parameter.kind == "integer" else "any",
         value=value,
         size="sm",
         debounce=True,
-        placeholder="default" if spec.default is None else None,
+        placeholder="default" if parameter.default is None else None,
     )
 
 
@@ -156,33 +119,10 @@ def primary_controls(meta: dict, state: AnalysisState) -> dbc.Row:
                 ids.METRIC,
                 select(ids.METRIC, metrics, state.metric),
             ),
-            labelled(
-                "Aggregation",
-                ids.AGGREGATION,
-                select(
-                    ids.AGGREGATION,
-                    choice_options(url_state.AGGREGATION, AGGREGATION_LABELS),
-                    state.aggregation,
-                ),
-            ),
-            labelled(
-                "Granularity",
-                ids.GRANULARITY,
-                select(
-                    ids.GRANULARITY,
-                    choice_options(url_state.GRANULARITY, GRANULARITY_LABELS),
-                    state.granularity,
-                ),
-            ),
-            labelled(
-                "Detection method",
-                ids.METHOD,
-                select(
-                    ids.METHOD,
-                    choice_options(url_state.METHOD, METHOD_LABELS),
-                    state.method,
-                ),
-                width={"md": 6, "xl": 3},
+            choice_control("aggregation", ids.AGGREGATION, state.aggregation),
+            choice_control("granularity", ids.GRANULARITY, state.granularity),
+            choice_control(
+                "method", ids.METHOD, state.method, width={"md": 6, "xl": 3}
             ),
             labelled(
                 "Date range",
@@ -192,6 +132,18 @@ def primary_controls(meta: dict, state: AnalysisState) -> dbc.Row:
             ),
         ],
         className="g-3",
+    )
+
+
+def choice_control(key: str, component_id: str, value: str, **extra) -> dbc.Col:
+    """A labelled select for one choice parameter of the spec."""
+    parameter = spec.get(key)
+    options = choice_options(parameter)
+    return labelled(
+        parameter.short_label,
+        component_id,
+        select(component_id, options, value),
+        **extra,
     )
 
 
@@ -212,43 +164,28 @@ def date_range(state: AnalysisState) -> dcc.DatePickerRange:
     )
 
 
+# The detection parameter controls, in page order.
+PARAMETER_CONTROLS = (
+    ("threshold", ids.THRESHOLD),
+    ("k", ids.K),
+    ("alpha", ids.ALPHA),
+    ("max_outliers", ids.MAX_OUTLIERS),
+    ("window", ids.WINDOW),
+)
+
+
 def parameter_controls(state: AnalysisState) -> dbc.Row:
-    """Detection parameters and the rolling window."""
-    fields = [
-        (
-            "Threshold",
-            ids.THRESHOLD,
-            url_state.THRESHOLD,
-            state.threshold,
-            "score cut-off; empty = the method's default",
-        ),
-        ("k", ids.K, url_state.K, state.k, "IQR fence multiplier"),
-        ("Alpha", ids.ALPHA, url_state.ALPHA, state.alpha, "ESD significance level"),
-        (
-            "Max outliers",
-            ids.MAX_OUTLIERS,
-            url_state.MAX_OUTLIERS,
-            state.max_outliers,
-            "ESD upper bound",
-        ),
-        (
-            "Rolling window",
-            ids.WINDOW,
-            url_state.WINDOW,
-            state.window,
-            "buckets in the rolling mean and rolling z-score",
-        ),
-    ]
+    """Detection parameters and the rolling window, labelled from the spec."""
     return dbc.Row(
         [
             labelled(
-                label,
+                spec.get(key).short_label,
                 component_id,
-                number_input(component_id, spec, value),
-                help_text=help_text,
+                number_input(component_id, spec.get(key), getattr(state, key)),
+                help_text=spec.get(key).help,
                 width={"md": 4, "xl": 2},
             )
-            for label, component_id, spec, value, help_text in fields
+            for key, component_id in PARAMETER_CONTROLS
         ],
         className="g-3",
     )

@@ -61,13 +61,14 @@ def s3_endpoint():
     server.stop()
 
 
-def build_app(database_url: str, store_dir: Path, **overrides):
-    """An app through the factory with the test defaults; overrides win."""
+def build_app(default_database_url: str, store_dir: Path, **overrides):
+    """An app through the factory with the test defaults; overrides win (also a
+    `database_url` of their own)."""
     from app import create_app
 
     settings = {
         "app_env": "test",
-        "database_url": database_url,
+        "database_url": default_database_url,
         "local_store_dir": str(store_dir),
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
         "log_level": "WARNING",

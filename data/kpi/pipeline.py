@@ -53,6 +53,11 @@ def slice_match(
     return match
 
 
+def _zoned(field: str, tz: str) -> dict:
+    """{date, timezone}; UTC is the operators' default, so it is left out."""
+    return {"date": field} if tz == "UTC" else {"date": field, "timezone": tz}
+
+
 def business_hours(hours, days, tz: str, field: str = "$b") -> list[dict]:
     """A `$match` keeping times (hour buckets, or records' `$t`) whose local hour
     and weekday are chosen."""
@@ -64,13 +69,11 @@ def business_hours(hours, days, tz: str, field: str = "$b") -> list[dict]:
             for h in range(24)
             if (start <= h < end if start < end else h >= start or h < end)
         ]
-        conditions.append({"$in": [{"$hour": {"date": field, "timezone": tz}}, chosen]})
+        conditions.append({"$in": [{"$hour": _zoned(field, tz)}, chosen]})
     if days:
         # $dayOfWeek counts 1 = Sunday .. 7 = Saturday; ISO weekdays 1 = Monday.
         chosen_days = sorted(day % 7 + 1 for day in days)
-        conditions.append(
-            {"$in": [{"$dayOfWeek": {"date": field, "timezone": tz}}, chosen_days]}
-        )
+        conditions.append({"$in": [{"$dayOfWeek": _zoned(field, tz)}, chosen_days]})
     if not conditions:
         return []
     return [{"$match": {"$expr": {"$and": conditions}}}]
@@ -78,7 +81,7 @@ def business_hours(hours, days, tz: str, field: str = "$b") -> list[dict]:
 
 def truncate(granularity: str, tz: str, field: str = "$b") -> dict:
     """The local bucket start of each roll-up document (or record)."""
-    spec = {"date": field, "unit": granularity, "timezone": tz}
+    spec = {**_zoned(field, tz), "unit": granularity}
     if granularity == "week":
         spec["startOfWeek"] = "monday"
     return {"$dateTrunc": spec}

@@ -184,21 +184,28 @@ def _record_where(dataset: dict, where: dict | None) -> dict | None:
     return {"$match": {"$expr": {"$eq": [{"$toLower": f"$d.{column['key']}"}, text]}}}
 
 
-def _count_exactly(services, dataset, query, period, needed, found) -> None:
-    """Replace the distinct measures' sketches by exact counts from records."""
+def exact_query(
+    dataset: dict, query: KpiQuery, period: Period, needed: list[dict]
+) -> tuple[list[dict], list[dict]]:
+    """The distinct measures counted from records, and the records pipeline."""
     distinct = [
         {"name": m["name"], "field": _record_field(dataset, m["column"]),
          "where": _record_where(dataset, m.get("where"))}
         for m in needed if m["kind"] == "distinct"
     ]  # fmt: skip
-    if not distinct:
-        return
     match = {"datasetId": dataset["datasetId"], "version": dataset["version"],
              "t": {"$gte": period.start, "$lt": period.end}}  # fmt: skip
     for name, values in query.filters.items():
         key = dimension_key(dataset, name, f"filter.{name}")
         match[f"d.{key}"] = {"$in": list(values)}
-    stages = pipeline.exact_distinct_pipeline(match, distinct, _options(query))
+    return distinct, pipeline.exact_distinct_pipeline(match, distinct, _options(query))
+
+
+def _count_exactly(services, dataset, query, period, needed, found) -> None:
+    """Replace the distinct measures' sketches by exact counts from records."""
+    distinct, stages = exact_query(dataset, query, period, needed)
+    if not distinct:
+        return
     result = next(iter(services.mongo[RECORDS].aggregate(stages)), {})
     groups = {g["_id"]: g for g in found["series"]}
     for item in distinct:
@@ -440,3 +447,13 @@ def kpi_meta(
         "dimensions": dimensions,
         "dataEnd": (end - HOUR).isoformat() if end else None,
     }
+
+
+def kpi_data_end(
+    services: Services, owner_id: str, dataset_id: str, version: int | None = None
+) -> str | None:
+    """The start of the version's last hour with data (ISO), for the page's presets
+    (one dataset read: the view callback must stay cheap when the view is cached)."""
+    dataset = load_dataset(services, owner_id, dataset_id, version)
+    _first, end = data_bounds(dataset)
+    return (end - HOUR).isoformat() if end else None
