@@ -9,6 +9,7 @@ from dash import dcc, html
 from components import url_state
 from components.url_state import AnalysisState
 from components.widgets import (
+    aria,
     card,
     checklist_field,
     empty_state,
@@ -221,10 +222,10 @@ def controls_card(meta: dict, state: AnalysisState) -> dbc.Card:
                     id=ids.PARAMS_TOGGLE,
                     type="button",
                     className="btn btn-link btn-sm px-0 text-decoration-none",
-                    **{
-                        "aria-controls": ids.PARAMS_COLLAPSE,
-                        "aria-expanded": "true" if state.filters else "false",
-                    },
+                    **aria(
+                        controls=ids.PARAMS_COLLAPSE,
+                        expanded="true" if state.filters else "false",
+                    ),
                 ),
                 className="d-flex justify-content-end mt-1",
             ),
@@ -270,7 +271,7 @@ def header(meta: dict, state: AnalysisState) -> html.Div:
                     html.Nav(
                         [dcc.Link("Datasets", href="/datasets"), html.Span(" / ")],
                         className="small text-muted",
-                        **{"aria-label": "Breadcrumb"},
+                        **aria(label="Breadcrumb"),
                     ),
                     html.Div(
                         [

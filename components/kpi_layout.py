@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.kpi_state import PERIODS, KpiPageState
-from components.widgets import card, empty_state, icon
+from components.widgets import aria, card, empty_state, icon
 from data.kpi.params import COMPARE_LABELS, SPEC, WEEKDAYS
 
 PREFIX = "kpi"
@@ -216,7 +216,7 @@ def hours_controls(state: KpiPageState) -> dbc.Row:
                             ],
                         ),
                         role="group",
-                        **{"aria-labelledby": f"{ids.DAYS}-label"},
+                        **aria(labelledby=f"{ids.DAYS}-label"),
                     ),
                 ],
                 xs=12,
@@ -292,7 +292,7 @@ def header(meta: dict) -> html.Div:
                     html.Nav(
                         [dcc.Link("Datasets", href="/datasets"), html.Span(" / ")],
                         className="small text-muted",
-                        **{"aria-label": "Breadcrumb"},
+                        **aria(label="Breadcrumb"),
                     ),
                     html.H1(
                         f"{meta['name']} · KPIs", className="h3 mb-0 ib-page-title"

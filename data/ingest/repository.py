@@ -85,7 +85,9 @@ def owner_versions(db: Database, owner_id: str) -> list[dict]:
     return list(db[DATASETS].find({"userId": owner_id}).sort("version", 1))
 
 
-def find_version(db: Database, owner_id: str, dataset_id: str, version: int) -> dict:
+def find_version(
+    db: Database, owner_id: str, dataset_id: str, version: int
+) -> dict | None:
     """One version of the owner's dataset, or None."""
     query = {"_id": version_id(dataset_id, version), "userId": owner_id}
     return db[DATASETS].find_one(query)

@@ -18,6 +18,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
@@ -36,7 +37,7 @@ class KnownDifference:
     proof_pipeline: list[dict]
     # The manual's result for the proof (where the manual gives no value, ours).
     expected: list[dict]
-    rewrite: Callable[[object], object] | None = None
+    rewrite: Callable[[Any], Any] | None = None
     tolerates: Callable[[list[dict], Path, object, object], bool] | None = None
 
 
