@@ -4,6 +4,7 @@ every package, asset, migration and the demo file, and the app runs from it."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -21,11 +22,17 @@ DATA = ("assets", "demo", "data/migrations")
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """The project's wheel, built the way the Dockerfile builds it."""
-    out = tmp_path_factory.mktemp("wheel")
+    """The project's wheel, built the way the Dockerfile builds it, from a copy of
+    the tracked files: a build in the checkout would leave build/ behind (whose
+    stale copies a later build would pack, and other tests would scan)."""
+    source, out = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("wheel")
+    for name in tracked("."):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), "."],
-        cwd=ROOT,
+        cwd=source,
         check=True,
         capture_output=True,
     )
