@@ -9,7 +9,16 @@ api = Blueprint("api", __name__, url_prefix="/api")
 
 def register(server) -> None:
     """Import the route modules (they attach to `api`) and mount the blueprint."""
-    from api import analytics, auth, datasets, kpi, openapi, reports, versions  # noqa: F401
+    from api import (  # noqa: F401
+        analytics,
+        auth,
+        datasets,
+        kpi,
+        openapi,
+        reports,
+        shares,
+        versions,
+    )
 
     server.register_blueprint(api)
 

@@ -15,6 +15,8 @@ def register(app: dash.Dash) -> None:
         login,
         navbar,
         registration,
+        share_links,
+        shared_view,
         versions,
     )
 
@@ -26,3 +28,5 @@ def register(app: dash.Dash) -> None:
     registration.register(app)
     account.register(app)
     navbar.register(app)
+    share_links.register(app)
+    shared_view.register()
