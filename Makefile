@@ -40,6 +40,7 @@ dev: deps demo
 lint: deps-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 test: system-deps deps-test node-deps lint
 	$(PY) -m pytest

@@ -18,12 +18,15 @@ from api.errors import install_error_handlers
 from api.observability import configure_logging, health, install_request_logging
 from api.security_headers import SecurityHeaders, install_security_headers
 from auth.share_guard import current_share
+from components.account import account_nav, sign_in_prompt
 from components.navbar import memory_notice, navbar
 from config import Settings, SettingsError, load_settings
-from data import analytics as _analytics  # noqa: F401  (registers its indexes)
 from data import cache as cache_module
 from data import inprocess, mongo, postgres, storage
+from data.analytics import service as analytics_service
 from data.ingest import lifecycle as ingest_lifecycle
+from data.ingest import processing as ingest_processing
+from data.ingest import repository as ingest_repository
 from data.services import Services, get_services
 
 
@@ -42,7 +45,9 @@ def build_services(settings: Settings) -> Services:
     database = postgres.Postgres(settings.database_url, settings.database_pool_max)
     postgres.apply_migrations(database)
     mongo_database = connect_mongo(settings)
-    mongo.ensure_indexes(mongo_database)
+    mongo.ensure_indexes(
+        mongo_database, ingest_repository.INDEXES, analytics_service.INDEXES
+    )
     return Services(
         settings=settings,
         postgres=database,
@@ -104,7 +109,7 @@ def serve_layout() -> html.Div:
             dbc.Container(dash.page_container, fluid="lg", id="page-body"),
             className="ib-share-shell",
         )
-    user_label, account_links = auth.account_nav()
+    user_label, account_links = account_nav()
     notice = memory_notice() if get_services().settings.in_process_mongo else None
     return html.Div(
         [
@@ -120,10 +125,15 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     configure_logging(settings.log_level)
     server = Flask(__name__)
     configure_server(server, settings)
-    server.extensions["insightboard"] = build_services(settings)
+    services = build_services(settings)
+    server.extensions["insightboard"] = services
+    # After processing, analytics warms the default view (and marks it cached).
+    ingest_processing.set_after_processing(
+        services, analytics_service.warm_default_view
+    )
     cache_module.cache.init_app(server, config=cache_module.cache_config(settings))
     # Ingest job runner, rebuild from the object store, requeue unfinished versions.
-    ingest_lifecycle.start(server.extensions["insightboard"], server)
+    ingest_lifecycle.start(services, server)
     install_request_logging(server)
     install_error_handlers(server)
     server.register_blueprint(health)
@@ -139,7 +149,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
         index_string=INDEX_STRING,
     )
     app.layout = serve_layout
-    auth.init_dash(app)
+    auth.init_dash(app, sign_in_layout=sign_in_prompt)
     callbacks.register(app)
     # The policy lists the hashes of Dash's inline scripts (clientside callbacks).
     headers = install_security_headers(server, app.csp_hashes)

@@ -1,31 +1,27 @@
-"""The REST API blueprint, mounted at /api."""
+"""The REST API: the blueprint, mounted at /api, with every route module."""
 
 from __future__ import annotations
 
-from flask import Blueprint
-
-api = Blueprint("api", __name__, url_prefix="/api")
+from api import (  # noqa: F401  (the route modules attach to the blueprint)
+    analytics,
+    auth,
+    datasets,
+    kpi,
+    openapi,
+    reports,
+    shares,
+    versions,
+)
+from api.blueprint import api
+from api.errors import error_response
 
 
 def register(server) -> None:
-    """Import the route modules (they attach to `api`) and mount the blueprint."""
-    from api import (  # noqa: F401
-        analytics,
-        auth,
-        datasets,
-        kpi,
-        openapi,
-        reports,
-        shares,
-        versions,
-    )
-
+    """Mount the blueprint (the route modules attached to it on import)."""
     server.register_blueprint(api)
 
 
 @api.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 def unknown_api_path(_unknown: str):
     """Unknown API paths answer JSON 404 instead of the Dash page shell."""
-    from api.errors import error_response
-
     return error_response(404, "not_found", "No API endpoint at this path.")

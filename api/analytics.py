@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from api import api
+from api.blueprint import api
 from api.openapi import add_path
 from auth.identity import current_user
 from auth.validation import read_json_object
@@ -105,12 +105,12 @@ VIEW_SCHEMA = {
         "rolling": {"type": "array", "items": {"type": "object"}},
         "summary": {
             "type": "object",
-            "properties": {
-                name: NUMBER_OR_NULL
-                for name in (
+            "properties": dict.fromkeys(
+                (
                     "count missing sum mean median std_pop std_sample min max q1 q3 iqr"
-                ).split()
-            },
+                ).split(),
+                NUMBER_OR_NULL,
+            ),
         },
         "anomalies": {
             "type": "array",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from api import api
+from api.blueprint import api
 from api.openapi import add_path
 from auth.identity import current_user
 from data import datasets

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from data.errors import UNREACHABLE_ERRORS, DomainError, ServiceUnavailable
+from data.errors import UNREACHABLE_ERRORS, DomainError, ServiceUnavailable, error_body
 
 log = logging.getLogger(__name__)
 
@@ -16,14 +16,13 @@ log = logging.getLogger(__name__)
 def error_response(
     status: int, code: str, message: str, details: Mapping | None = None
 ):
-    """A JSON error response with the given status.
+    """A JSON error response with the given status (the body: data.errors.error_body).
 
     `details` are extra fields of the error object; they are data, never keyword
     arguments (a detail named `status` once collided with the HTTP status), and
     they cannot replace the `code` or the `message`.
     """
-    body = {"error": {**(details or {}), "code": code, "message": message}}
-    return jsonify(body), status
+    return jsonify(error_body(code, message, details)), status
 
 
 def _is_api_request() -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from api import api
+from api.blueprint import api
 from api.datasets import version_argument
 from api.openapi import add_path
 from auth.identity import current_user

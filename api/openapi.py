@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from api import api
+from api.blueprint import api
 
 SPEC: dict = {
     "openapi": "3.0.3",

@@ -1,3 +1,3 @@
 """REST routes: reports (see DESIGN.md §4)."""
 
-from api import api  # noqa: F401
+from api.blueprint import api  # noqa: F401

@@ -28,17 +28,9 @@ BASE_POLICY = {
     "base-uri": "'self'",
     "form-action": "'self'",
 }
-PERMISSIONS_POLICY = {
-    feature: "()"
-    for feature in (
-        "camera",
-        "microphone",
-        "geolocation",
-        "payment",
-        "usb",
-        "browsing-topics",
-    )
-}
+PERMISSIONS_POLICY = dict.fromkeys(
+    ("camera", "microphone", "geolocation", "payment", "usb", "browsing-topics"), "()"
+)
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 
 

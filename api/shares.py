@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from api import api
+from api.blueprint import api
 from api.openapi import add_path
 from auth.identity import current_user
 from auth.validation import read_json_object

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
-from flask import Flask, has_request_context
+from flask import Flask
 
-from auth.guard import guard_request, reject_malformed_callback
-from auth.identity import current_user_or_none, load_bearer_user, load_session_user
+from auth.guard import guard_request, reject_malformed_callback, set_sign_in_layout
+from auth.identity import load_bearer_user, load_session_user
 from auth.limits import init_limits
 from auth.login import HttpsAwareSessionInterface, login_manager, logout_routes
 
@@ -28,17 +29,9 @@ def init_app(server: Flask) -> None:
     server.register_blueprint(logout_routes)
 
 
-def init_dash(app) -> None:
-    """After Dash has bound its hooks: refuse malformed callback requests."""
+def init_dash(app, sign_in_layout: Callable[[str], object]) -> None:
+    """After Dash has bound its hooks: refuse malformed callback requests; the UI
+    hands over the layout that asks anonymous visitors to sign in."""
     app.server.extensions["insightboard_dash"] = app
+    set_sign_in_layout(app.server, sign_in_layout)
     app.server.before_request(reject_malformed_callback)
-
-
-def account_nav() -> tuple[str | None, list]:
-    """The signed-in user's label and the navbar's right-hand links."""
-    from components.account import anonymous_links, signed_in_links
-
-    user = current_user_or_none() if has_request_context() else None
-    if user is None:
-        return None, anonymous_links()
-    return user.email, signed_in_links()

@@ -10,15 +10,17 @@ registration forms), and for the page router when it renders a public page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
-from flask import Response, current_app, redirect, request
+import dash
+from flask import Flask, Response, current_app, jsonify, redirect, request
 from plotly.io.json import to_json_plotly
 
-from api.errors import error_response
 from auth.callback_requests import callback_request_problem
 from auth.identity import current_user_or_none
 from auth.share_guard import guard_share, share_token
+from data.errors import error_body
 
 PUBLIC_PATHS = frozenset(
     {
@@ -37,25 +39,43 @@ PUBLIC_PATHS = frozenset(
     }
 )
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
-# Pages whose layout an anonymous visitor may see (the router renders them).
-PUBLIC_PAGES = frozenset({"/", "/login", "/register", "/logout"})
 CALLBACK_PATH = "/_dash-update-component"
 ROUTER_OUTPUTS = frozenset({"_pages_content", "_pages_store"})
-# Components of public pages whose callbacks anonymous visitors may run.
-PUBLIC_CALLBACK_OUTPUTS: set[str] = {"navbar-collapse"}
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Per app (server.extensions): the components of public pages whose callbacks
+# anonymous visitors may run, and the sign-in layout the UI hands the guard.
+PUBLIC_OUTPUTS = "auth.public_callback_outputs"
+SIGN_IN_LAYOUT = "auth.sign_in_layout"
 
 
 def json_error(status: int, code: str, message: str) -> Response:
     """A JSON error response that carries its status (for before_request hooks)."""
-    response, _ = error_response(status, code, message)
+    response = jsonify(error_body(code, message))
     response.status_code = status
     return response
 
 
-def allow_anonymous_callback_outputs(*component_ids: str) -> None:
+def public_pages() -> frozenset[str]:
+    """Paths of the pages registered with `dash.register_page(..., public=True)`:
+    the router renders them for anonymous visitors."""
+    return frozenset(
+        page["path"] for page in dash.page_registry.values() if page.get("public")
+    )
+
+
+def public_callback_outputs(server: Flask) -> set[str]:
+    """This app's components whose callbacks anonymous visitors may run."""
+    return server.extensions.setdefault(PUBLIC_OUTPUTS, set())
+
+
+def allow_anonymous_callback_outputs(app: dash.Dash, *component_ids: str) -> None:
     """Declare components of public pages that anonymous callbacks may update."""
-    PUBLIC_CALLBACK_OUTPUTS.update(component_ids)
+    public_callback_outputs(app.server).update(component_ids)
+
+
+def set_sign_in_layout(server: Flask, layout: Callable[[str], object]) -> None:
+    """The UI's "sign in to continue" layout, given the page to come back to."""
+    server.extensions[SIGN_IN_LAYOUT] = layout
 
 
 def is_public_path(path: str) -> bool:
@@ -127,7 +147,7 @@ def _refuse_anonymous_callback(body: object) -> Response | None:
     outputs = callback_output_ids(key)
     if outputs == ROUTER_OUTPUTS:
         return _guard_router(body)
-    if outputs and outputs <= PUBLIC_CALLBACK_OUTPUTS:
+    if outputs and outputs <= public_callback_outputs(current_app):
         return None
     return json_error(401, "unauthorized", "Sign in to use this page.")
 
@@ -170,10 +190,9 @@ def routed_path(body: dict) -> str | None:
 
 def _guard_router(body: dict) -> Response | None:
     path = routed_path(body)
-    if path in PUBLIC_PAGES:
+    if path in public_pages():
         return None
-    from components.account import sign_in_prompt
-
+    sign_in_layout = current_app.extensions[SIGN_IN_LAYOUT]
     search = next(
         (
             item.get("value")
@@ -186,7 +205,7 @@ def _guard_router(body: dict) -> Response | None:
     payload = {
         "multi": True,
         "response": {
-            "_pages_content": {"children": sign_in_prompt(target)},
+            "_pages_content": {"children": sign_in_layout(target)},
             "_pages_store": {"data": {"title": "Sign in · Insightboard"}},
         },
     }

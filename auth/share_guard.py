@@ -131,9 +131,12 @@ def _routes_to_link(body: dict) -> bool:
     """True when the page router is asked for this link's own page."""
     wanted = request.headers.get("Referer", "")
     for item in body.get("inputs") or []:
-        if isinstance(item, dict) and item.get("id") == "_pages_location":
-            if item.get("property") == "pathname":
-                return item.get("value") == urlsplit(wanted).path
+        if (
+            isinstance(item, dict)
+            and item.get("id") == "_pages_location"
+            and item.get("property") == "pathname"
+        ):
+            return item.get("value") == urlsplit(wanted).path
     return False
 
 

@@ -222,9 +222,9 @@ def warm_up(case: str) -> None:
     """Import what the case uses, so import time and memory are not measured."""
     if case.startswith("pandas"):
         return
-    import data.ingest.analysis  # noqa: F401
-    import data.ingest.processing  # noqa: F401
-    import data.ingest.rollups  # noqa: F401
+    import data.ingest.analysis
+    import data.ingest.processing
+    import data.ingest.rollups
 
     if case == "end-to-end":
         import app  # noqa: F401

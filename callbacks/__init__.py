@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import dash
 
+from callbacks import (
+    account,
+    analysis,
+    datasets,
+    kpi,
+    login,
+    navbar,
+    registration,
+    share_links,
+    shared_view,
+    versions,
+)
+
 
 def register(app: dash.Dash) -> None:
     """Register every callback module on this app."""
-    from callbacks import (
-        account,
-        analysis,
-        datasets,
-        kpi,
-        login,
-        navbar,
-        registration,
-        share_links,
-        shared_view,
-        versions,
-    )
-
     analysis.register(app)
     kpi.register(app)
     versions.register(app)

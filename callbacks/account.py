@@ -11,7 +11,7 @@ from auth import service
 from auth.identity import current_user
 from auth.login import client_ip, sign_in_browser
 from callbacks.forms import passwords_problem, register_password_checks
-from components.auth_forms import AccountIds as ids
+from components.auth_forms import AccountIds as ids  # noqa: N813 (read as ids.X)
 from components.auth_forms import new_token_alert, token_table
 from data.errors import DomainError
 from data.services import get_services

@@ -18,7 +18,6 @@ from callbacks import gateway
 from callbacks.disclosure import register_disclosure
 from components import episodes, figures, url_state, widgets
 from components.analysis_layout import (
-    METHOD_PARAMETERS,
     analysis_page,
     ids,
     not_found_page,
@@ -32,6 +31,7 @@ from components.formatting import (
 )
 from components.theme import SEVERITIES
 from components.url_state import AnalysisState
+from data.analytics import spec
 from data.errors import (
     Conflict,
     DomainError,
@@ -43,15 +43,6 @@ from data.services import Services, get_services
 
 SEVERITY_RANK = {s.name: rank for rank, s in enumerate(SEVERITIES)}
 FILTER_IDS = {"type": ids.FILTER, "dimension": ALL}
-METHOD_SHORT = {
-    "zscore": "z-score",
-    "modified_zscore": "modified z",
-    "iqr": "IQR",
-    "gesd": "ESD",
-    "rolling_zscore": "rolling z",
-    "seasonal_esd": "seasonal ESD",
-    "changepoint": "change point",
-}
 TABLE_ROW_PX, TABLE_CHROME_PX, TABLE_MAX_PX = 42, 52, 360
 
 
@@ -388,7 +379,7 @@ def problem_outputs(message, poll: bool = False) -> dict:
         "status": message,
         "content_class": "d-none",
         "poll_disabled": not poll,
-        **{key: no_update for key in VIEW_KEYS},
+        **dict.fromkeys(VIEW_KEYS, no_update),
     }
 
 
@@ -446,7 +437,7 @@ def count_text(found: int, flagged: int) -> str:
 
 def methods_text(methods: list[str]) -> str:
     """The agreeing methods in the table's short words."""
-    return ", ".join(METHOD_SHORT.get(m, m) for m in methods)
+    return ", ".join(spec.short_label("method", m) for m in methods)
 
 
 def table_style(rows: int) -> dict:
@@ -751,7 +742,7 @@ def _register_share(app: dash.Dash) -> None:
 
 def parameter_states(method: str | None) -> list:
     """(disabled, placeholder) of the parameter inputs for a method."""
-    used = METHOD_PARAMETERS.get(method or "", ())
+    used = spec.METHOD_PARAMETERS.get(method or "", ())
     default = url_state.effective_threshold(AnalysisState(method=method or "auto"))
     placeholder = f"{default:g} (default)" if default is not None else "not used"
     return [

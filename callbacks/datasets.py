@@ -177,7 +177,7 @@ def suggested_name(filename: str) -> str:
 
 def preview_failure(message: str) -> dict:
     """Hide the preview and say what is wrong with the file."""
-    outputs = {key: no_update for key in PREVIEW_KEYS}
+    outputs = dict.fromkeys(PREVIEW_KEYS, no_update)
     outputs["error"] = message_alert(
         "This file cannot be used", message, "danger", "exclamation-octagon"
     )
@@ -415,7 +415,7 @@ def _register_row_actions(app: dash.Dash) -> None:
 
 def handle_row_action(owner_id: str, event: dict, chosen: dict, refresh: int) -> dict:
     """Version change, reprocess or the delete confirmation for one row."""
-    outputs = {key: no_update for key in ROW_ACTION_KEYS}
+    outputs = dict.fromkeys(ROW_ACTION_KEYS, no_update)
     dataset_id = str(event.get("rowId") or "")
     value = event.get("value") if isinstance(event.get("value"), dict) else {}
     action, version = value.get("action"), value.get("version")

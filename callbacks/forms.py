@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Input, Output
 
-from auth.passwords import MAX_LENGTH, MIN_LENGTH
+from auth.passwords import MAX_LENGTH, MIN_LENGTH, password_problem
 from auth.validation import email_problem
 
 # Runs in the browser so passwords are not sent to the server on each keystroke.
@@ -88,8 +88,6 @@ def register_password_checks(
 
 def passwords_problem(password: object, confirm: object) -> str | None:
     """The first problem with a new password and its confirmation, or None."""
-    from auth.passwords import password_problem
-
     if not isinstance(password, str) or not password:
         return "Choose a password."
     if problem := password_problem(password):

@@ -15,6 +15,7 @@ from flask import has_request_context
 
 from auth.identity import current_user_or_none
 from auth.share_guard import current_share
+from data import analytics
 from data import datasets as dataset_service
 from data import shares as share_service
 from data.errors import ValidationFailed
@@ -213,9 +214,7 @@ def analysis_view(
     version: int | None = None,
 ) -> dict:
     """The analysis view of docs/contracts.md, from the analytics service."""
-    from data.analytics import get_view
-
-    return get_view(services, owner_id, dataset_id, params, version=version)
+    return analytics.get_view(services, owner_id, dataset_id, params, version=version)
 
 
 # ---------------------------------------------------------------- share links

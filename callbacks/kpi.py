@@ -21,7 +21,7 @@ from components.widgets import message_alert
 from data.errors import Conflict, DomainError, NotFound
 from data.kpi.params import WEEKDAYS
 from data.kpi.periods import local_date
-from data.kpi.service import get_kpi, kpi_meta
+from data.kpi.service import get_kpi, kpi_data_end, kpi_meta
 from data.services import Services, get_services
 
 FILTER_IDS = {"type": ids.FILTER, "dimension": ALL}
@@ -64,7 +64,7 @@ def page_layout(dataset_id: str | None, query: dict) -> object:
 
 def search_query(search: str | None) -> dict:
     """A location's ?search as the query dict parse_page_query takes."""
-    return {k: v for k, v in parse_qs((search or "").lstrip("?")).items()}
+    return dict(parse_qs((search or "").lstrip("?")).items())
 
 
 def state_from_controls(values: list, filter_ids: list, filters: list, trigger):
@@ -133,30 +133,39 @@ def control_values(state: KpiPageState, filter_ids: list) -> tuple[list, list]:
 
 
 def sync_state(search, values, filters, filter_ids):
-    """URL → controls (load, back/forward); controls → URL (a history entry)."""
+    """URL → controls (load, back/forward); controls → URL (a history entry).
+    Under a share link the link's locked values win over both."""
+    viewer = gateway.viewer()
+    locked = viewer.locked if viewer else frozenset()
     trigger = ctx.triggered_id
     if trigger is None or trigger == ids.URL:
-        state, _ = parse_page_query(search_query(search))
+        state = locked_state(viewer, search)
         controls, chosen = control_values(state, filter_ids)
-        return no_update, controls, chosen, state.period != "custom"
+        fixed = state.period != "custom" or "granularity" in locked
+        return no_update, controls, chosen, fixed
     trigger = trigger if isinstance(trigger, str) else ids.FILTER
     state = state_from_controls(values, filter_ids, filters, trigger)
+    state = locked_state(viewer, serialise(state))
     wanted = serialise(state)
     controls, chosen = control_values(state, filter_ids)
     url = no_update if wanted == (search or "") else wanted
-    return url, controls, chosen, state.period != "custom"
+    return url, controls, chosen, state.period != "custom" or "granularity" in locked
+
+
+def locked_state(viewer: gateway.Viewer | None, search: str | None) -> KpiPageState:
+    """The page state of a query string, with a share link's locked values."""
+    applied = viewer.search(search) if viewer else search
+    state, _ = parse_page_query(search_query(applied))
+    return state
 
 
 def render_view(services: Services, owner_id: str, dataset_id: str, search) -> dict:
     """Everything the view callback outputs, from the service (thin)."""
     state, _ = parse_page_query(search_query(search))
     try:
-        meta = kpi_meta(services, owner_id, dataset_id, state.version)
-        last = (
-            local_date(dt.datetime.fromisoformat(meta["dataEnd"]), state.tz)
-            if meta["dataEnd"]
-            else dt.date.today()
-        )
+        end = kpi_data_end(services, owner_id, dataset_id, state.version)
+        moment = dt.datetime.fromisoformat(end) if end else dt.datetime.now(dt.UTC)
+        last = local_date(moment, state.tz)
         view = get_kpi(services, owner_id, dataset_id, api_query(state, last))
     except DomainError as error:
         return _problem(error)
@@ -268,10 +277,15 @@ def register(app: dash.Dash) -> None:
 
 
 def _view(search, dataset_id):
-    user = gateway.user_or_none()
-    if user is None:
+    viewer = gateway.viewer()
+    if viewer is None:
         return _problem(NotFound("Sign in to see this view."))
-    return render_view(get_services(), user.id, dataset_id, search)
+    return render_view(
+        get_services(),
+        viewer.owner_id,
+        viewer.dataset(dataset_id),
+        viewer.search(search),
+    )
 
 
 __all__ = ["html", "page_layout", "register"]

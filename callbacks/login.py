@@ -11,7 +11,7 @@ from auth.login import client_ip, sign_in_browser
 from auth.redirects import safe_next
 from auth.validation import email_problem, normalise_email
 from callbacks.forms import register_email_check
-from components.auth_forms import LoginIds as ids
+from components.auth_forms import LoginIds as ids  # noqa: N813 (read as ids.X)
 from data.errors import RateLimited, Unauthorized
 from data.services import get_services
 
@@ -35,7 +35,7 @@ def attempt_sign_in(email, password, remember, next_target) -> tuple:
 def register(app: dash.Dash) -> None:
     """Attach the sign-in callbacks to `app`."""
     allow_anonymous_callback_outputs(
-        ids.EMAIL, ids.EMAIL_FEEDBACK, ids.ERROR, ids.REDIRECT
+        app, ids.EMAIL, ids.EMAIL_FEEDBACK, ids.ERROR, ids.REDIRECT
     )
     register_email_check(app, ids.EMAIL, ids.EMAIL_FEEDBACK)
 

@@ -15,7 +15,7 @@ from callbacks.forms import (
     register_email_check,
     register_password_checks,
 )
-from components.auth_forms import RegisterIds as ids
+from components.auth_forms import RegisterIds as ids  # noqa: N813 (read as ids.X)
 from data.errors import DomainError
 from data.services import get_services
 
@@ -43,7 +43,7 @@ def attempt_registration(email, password, confirm, next_target) -> tuple:
 def register(app: dash.Dash) -> None:
     """Attach the registration callbacks to `app`."""
     allow_anonymous_callback_outputs(
-        ids.EMAIL, ids.EMAIL_FEEDBACK, ids.ERROR, ids.REDIRECT
+        app, ids.EMAIL, ids.EMAIL_FEEDBACK, ids.ERROR, ids.REDIRECT
     )
     register_email_check(app, ids.EMAIL, ids.EMAIL_FEEDBACK)
     register_password_checks(

@@ -10,16 +10,17 @@ from flask import request
 
 from callbacks import gateway
 from components import widgets
-from components.analysis_layout import ids as analysis_ids
 from components.share_links import created_link, ids, share_table
 from data.errors import DomainError
 from data.services import get_services
 
 
-def create_link(owner_id: str, dataset_id: str, search: str, locked, expires_on):
-    """Create the link; returns the dialog's result (the URL, or why not)."""
+def create_link(owner_id: str, context: dict, search: str, locked, expires_on):
+    """Create the link to the view `context` names (page, dataset) as `search`
+    shows it; returns the dialog's result (the URL, or why not)."""
     query = gateway.query_of(search)
-    body = {"datasetId": dataset_id, "page": "analysis", "query": query}
+    body = {"datasetId": context["datasetId"], "page": context["page"]}
+    body["query"] = query
     body["locked"] = list(locked or [])
     if expires_on:
         body["expiresAt"] = f"{expires_on}T23:59:59Z"
@@ -55,17 +56,17 @@ def register(app: dash.Dash) -> None:
         Input(ids.CREATE, "n_clicks"),
         State(ids.LOCKS, "value"),
         State(ids.EXPIRY, "value"),
-        State(analysis_ids.STATE, "data"),
-        State(analysis_ids.DATASET, "data"),
+        State(ids.LOCATION, "search"),
+        State(ids.CONTEXT, "data"),
         State({"type": ids.REFRESH, "scope": ALL}, "data"),
         prevent_initial_call=True,
     )
-    def create_share_link(_clicks, locked, expires_on, search, dataset_id, counters):
+    def create_share_link(_clicks, locked, expires_on, search, context, counters):
         """Create a link for the view as it is now; the list below refreshes."""
         user = gateway.user_or_none()
-        if user is None or not dataset_id:
+        if user is None or not isinstance(context, dict):
             raise PreventUpdate
-        result = create_link(user.id, dataset_id, search or "", locked, expires_on)
+        result = create_link(user.id, context, search or "", locked, expires_on)
         return result, [(count or 0) + 1 for count in counters]
 
     @app.callback(

@@ -170,7 +170,7 @@ def _not_found():
 
 def render(services: Services, owner_id: str, dataset_id: str, search: str) -> tuple:
     """Chart, summary table and anomaly lists (or a message)."""
-    query = {k: v for k, v in parse_qs((search or "").lstrip("?")).items()}
+    query = dict(parse_qs((search or "").lstrip("?")).items())
     try:
         meta = gateway.dataset_meta(services, owner_id, dataset_id)
         state = parse_compare_query(

@@ -6,6 +6,9 @@ from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
 from dash import html
+from flask import has_request_context
+
+from auth.identity import current_user_or_none
 
 
 def sign_out_form(button_class: str = "btn btn-outline-light btn-sm") -> html.Form:
@@ -93,3 +96,11 @@ def sign_in_prompt(next_target: str) -> html.Div:
         id="sign-in-required",
         className="py-4",
     )
+
+
+def account_nav() -> tuple[str | None, list]:
+    """The signed-in user's label and the navbar's right-hand links."""
+    user = current_user_or_none() if has_request_context() else None
+    if user is None:
+        return None, anonymous_links()
+    return user.email, signed_in_links()

@@ -18,6 +18,8 @@ from components.widgets import (
     labelled,
     status_badge,
 )
+from data.analytics import spec
+from data.analytics.spec import Parameter
 
 PREFIX = "analysis"
 
@@ -73,48 +75,9 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.METRIC
     POLL = f"{PREFIX}-poll"
 
 
-METHOD_LABELS = {
-    "auto": "Auto (chosen per series)",
-    "zscore": "Z-score",
-    "modified_zscore": "Modified z-score (median/MAD)",
-    "iqr": "IQR fences",
-    "gesd": "Generalized ESD (Rosner)",
-    "rolling_zscore": "Rolling z-score",
-    "seasonal_esd": "Seasonal-hybrid ESD (STL residuals)",
-    "changepoint": "Change points (level shifts, trends)",
-}
-# Which detection parameters each method reads (the others are disabled).
-METHOD_PARAMETERS = {
-    "auto": ("threshold", "k", "alpha", "max_outliers"),
-    "zscore": ("threshold",),
-    "modified_zscore": ("threshold",),
-    "iqr": ("k",),
-    "gesd": ("alpha", "max_outliers"),
-    "rolling_zscore": ("threshold",),
-    "seasonal_esd": ("alpha",),
-    "changepoint": (),
-}
-GRANULARITY_LABELS = {
-    "raw": "Raw rows",
-    "hour": "Hourly",
-    "day": "Daily",
-    "week": "Weekly",
-    "month": "Monthly",
-}
-AGGREGATION_LABELS = {
-    "sum": "Sum",
-    "mean": "Average",
-    "min": "Minimum",
-    "max": "Maximum",
-    "count": "Count",
-}
-
-
-def choice_options(spec: url_state.Choice, labels: dict[str, str]) -> list[dict]:
-    """Dropdown options for a choice, in the spec's order."""
-    return [
-        {"label": labels.get(value, value), "value": value} for value in spec.options
-    ]
+def choice_options(parameter: Parameter) -> list[dict]:
+    """Dropdown options for a choice, in the spec's order, with its labels."""
+    return [{"label": o.label, "value": o.value} for o in parameter.options]
 
 
 def select(component_id: str, options: list[dict], value, **extra) -> dbc.Select:
@@ -123,20 +86,20 @@ def select(component_id: str, options: list[dict], value, **extra) -> dbc.Select
 
 
 def number_input(
-    component_id: str, spec: url_state.Number, value, disabled: bool = False
+    component_id: str, parameter: Parameter, value, disabled: bool = False
 ) -> dbc.Input:
     """A bounded number input that reports its value on blur or Enter."""
     return dbc.Input(
         disabled=disabled,
         id=component_id,
         type="number",
-        min=spec.low,
-        max=spec.high,
-        step=1 if spec.integer else "any",
+        min=parameter.low,
+        max=parameter.high,
+        step=1 if parameter.kind == "integer" else "any",
         value=value,
         size="sm",
         debounce=True,
-        placeholder="default" if spec.default is None else None,
+        placeholder="default" if parameter.default is None else None,
     )
 
 
@@ -163,43 +126,30 @@ def primary_controls(
     a shared view's locked ones are disabled."""
     metrics = [{"label": m, "value": m} for m in meta.get("metrics") or []]
 
-    def choice(label, component_id, key, options, value, **width):
-        is_locked = key in locked
-        return labelled(
-            label,
-            component_id,
-            select(
-                component_id,
-                locked_options(options, value, is_locked),
-                value,
-                disabled=is_locked,
-            ),
-            **width,
-        )
-
+    metric_locked = "metric" in locked
     return dbc.Row(
         [
-            choice("Metric", ids.METRIC, "metric", metrics, state.metric),
-            choice(
-                "Aggregation",
-                ids.AGGREGATION,
-                "aggregation",
-                choice_options(url_state.AGGREGATION, AGGREGATION_LABELS),
-                state.aggregation,
+            labelled(
+                "Metric",
+                ids.METRIC,
+                select(
+                    ids.METRIC,
+                    locked_options(metrics, state.metric, metric_locked),
+                    state.metric,
+                    disabled=metric_locked,
+                ),
             ),
-            choice(
-                "Granularity",
-                ids.GRANULARITY,
-                "granularity",
-                choice_options(url_state.GRANULARITY, GRANULARITY_LABELS),
-                state.granularity,
+            choice_control(
+                "aggregation", ids.AGGREGATION, state.aggregation, locked=locked
             ),
-            choice(
-                "Detection method",
-                ids.METHOD,
+            choice_control(
+                "granularity", ids.GRANULARITY, state.granularity, locked=locked
+            ),
+            choice_control(
                 "method",
-                choice_options(url_state.METHOD, METHOD_LABELS),
+                ids.METHOD,
                 state.method,
+                locked=locked,
                 width={"md": 6, "xl": 3},
             ),
             labelled(
@@ -210,6 +160,26 @@ def primary_controls(
             ),
         ],
         className="g-3",
+    )
+
+
+def choice_control(
+    key: str,
+    component_id: str,
+    value: str,
+    locked: frozenset[str] = frozenset(),
+    **extra,
+) -> dbc.Col:
+    """A labelled select for one choice parameter of the spec (a shared view's
+    locked one offers only its own value, disabled)."""
+    parameter = spec.get(key)
+    is_locked = key in locked
+    options = locked_options(choice_options(parameter), value, is_locked)
+    return labelled(
+        parameter.short_label,
+        component_id,
+        select(component_id, options, value, disabled=is_locked),
+        **extra,
     )
 
 
@@ -231,49 +201,36 @@ def date_range(state: AnalysisState, disabled: bool = False) -> dcc.DatePickerRa
     )
 
 
+# The detection parameter controls, in page order.
+PARAMETER_CONTROLS = (
+    ("threshold", ids.THRESHOLD),
+    ("k", ids.K),
+    ("alpha", ids.ALPHA),
+    ("max_outliers", ids.MAX_OUTLIERS),
+    ("window", ids.WINDOW),
+)
+
+
 def parameter_controls(
     state: AnalysisState, locked: frozenset[str] = frozenset()
 ) -> dbc.Row:
-    """Detection parameters and the rolling window."""
-    fields = [
-        (
-            "Threshold",
-            ids.THRESHOLD,
-            url_state.THRESHOLD,
-            state.threshold,
-            "score cut-off; empty = the method's default",
-        ),
-        ("k", ids.K, url_state.K, state.k, "IQR fence multiplier"),
-        ("Alpha", ids.ALPHA, url_state.ALPHA, state.alpha, "ESD significance level"),
-        (
-            "Max outliers",
-            ids.MAX_OUTLIERS,
-            url_state.MAX_OUTLIERS,
-            state.max_outliers,
-            "ESD upper bound",
-        ),
-        (
-            "Rolling window",
-            ids.WINDOW,
-            url_state.WINDOW,
-            state.window,
-            "buckets in the rolling mean and rolling z-score",
-        ),
-    ]
-    keys = {ids.THRESHOLD: "threshold", ids.K: "k", ids.ALPHA: "alpha"}
-    keys |= {ids.MAX_OUTLIERS: "max_outliers", ids.WINDOW: "window"}
+    """Detection parameters and the rolling window, labelled from the spec (a
+    shared view's locked ones are disabled)."""
     return dbc.Row(
         [
             labelled(
-                label,
+                spec.get(key).short_label,
                 component_id,
                 number_input(
-                    component_id, spec, value, disabled=keys[component_id] in locked
+                    component_id,
+                    spec.get(key),
+                    getattr(state, key),
+                    disabled=key in locked,
                 ),
-                help_text=help_text,
+                help_text=spec.get(key).help,
                 width={"md": 4, "xl": 2},
             )
-            for label, component_id, spec, value, help_text in fields
+            for key, component_id in PARAMETER_CONTROLS
         ],
         className="g-3",
     )
@@ -839,6 +796,7 @@ def analysis_page(
                 dataset_id,
                 url_state.lockable_keys(meta.get("dimensions")),
                 ["metric"],
+                page="analysis",
             ),
         ],
         id=ids.PAGE,

@@ -7,6 +7,7 @@ per-element validation: for a few thousand points that validation costs about
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
@@ -21,6 +22,7 @@ from components.formatting import (
     format_percent,
     format_timestamp,
 )
+from data.analytics import spec
 
 # About one point per horizontal pixel of a wide chart: more cannot be seen.
 DISPLAY_MAX_POINTS = 2000
@@ -447,7 +449,7 @@ def histogram_spec(view: dict) -> dict:
     edges = histogram.get("edges") or []
     unit = _unit(view)
     periods = _period_word(view)
-    pairs = list(zip(edges[:-1], edges[1:], strict=False))
+    pairs = list(itertools.pairwise(edges))
     bars = {
         "type": "bar",
         "x": [(a + b) / 2 for a, b in pairs],
@@ -596,20 +598,9 @@ def empty_spec(message: str, height: int = 300) -> dict:
 # ------------------------------------------------- text alternatives (a11y)
 
 SUMMARY_ANOMALIES = 10
-GRANULARITY_WORDS = {
-    "raw": "Row-level",
-    "hour": "Hourly",
-    "day": "Daily",
-    "week": "Weekly",
-    "month": "Monthly",
-}
-AGGREGATION_WORDS = {
-    "sum": "sum",
-    "mean": "average",
-    "min": "minimum",
-    "max": "maximum",
-    "count": "count",
-}
+# Words for the chart's title, from the parameter spec's short labels.
+GRANULARITY_WORDS = {o.value: o.short_label for o in spec.GRANULARITY.options}
+AGGREGATION_WORDS = {o.value: o.short_label for o in spec.AGGREGATION.options}
 DIRECTION_WORDS = {"spike": "above", "drop": "below"}
 
 

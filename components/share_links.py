@@ -26,6 +26,8 @@ class ids:  # noqa: N801 - a namespace of component ids
     LIST = f"{PREFIX}-list"  # {"type": LIST, "scope": scope}
     REVOKE = f"{PREFIX}-revoke"  # {"type": REVOKE, "link": id, "scope": scope}
     REFRESH = f"{PREFIX}-refresh"  # {"type": REFRESH, "scope": scope}
+    CONTEXT = f"{PREFIX}-context"  # {"page": ..., "datasetId": ...} of the view
+    LOCATION = f"{PREFIX}-location"  # the view's URL, as it is when shared
 
 
 LOCK_LABELS = {
@@ -40,6 +42,15 @@ LOCK_LABELS = {
     "window": "Rolling window",
     "from": "Start date",
     "to": "End date",
+    # The KPI page's
+    "period": "Period",
+    "measures": "Measures",
+    "compare": "Comparison",
+    "hours": "Business hours",
+    "days": "Weekdays",
+    "tz": "Time zone",
+    "breakdown": "Breakdown",
+    "top": "Top N",
 }
 
 
@@ -50,11 +61,15 @@ def lock_label(key: str) -> str:
     return LOCK_LABELS.get(key, key)
 
 
-def share_dialog(scope: str, lockable: list[str], default_locked: list[str]):
-    """The Share button's dialog: what to lock, an optional expiry, the new link,
-    and this dataset's links."""
+def share_dialog(
+    scope: str, lockable: list[str], default_locked: list[str], page: str
+) -> dbc.Modal:
+    """The Share button's dialog on the view `page` of dataset `scope`: what to
+    lock, an optional expiry, the new link, and this dataset's links."""
     return dbc.Modal(
         [
+            dcc.Store(id=ids.CONTEXT, data={"page": page, "datasetId": scope}),
+            dcc.Location(id=ids.LOCATION, refresh=False),
             dbc.ModalHeader(dbc.ModalTitle("Share this view")),
             dbc.ModalBody(
                 [

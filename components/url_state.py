@@ -12,72 +12,22 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from urllib.parse import parse_qs, quote, urlencode
 
+from data.analytics import spec
+from data.analytics.spec import Parameter
+
 # The same `filter.<dimension>=value` form as GET /api/analytics/{id}.
 FILTER_PREFIX = "filter."
-MAX_FILTER_VALUES = 50
-MAX_VALUE_LENGTH = 200
+MAX_VALUE_LENGTH = spec.MAX_VALUE_LENGTH
 
-
-@dataclass(frozen=True)
-class Choice:
-    """A query parameter restricted to a fixed set of values."""
-
-    key: str
-    label: str
-    options: tuple[str, ...]
-    default: str
-
-
-@dataclass(frozen=True)
-class Number:
-    """A numeric query parameter within inclusive bounds."""
-
-    key: str
-    label: str
-    low: float
-    high: float
-    default: float | int | None
-    integer: bool = False
-
-
-# Mirrors data.analytics.params (the service validates again; this keeps links tidy).
-GRANULARITY = Choice(
-    "granularity", "granularity", ("raw", "hour", "day", "week", "month"), "day"
-)
-AGGREGATION = Choice(
-    "aggregation", "aggregation", ("sum", "mean", "count", "min", "max"), "sum"
-)
-METHOD = Choice(
-    "method",
-    "detection method",
-    (
-        "auto",
-        "zscore",
-        "modified_zscore",
-        "iqr",
-        "gesd",
-        "rolling_zscore",
-        "seasonal_esd",
-        "changepoint",
-    ),
-    "auto",
-)
-# None: the method's own default threshold (3.5 robust, 3.0 z-scores).
-THRESHOLD = Number("threshold", "threshold", 0.1, 100.0, None)
-DEFAULT_THRESHOLDS = {
-    "auto": 3.5,
-    "zscore": 3.0,
-    "modified_zscore": 3.5,
-    "rolling_zscore": 3.0,
-}
-K = Number("k", "k (IQR multiplier)", 0.1, 10.0, 1.5)
-ALPHA = Number("alpha", "alpha", 0.001, 0.2, 0.05)
-MAX_OUTLIERS = Number("max_outliers", "maximum outliers", 1, 100, 10, integer=True)
-WINDOW = Number("window", "rolling window", 2, 365, 7, integer=True)
-CHOICES = (GRANULARITY, AGGREGATION, METHOD)
-NUMBERS = (THRESHOLD, K, ALPHA, MAX_OUTLIERS, WINDOW)
+# Every choice, bound and default comes from data.analytics.spec, read at call time
+# (the service validates again with the same table; this keeps links tidy).
+GRANULARITY, AGGREGATION, METHOD = spec.GRANULARITY, spec.AGGREGATION, spec.METHOD
+THRESHOLD, K, ALPHA = spec.THRESHOLD, spec.K, spec.ALPHA
+MAX_OUTLIERS, WINDOW = spec.MAX_OUTLIERS, spec.WINDOW
+CHOICE_KEYS = tuple(p.key for p in spec.of_kind("choice"))
+NUMBER_KEYS = tuple(p.key for p in spec.of_kind("number", "integer"))
 # The order of keys in a serialised URL (stable, so equal views give equal links).
-KEY_ORDER = ("metric", "version", *[c.key for c in CHOICES], *[n.key for n in NUMBERS])
+KEY_ORDER = ("metric", "version", *CHOICE_KEYS, *NUMBER_KEYS)
 
 
 @dataclass(frozen=True)
@@ -119,41 +69,46 @@ def _shown(text: str) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
-def parse_choice(spec: Choice, raw: str | None, notices: list[str]) -> str:
+def parse_choice(parameter: Parameter, raw: str | None, notices: list[str]) -> str:
     """A choice value, or its default with a notice."""
+    default = str(parameter.default)
     if raw is None or raw == "":
-        return spec.default
-    if raw in spec.options:
+        return default
+    if raw in parameter.choices:
         return raw
     notices.append(
-        f"Unknown {spec.label} “{_shown(raw)}”; showing “{spec.default}” instead "
-        f"(choose one of {', '.join(spec.options)})."
+        f"Unknown {parameter.label} “{_shown(raw)}”; showing “{default}” instead "
+        f"(choose one of {', '.join(parameter.choices)})."
     )
-    return spec.default
+    return default
 
 
 def parse_number(
-    spec: Number, raw: str | None, notices: list[str]
+    parameter: Parameter, raw: str | None, notices: list[str]
 ) -> float | int | None:
     """A number within bounds, or its default with a notice."""
+    default = parameter.default
+    assert not isinstance(default, str)
     if raw is None or raw == "":
-        return spec.default
+        return default
+    integer = parameter.kind == "integer"
+    low, high = float(parameter.low or 0), float(parameter.high or 0)
     try:
         value = float(raw)
     except ValueError:
         value = math.nan
-    valid = math.isfinite(value) and spec.low <= value <= spec.high
-    if valid and spec.integer and not value.is_integer():
+    valid = math.isfinite(value) and low <= value <= high
+    if valid and integer and not value.is_integer():
         valid = False
     if valid:
-        return int(value) if spec.integer else value
-    kind = "a whole number" if spec.integer else "a number"
-    fallback = "the default" if spec.default is None else f"{spec.default:g}"
+        return int(value) if integer else value
+    kind = "a whole number" if integer else "a number"
+    fallback = "the default" if default is None else f"{default:g}"
     notices.append(
-        f"The {spec.label} “{_shown(raw)}” is not {kind} between {spec.low:g} and "
-        f"{spec.high:g}; using {fallback} instead."
+        f"The {parameter.label} “{_shown(raw)}” is not {kind} between {low:g} and "
+        f"{high:g}; using {fallback} instead."
     )
-    return spec.default
+    return default
 
 
 def parse_date(label: str, raw: str | None, notices: list[str]) -> date | None:
@@ -203,7 +158,7 @@ def parse_filters(query: Mapping, notices: list[str]) -> dict[str, tuple[str, ..
             continue
         dimension = key[len(FILTER_PREFIX) :]
         values = [v for v in _all(raw) if v and len(v) <= MAX_VALUE_LENGTH]
-        if len(values) > MAX_FILTER_VALUES:
+        if len(values) > int(spec.get("filters").high or 0):
             notices.append(
                 f"Too many values for filter “{_shown(dimension)}”; ignored."
             )
@@ -217,12 +172,12 @@ def parse_filters(query: Mapping, notices: list[str]) -> dict[str, tuple[str, ..
 def parse_query(query: Mapping[str, str | Sequence[str]]) -> tuple[AnalysisState, list]:
     """Parse query parameters into a state plus notices for each value ignored."""
     notices: list[str] = []
-    values = {
-        spec.key: parse_choice(spec, _first(query.get(spec.key)), notices)
-        for spec in CHOICES
+    values: dict = {
+        key: parse_choice(spec.get(key), _first(query.get(key)), notices)
+        for key in CHOICE_KEYS
     }
-    for spec in NUMBERS:
-        values[spec.key] = parse_number(spec, _first(query.get(spec.key)), notices)
+    for key in NUMBER_KEYS:
+        values[key] = parse_number(spec.get(key), _first(query.get(key)), notices)
     date_from = parse_date("start", _first(query.get("from")), notices)
     date_to = parse_date("end", _first(query.get("to")), notices)
     if date_from and date_to and date_from > date_to:
@@ -307,9 +262,9 @@ def to_params(state: AnalysisState) -> dict:
 
 def effective_threshold(state: AnalysisState) -> float | None:
     """The threshold the method will use (None for methods without one)."""
-    if state.method not in DEFAULT_THRESHOLDS:
+    if state.method not in spec.DEFAULT_THRESHOLDS:
         return None
-    return state.threshold or DEFAULT_THRESHOLDS[state.method]
+    return state.threshold or spec.DEFAULT_THRESHOLDS[state.method]
 
 
 def reconcile(

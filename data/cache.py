@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import redis
+from flask import has_app_context
 from flask_caching import Cache
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -72,3 +73,19 @@ def cache_delete_many(*keys: str) -> None:
         cache.delete_many(*keys)
     except redis.exceptions.RedisError as error:
         log.warning("cache delete failed", extra={"error": str(error)})
+
+
+def generation(name: str) -> int:
+    """The current generation of a group of cache keys (0 until first bumped, and
+    whenever the cache cannot be read)."""
+    if not has_app_context():
+        return 0
+    value = cache_get(f"generation:{name}")
+    return value if isinstance(value, int) else 0
+
+
+def bump_generation(name: str) -> None:
+    """Start a new generation: keys built with an older one are never read again
+    (they expire on their own)."""
+    if has_app_context():
+        cache_set(f"generation:{name}", generation(name) + 1, timeout=0)

@@ -27,6 +27,7 @@ import pymongo.errors
 import redis
 
 from data import shares
+from data.cache import bump_generation
 from data.errors import (
     Conflict,
     NotFound,
@@ -223,30 +224,18 @@ def mark_cached(
 
 
 def forget_cached(services: Services, dataset_id: str) -> int:
-    """Delete cache entries whose key names the dataset (its id is random hex)."""
-    if services.redis is not None:
-        try:
-            keys = list(services.redis.scan_iter(match=f"*{dataset_id}*", count=1000))
-            return services.redis.delete(*keys) if keys else 0
-        except redis.exceptions.RedisError as error:
-            log.warning("cache cleanup failed", extra={"error": str(error)})
-            return 0
-    return _forget_in_process(dataset_id)
-
-
-def _forget_in_process(dataset_id: str) -> int:
-    from flask import has_app_context
-
-    from data.cache import cache
-
-    if not has_app_context():
+    """Make the dataset's cache entries unreachable (a new generation in their
+    keys); on Redis also delete them, returning how many went."""
+    bump_generation(dataset_id)
+    if services.redis is None:
+        return 0  # the in-process cache drops old generations as it fills
+    try:
+        # Its id is random hex, so only its own keys (and generation) match.
+        keys = list(services.redis.scan_iter(match=f"*{dataset_id}*", count=1000))
+        return services.redis.delete(*keys) if keys else 0
+    except redis.exceptions.RedisError as error:
+        log.warning("cache cleanup failed", extra={"error": str(error)})
         return 0
-    backend = cache.cache
-    entries = getattr(backend, "_cache", {})
-    doomed = [key for key in list(entries) if dataset_id in str(key)]
-    for key in doomed:
-        backend.delete(key)
-    return len(doomed)
 
 
 def clean_dataset_name(name: str | None) -> str:

@@ -8,8 +8,17 @@ store, and the app rebuilds the dataset from it at start-up.
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
+
+from app import create_app
+from auth import service
+from auth.users import UserRepository
+from data import datasets
+from data.demo_events import DEMO_DIMENSIONS, DEMO_MEASURES, generate_events, to_csv
+from data.errors import Conflict
+from data.ingest.schema import Choice
 
 DEMO_EMAIL = "demo@insightboard.local"
 DEMO_PASSWORD = "insightboard-demo"
@@ -21,10 +30,6 @@ FINAL = ("processed", "cached", "failed")
 
 def ensure_demo_user(services):
     """The demo account: created on first run, reused afterwards."""
-    from auth import service
-    from auth.users import UserRepository
-    from data.errors import Conflict
-
     try:
         return service.register_account(services, DEMO_EMAIL, DEMO_PASSWORD, None), True
     except Conflict:
@@ -34,8 +39,6 @@ def ensure_demo_user(services):
 
 def load_demo_dataset(services, owner_id: str, timeout_s: float = 300) -> dict:
     """Upload the sample file (a no-op when already there) and wait for processing."""
-    from data import datasets
-
     with SAMPLE.open("rb") as sample:
         result = datasets.upload_dataset(
             services, owner_id, sample, dataset_name=DEMO_DATASET, filename=SAMPLE.name
@@ -51,17 +54,6 @@ def load_demo_dataset(services, owner_id: str, timeout_s: float = 300) -> dict:
 def load_demo_events(services, owner_id: str, timeout_s: float = 600) -> dict:
     """Upload the generated event log (same seed, same bytes: a no-op when there)
     with DAU, sessions, MAU, bounce rate and revenue, and wait for processing."""
-    import io
-
-    from data import datasets
-    from data.demo_events import (
-        DEMO_DIMENSIONS,
-        DEMO_MEASURES,
-        generate_events,
-        to_csv,
-    )
-    from data.ingest.schema import Choice
-
     choice = Choice(
         time_column="timestamp",
         metric_columns=("revenue",),
@@ -80,8 +72,6 @@ def load_demo_events(services, owner_id: str, timeout_s: float = 600) -> dict:
 
 
 def _wait(services, owner_id: str, result: dict, timeout_s: float) -> dict:
-    from data import datasets
-
     deadline = time.monotonic() + timeout_s
     view = result
     while view["status"] not in FINAL and time.monotonic() < deadline:
@@ -92,8 +82,6 @@ def _wait(services, owner_id: str, result: dict, timeout_s: float) -> dict:
 
 def main() -> None:
     """Prepare the databases and load the demo data."""
-    from app import create_app
-
     app = create_app()
     services = app.server.extensions["insightboard"]
     try:

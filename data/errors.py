@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pymongo.errors
 
 # Driver errors that mean a dependency cannot be reached right now: answered 503
 # like ServiceUnavailable (PostgreSQL's are translated in data/postgres.py).
 UNREACHABLE_ERRORS: tuple[type[Exception], ...] = (pymongo.errors.ConnectionFailure,)
+
+
+def error_body(code: str, message: str, details: Mapping | None = None) -> dict:
+    """The JSON body of every error response: {"error": {"code", "message", ...}};
+    extra `details` never replace the code or the message."""
+    return {"error": {**(details or {}), "code": code, "message": message}}
 
 
 class DomainError(Exception):

@@ -3,17 +3,13 @@ without one lives in data.inprocess)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pymongo
 import pymongo.database
 
-INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {}
-
-
-def register_indexes(
-    collection: str, *specs: tuple[list[tuple[str, int]], dict]
-) -> None:
-    """Declare indexes for a collection; they are created at start-up."""
-    INDEXES.setdefault(collection, []).extend(specs)
+# {collection: [(keys, options), ...]}: each repository declares its own.
+IndexDefinitions = Mapping[str, list[tuple[list[tuple[str, int]], dict]]]
 
 
 def connect(settings) -> pymongo.database.Database:
@@ -28,11 +24,14 @@ def connect(settings) -> pymongo.database.Database:
     return client[settings.mongo_db]
 
 
-def ensure_indexes(database: pymongo.database.Database) -> None:
-    """Create every declared index (idempotent)."""
-    for collection, specs in INDEXES.items():
-        for keys, options in specs:
-            database[collection].create_index(keys, **options)
+def ensure_indexes(
+    database: pymongo.database.Database, *definitions: IndexDefinitions
+) -> None:
+    """Create the given indexes (idempotent; the factory calls it once)."""
+    for definition in definitions:
+        for collection, specs in definition.items():
+            for keys, options in specs:
+                database[collection].create_index(keys, **options)
 
 
 def ping(database: pymongo.database.Database) -> None:

@@ -59,9 +59,8 @@ class Postgres:
         ServiceUnavailable (503); the next transaction connects again."""
         connection = self._live_connection()
         try:
-            with connection:
-                with connection.cursor() as cursor:
-                    yield cursor
+            with connection, connection.cursor() as cursor:
+                yield cursor
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
             if connection.closed:  # lost mid-transaction (and the rollback failed)
                 raise ServiceUnavailable(UNAVAILABLE) from error

@@ -20,6 +20,7 @@ import threading
 
 from rq import Queue, SimpleWorker
 
+from app import create_app
 from config import load_settings
 from data.ingest import jobs, lifecycle
 
@@ -34,8 +35,6 @@ def main(argv: list[str] | None = None) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    from app import create_app
-
     app = create_app()  # services, the app context the analytics hook needs
     services = app.server.extensions["insightboard"]
     jobs.register_worker_context(services, app.server)

@@ -4,7 +4,9 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-dash.register_page(__name__, path="/", name="Home", title="Insightboard", nav_order=0)
+dash.register_page(
+    __name__, path="/", name="Home", title="Insightboard", nav_order=0, public=True
+)
 
 FEATURES = [
     (

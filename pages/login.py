@@ -10,7 +10,11 @@ from components.account import sign_out_form
 from components.auth_forms import auth_card, login_form
 
 dash.register_page(
-    __name__, path="/login", name="Sign in", title="Sign in · Insightboard"
+    __name__,
+    path="/login",
+    name="Sign in",
+    title="Sign in · Insightboard",
+    public=True,
 )
 
 
@@ -32,7 +36,7 @@ def already_signed_in(email: str, next_target: str) -> html.Div:
     return auth_card("Signed in", "Nothing to do here.", body, footer)
 
 
-def layout(next=None, signed_out=None, **_query) -> html.Div:  # noqa: A002
+def layout(next=None, signed_out=None, **_query) -> html.Div:
     """The sign-in form; `next` is where to go afterwards (local paths only)."""
     target = safe_next(next, default="")
     user = current_user_or_none()

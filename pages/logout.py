@@ -9,7 +9,11 @@ from components.account import sign_out_form
 from components.auth_forms import auth_card
 
 dash.register_page(
-    __name__, path="/logout", name="Sign out", title="Sign out · Insightboard"
+    __name__,
+    path="/logout",
+    name="Sign out",
+    title="Sign out · Insightboard",
+    public=True,
 )
 
 

@@ -11,9 +11,10 @@ dash.register_page(
     path="/register",
     name="Create account",
     title="Create account · Insightboard",
+    public=True,
 )
 
 
-def layout(next=None, **_query) -> html.Div:  # noqa: A002
+def layout(next=None, **_query) -> html.Div:
     """The registration form; `next` is where to go afterwards (local paths only)."""
     return html.Div(register_form(safe_next(next, default="")), id="register-page")

@@ -15,10 +15,13 @@ from tests.services import RedisServer, free_port
 
 # CI explores a fixed sequence of examples so that a landing is never decided by a
 # rare draw; local runs keep exploring new random examples (and report any failure
-# with the example that reproduces it).
-hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
-if os.environ.get("CI"):
-    hypothesis_settings.load_profile("ci")
+# with the example that reproduces it). Neither has a per-example deadline: tests
+# assert behaviour, not timing, and a loaded machine is not a failure.
+hypothesis_settings.register_profile("local", deadline=None)
+hypothesis_settings.register_profile(
+    "ci", derandomize=True, print_blob=True, deadline=None
+)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "local")
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "demo" / "sales.csv"
@@ -58,13 +61,14 @@ def s3_endpoint():
     server.stop()
 
 
-def build_app(database_url: str, store_dir: Path, **overrides):
-    """An app through the factory with the test defaults; overrides win."""
+def build_app(default_database_url: str, store_dir: Path, **overrides):
+    """An app through the factory with the test defaults; overrides win (also a
+    `database_url` of their own)."""
     from app import create_app
 
     settings = {
         "app_env": "test",
-        "database_url": database_url,
+        "database_url": default_database_url,
         "local_store_dir": str(store_dir),
         "secret_key": "test-secret-key-that-is-long-enough-0123456789",
         "log_level": "WARNING",

@@ -88,10 +88,12 @@ def wait_for_http(
             raise RuntimeError(f"process exited with {process.returncode}")
         # OSError covers refused connections, resets and read timeouts (gunicorn
         # accepts connections before its worker has finished building the app).
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return response.read()
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(url, timeout=2) as response,
+        ):
+            if response.status == 200:
+                return response.read()
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 

@@ -9,6 +9,7 @@ with sigma 2% of the level; each anomaly's window is where a flag counts as foun
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -80,7 +81,7 @@ def _positions(rng, length: int, count: int, margin: int) -> np.ndarray:
     return np.array(
         [
             rng.integers(a + (b - a) // 4, b - (b - a) // 4)
-            for a, b in zip(slots, slots[1:], strict=False)
+            for a, b in itertools.pairwise(slots)
         ]
     )
 

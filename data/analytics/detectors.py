@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from data.analytics import decomposition
+from data.analytics import decomposition, spec
 from data.analytics.decomposition import Analysis
 from data.analytics.seasonal import esd_outliers, tail_factor
 
@@ -36,16 +36,8 @@ GESD_ACCURATE_FROM = 15  # Rosner: critical values are accurate from about n = 1
 ROBUST_VOTERS = ("modified_zscore", "iqr", "gesd", "rolling_zscore")
 # Every method that flags points on its own (an anomaly's `methods` lists these).
 FLAGGING_METHODS = (*ROBUST_VOTERS, "zscore", "seasonal_esd", "changepoint")
-METHOD_LABELS = {
-    "zscore": "z-score",
-    "iqr": "IQR fences",
-    "modified_zscore": "modified z-score",
-    "gesd": "generalized ESD",
-    "rolling_zscore": "rolling z-score",
-    "seasonal_esd": "seasonal-hybrid ESD",
-    "changepoint": "change points",
-    "auto": "auto",
-}
+# How explanations name each method (from the parameter spec).
+METHOD_LABELS = {option.value: option.words for option in spec.METHOD.options}
 
 
 SCORE_LIMIT = 1e300  # scores of degenerate spreads (e.g. 1e-311) are capped here

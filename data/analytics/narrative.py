@@ -8,18 +8,18 @@ import math
 import numpy as np
 from scipy import stats
 
+from data.analytics import spec
 from data.analytics.detectors import METHOD_LABELS, max_possible_z
 
 CURRENCY_SYMBOLS = ("$", "₹", "€", "£", "¥")
-BUCKET_NOUNS = {
-    "raw": ("row", "rows"),
-    "hour": ("hour", "hours"),
-    "day": ("day", "days"),
-    "week": ("week", "weeks"),
-    "month": ("month", "months"),
-}
 FLAT_TREND_PERCENT = 5.0
 TREND_SAMPLE = 1000  # Theil-Sen is O(n^2); longer series are sampled evenly
+
+
+def bucket_nouns(granularity: str) -> tuple[str, str]:
+    """One bucket's noun, singular and plural ("day", "days")."""
+    noun = spec.get("granularity").option(granularity).words
+    return noun, noun + "s"
 
 
 def format_number(value: float | None, unit: str | None = None) -> str:
@@ -102,7 +102,7 @@ def trend_percent(positions: np.ndarray, values: np.ndarray, median: float):
 
 def level_sentence(metric, params, summary, first, last, unit) -> str:
     """Typical level of the series over its period."""
-    noun = BUCKET_NOUNS[params["granularity"]]
+    noun = bucket_nouns(params["granularity"])
     count = summary["count"]
     period = (
         f"from {first.date().isoformat()} to {last.date().isoformat()}"
@@ -174,7 +174,7 @@ def gap_sentence(empty: int, total: int, params: dict) -> str | None:
     """Buckets without data, in words (count views show them as 0)."""
     if not empty:
         return None
-    noun = BUCKET_NOUNS[params["granularity"]][1]
+    noun = bucket_nouns(params["granularity"])[1]
     if params["aggregation"] == "count":
         return f"{empty} of {total} {noun} have no rows (counted as 0)."
     return f"{empty} of {total} {noun} have no data (shown as gaps, not zeros)."
@@ -199,7 +199,7 @@ def episode_explanation(
 
 def change_explanation(metric, moment, granularity, change, unit) -> str:
     """A level shift or trend change with the levels (or slopes) around it."""
-    noun = BUCKET_NOUNS[granularity][0]
+    noun = bucket_nouns(granularity)[0]
     if change.kind == "level_shift":
         direction = "rose" if change.after >= change.before else "fell"
         percent = ""

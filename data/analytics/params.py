@@ -8,59 +8,29 @@ import json
 import math
 from collections.abc import Mapping
 
+from data.analytics import spec
+from data.analytics.models import canonical
 from data.errors import ValidationFailed
 
-GRANULARITIES = ("raw", "hour", "day", "week", "month")
-AGGREGATIONS = ("sum", "mean", "count", "min", "max")
-METHODS = (
-    "auto",
-    "zscore",
-    "iqr",
-    "modified_zscore",
-    "gesd",
-    "rolling_zscore",
-    "seasonal_esd",
-    "changepoint",
-)
-# The score threshold each method uses unless the request sets one. `auto` applies
-# its threshold to the modified z-score, its primary robust score.
-DEFAULT_THRESHOLDS = {
-    "auto": 3.5,
-    "zscore": 3.0,
-    "modified_zscore": 3.5,
-    "rolling_zscore": 3.0,
-}
-DEFAULTS = {
-    "granularity": "day",
-    "aggregation": "sum",
-    "method": "auto",
-    "k": 1.5,
-    "alpha": 0.05,
-    "max_outliers": 10,
-    "window": 7,
-}
-PARAMETER_NAMES = (
-    "metric",
-    "granularity",
-    "aggregation",
-    "method",
-    "threshold",
-    "k",
-    "alpha",
-    "max_outliers",
-    "window",
-    "from",
-    "to",
-    "filters",
-)
-MAX_FILTER_VALUES = 100
+GRANULARITIES = spec.GRANULARITY.choices
+AGGREGATIONS = spec.AGGREGATION.choices
+METHODS = spec.METHOD.choices
+DEFAULT_THRESHOLDS = spec.DEFAULT_THRESHOLDS
+PARAMETER_NAMES = spec.keys()
+# The defaults of the parameters that have one (the spec's, by key).
+DEFAULTS = {p.key: p.default for p in spec.PARAMETERS if p.default is not None}
 
 
 def _fail(field: str, message: str, **details) -> ValidationFailed:
     return ValidationFailed(message, details={"field": field, **details})
 
 
-def _choice(raw: Mapping, field: str, choices: tuple[str, ...], default: str) -> str:
+def _choice(raw: Mapping, field: str) -> str:
+    parameter = spec.get(field)
+    return _one_of(raw, field, parameter.choices, str(parameter.default))
+
+
+def _one_of(raw: Mapping, field: str, choices: tuple[str, ...], default: str) -> str:
     value = raw.get(field)
     if value is None or value == "":
         return default
@@ -74,7 +44,8 @@ def _choice(raw: Mapping, field: str, choices: tuple[str, ...], default: str) ->
     return value
 
 
-def _number(raw: Mapping, field: str, low: float, high: float) -> float | None:
+def _number(raw: Mapping, field: str) -> float | None:
+    low, high = _bounds(field)
     value = raw.get(field)
     if value is None or value == "":
         return None
@@ -82,12 +53,13 @@ def _number(raw: Mapping, field: str, low: float, high: float) -> float | None:
         number = float(value)
     except (TypeError, ValueError):
         raise _fail(field, f"{field} must be a number.") from None
-    if not math.isfinite(number) or not low < number <= high:
-        raise _fail(field, f"{field} must be greater than {low} and at most {high}.")
+    if not math.isfinite(number) or not low <= number <= high:
+        raise _fail(field, f"{field} must be between {low:g} and {high:g}.")
     return number
 
 
-def _integer(raw: Mapping, field: str, low: int, high: int) -> int | None:
+def _integer(raw: Mapping, field: str) -> int | None:
+    low, high = _bounds(field)
     value = raw.get(field)
     if value is None or value == "":
         return None
@@ -98,8 +70,18 @@ def _integer(raw: Mapping, field: str, low: int, high: int) -> int | None:
     except (TypeError, ValueError):
         raise _fail(field, f"{field} must be a whole number.") from None
     if not low <= number <= high:
-        raise _fail(field, f"{field} must be between {low} and {high}.")
+        raise _fail(field, f"{field} must be between {low:g} and {high:g}.")
     return number
+
+
+def _bounds(field: str) -> tuple[float, float]:
+    parameter = spec.get(field)
+    assert parameter.low is not None and parameter.high is not None
+    return parameter.low, parameter.high
+
+
+def _default(field: str):
+    return spec.get(field).default
 
 
 def parse_moment(value, field: str) -> tuple[dt.datetime, bool] | None:
@@ -130,7 +112,7 @@ def _metric(raw: Mapping, dataset: dict) -> str:
     metrics = list(dataset.get("metricColumns") or [])
     if not metrics:
         raise _fail("metric", "This dataset has no numeric metric to analyse.")
-    return _choice(raw, "metric", tuple(metrics), metrics[0])
+    return _one_of(raw, "metric", tuple(metrics), metrics[0])
 
 
 def _filters(raw: Mapping, dataset: dict) -> dict[str, list[str]]:
@@ -161,10 +143,10 @@ def _filter_values(name: str, values) -> list[str]:
         values = [values]
     if not isinstance(values, list) or not values:
         raise _fail("filters", f"The filter for {name!r} needs a list of values.")
-    if len(values) > MAX_FILTER_VALUES or not all(isinstance(v, str) for v in values):
+    most = int(spec.get("filters").high or 0)
+    if len(values) > most or not all(isinstance(v, str) for v in values):
         raise _fail(
-            "filters",
-            f"The filter for {name!r} takes up to {MAX_FILTER_VALUES} text values.",
+            "filters", f"The filter for {name!r} takes up to {most} text values."
         )
     return sorted(set(values))
 
@@ -178,20 +160,21 @@ def _date_range(raw: Mapping) -> tuple[str | None, str | None]:
 
 
 def _threshold(raw: Mapping, method: str) -> float | None:
-    requested = _number(raw, "threshold", 0, 100)
-    if method not in DEFAULT_THRESHOLDS:
+    requested = _number(raw, "threshold")
+    if method not in spec.DEFAULT_THRESHOLDS:
         return None  # iqr uses k, gesd uses alpha
-    return requested if requested is not None else DEFAULT_THRESHOLDS[method]
+    return requested if requested is not None else spec.DEFAULT_THRESHOLDS[method]
 
 
 def _refuse_unknown(raw: Mapping) -> None:
-    unknown = sorted(set(raw) - set(PARAMETER_NAMES))
+    names = spec.keys()
+    unknown = sorted(set(raw) - set(names))
     if unknown:
         raise _fail(
             unknown[0],
             f"Unknown parameter {unknown[0][:40]!r}. Valid parameters: "
-            f"{', '.join(PARAMETER_NAMES)}.",
-            choices=list(PARAMETER_NAMES),
+            f"{', '.join(names)}.",
+            choices=list(names),
         )
 
 
@@ -201,23 +184,24 @@ def parse_params(raw: Mapping, dataset: dict) -> dict:
     Raises ValidationFailed (HTTP 400) naming the field and, for choices, listing
     the valid ones. Equal requests give equal dicts (and equal hashes)."""
     _refuse_unknown(raw)
-    method = _choice(raw, "method", METHODS, DEFAULTS["method"])
+    method = _choice(raw, "method")
     start, end = _date_range(raw)
-    return {
-        "metric": _metric(raw, dataset),
-        "granularity": _choice(raw, "granularity", GRANULARITIES, "day"),
-        "aggregation": _choice(raw, "aggregation", AGGREGATIONS, "sum"),
-        "method": method,
-        "threshold": _threshold(raw, method),
-        "k": _number(raw, "k", 0, 10) or DEFAULTS["k"],
-        "alpha": _number(raw, "alpha", 0, 0.2) or DEFAULTS["alpha"],
-        "max_outliers": _integer(raw, "max_outliers", 1, 100)
-        or DEFAULTS["max_outliers"],
-        "window": _integer(raw, "window", 2, 365) or DEFAULTS["window"],
-        "from": start,
-        "to": end,
-        "filters": _filters(raw, dataset),
-    }
+    return canonical(
+        {
+            "metric": _metric(raw, dataset),
+            "granularity": _choice(raw, "granularity"),
+            "aggregation": _choice(raw, "aggregation"),
+            "method": method,
+            "threshold": _threshold(raw, method),
+            "k": _number(raw, "k") or _default("k"),
+            "alpha": _number(raw, "alpha") or _default("alpha"),
+            "max_outliers": _integer(raw, "max_outliers") or _default("max_outliers"),
+            "window": _integer(raw, "window") or _default("window"),
+            "from": start,
+            "to": end,
+            "filters": _filters(raw, dataset),
+        }
+    )
 
 
 def default_params(dataset: dict) -> dict:

@@ -168,7 +168,8 @@ def bucket_series_stages(
         if (lower or upper or filters)
         else []
     )
-    return stages + [
+    return [
+        *stages,
         {"$group": {"_id": "$b", **accumulators}},
         {"$project": {"_id": 0, "t": "$_id", "value": value, "count": "$count"}},
         {
@@ -196,7 +197,8 @@ def raw_series_stages(
         if (lower or upper or filters)
         else []
     )
-    return stages + [
+    return [
+        *stages,
         {
             "$project": {
                 "_id": 0,

@@ -19,6 +19,7 @@ The seasonal-hybrid ESD idea (Hochenbaum, Vallis & Kejariwal, Twitter 2017):
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -198,7 +199,7 @@ def segment_level(values: np.ndarray, cuts: list[int], window: int) -> np.ndarra
     """The rolling-median level computed separately between change points."""
     level = np.empty(len(values))
     bounds = [0, *cuts, len(values)]
-    for start, end in zip(bounds, bounds[1:], strict=False):
+    for start, end in itertools.pairwise(bounds):
         level[start:end] = centred_median(values[start:end], window)
     return level
 

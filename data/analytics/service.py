@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from data import mongo
+from data import datasets
 from data.analytics.assemble import assemble_view
 from data.analytics.params import (
     GRANULARITIES,
@@ -28,8 +28,9 @@ from data.analytics.pipeline import (
     time_bounds,
     view_pipeline,
 )
-from data.cache import cache_get, cache_set
+from data.cache import cache_get, cache_set, generation
 from data.errors import Conflict, NotFound, Unprocessable
+from data.mongo import IndexDefinitions
 from data.services import Services
 
 READABLE = ("processed", "cached")
@@ -42,13 +43,15 @@ MAX_BUCKETS = 50_000
 RAW_ROW_LIMIT = MAX_BUCKETS
 DATASET_ID = re.compile(r"^[0-9a-f]{32}$")
 
-mongo.register_indexes(
-    "analytics",
-    (
-        [("datasetId", 1), ("version", 1), ("revision", 1), ("paramsHash", 1)],
-        {"name": "analytics_result"},
-    ),
-)
+# Created once at start-up by the app factory (data.mongo.ensure_indexes).
+INDEXES: IndexDefinitions = {
+    "analytics": [
+        (
+            [("datasetId", 1), ("version", 1), ("revision", 1), ("paramsHash", 1)],
+            {"name": "analytics_result"},
+        )
+    ]
+}
 
 
 def load_dataset(
@@ -78,10 +81,12 @@ def load_dataset(
 
 
 def cache_key(dataset: dict, params: dict) -> str:
-    """The cache key of one view of one dataset version and revision."""
+    """The cache key of one view of one dataset version and revision, in the
+    dataset's current cache generation (deleting the dataset starts a new one)."""
     return (
         f"analytics:{dataset['datasetId']}:{dataset['version']}:"
-        f"{dataset.get('revision', 1)}:{params['metric']}:{params_hash(params)}"
+        f"{dataset.get('revision', 1)}:{params['metric']}:{params_hash(params)}:"
+        f"g{generation(dataset['datasetId'])}"
     )
 
 
@@ -203,8 +208,7 @@ def store_result(services: Services, dataset: dict, params: dict, view: dict) ->
 
 def mark_cached(services: Services, dataset: dict) -> None:
     """processed → cached, only for the revision whose view was just cached."""
-    from data import datasets  # the datasets service owns status transitions
-
+    # The datasets service owns status transitions.
     datasets.mark_cached(
         services,
         dataset["userId"],

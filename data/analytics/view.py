@@ -10,8 +10,8 @@ import numpy as np
 from data.analytics import decomposition, narrative, seasonal
 from data.analytics import detectors as det
 from data.analytics.episodes import episode_gap, group_flags
-from data.analytics.params import DEFAULT_THRESHOLDS
 from data.analytics.pipeline import MAX_HISTOGRAM_BINS
+from data.analytics.spec import DEFAULT_THRESHOLDS
 from data.errors import Unprocessable
 
 SUMMARY_FIELDS = {

@@ -20,7 +20,6 @@ import re
 
 import pymongo.errors
 
-from data import mongo
 from data.ingest import jobs, repository
 from data.ingest.processing import stale_before
 from data.services import Services
@@ -36,8 +35,7 @@ _DATETIME_FIELDS = ("uploadedAt", "updatedAt")
 
 
 def start(services: Services, server=None, *, recover: bool = True):
-    """Create indexes and the runner; rebuild from the store; requeue pending work."""
-    mongo.ensure_indexes(services.mongo)
+    """Create the runner; rebuild from the store; requeue pending work."""
     runner = jobs.create_runner(services, server)
     services.extensions[RUNNER] = runner
     services.closers.append(runner.stop)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from data.errors import DomainError, TooLarge, Unprocessable
@@ -105,7 +106,7 @@ def process_version(
     if not repository.finish(db, doc_id, revision, final):
         repository.delete_version_data(db, dataset_id, version, revision)
         return "superseded"
-    warm_default_view(services, owner_id, dataset_id, version)
+    after_processing(services, owner_id, dataset_id, version)
     return "processed"
 
 
@@ -272,16 +273,21 @@ def _heartbeat(db, document: dict, totals: RunTotals, bytes_read: int) -> None:
         raise Superseded(document["_id"])
 
 
-def warm_default_view(services: Services, owner_id: str, dataset_id: str, version: int):
-    """Call data.analytics.warm_default_view when it exists; never fail ingest."""
-    try:
-        from data import analytics
-    except ImportError:
+AFTER_PROCESSING = "ingest.after_processing"
+AfterProcessing = Callable[[Services, str, str, int], object]
+
+
+def set_after_processing(services: Services, hook: AfterProcessing) -> None:
+    """Wire the step that follows processing (the factory: warm the default view)."""
+    services.extensions[AFTER_PROCESSING] = hook
+
+
+def after_processing(services: Services, owner_id: str, dataset_id: str, version: int):
+    """Run the wired after-processing step, if any; never fail ingest."""
+    hook = services.extensions.get(AFTER_PROCESSING)
+    if hook is None:
         return
-    warm = getattr(analytics, "warm_default_view", None)
-    if warm is None:
-        return
     try:
-        warm(services, owner_id, dataset_id, version)
+        hook(services, owner_id, dataset_id, version)
     except Exception:
         log.exception("warming the default view failed", extra={"dataset": dataset_id})

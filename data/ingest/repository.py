@@ -15,7 +15,7 @@ import pymongo
 import pymongo.database
 from pymongo import ReturnDocument
 
-from data.mongo import register_indexes
+from data.mongo import IndexDefinitions
 
 DATASETS, RECORDS, ROLLUPS, ANALYTICS = "datasets", "records", "rollups", "analytics"
 KPI_ROLLUPS = "kpi_rollups"  # data/kpi/rollups.py
@@ -23,22 +23,26 @@ DERIVED = (RECORDS, ROLLUPS, KPI_ROLLUPS)
 READABLE = ("processed", "cached")
 REPROCESSABLE = ("uploaded", "processed", "cached", "failed")
 
-register_indexes(
-    DATASETS,
-    ([("userId", 1), ("nameKey", 1), ("version", 1)], {"unique": True}),
-    (
-        [("userId", 1), ("nameKey", 1), ("uploadKey", 1)],
-        {"unique": True, "partialFilterExpression": {"uploadKey": {"$exists": True}}},
-    ),
-    ([("userId", 1), ("datasetId", 1), ("version", -1)], {}),
-    ([("status", 1), ("heartbeatAt", 1)], {}),
-)
-register_indexes(RECORDS, ([("datasetId", 1), ("version", 1), ("t", 1)], {}))
-register_indexes(ROLLUPS, ([("datasetId", 1), ("version", 1), ("g", 1), ("b", 1)], {}))
-register_indexes(
-    KPI_ROLLUPS,
-    ([("datasetId", 1), ("version", 1), ("g", 1), ("k", 1), ("v", 1), ("b", 1)], {}),
-)
+# Created once at start-up by the app factory (data.mongo.ensure_indexes).
+INDEXES: IndexDefinitions = {
+    DATASETS: [
+        ([("userId", 1), ("nameKey", 1), ("version", 1)], {"unique": True}),
+        (
+            [("userId", 1), ("nameKey", 1), ("uploadKey", 1)],
+            {
+                "unique": True,
+                "partialFilterExpression": {"uploadKey": {"$exists": True}},
+            },
+        ),
+        ([("userId", 1), ("datasetId", 1), ("version", -1)], {}),
+        ([("status", 1), ("heartbeatAt", 1)], {}),
+    ],
+    RECORDS: [([("datasetId", 1), ("version", 1), ("t", 1)], {})],
+    ROLLUPS: [([("datasetId", 1), ("version", 1), ("g", 1), ("b", 1)], {})],
+    KPI_ROLLUPS: [
+        ([("datasetId", 1), ("version", 1), ("g", 1), ("k", 1), ("v", 1), ("b", 1)], {})
+    ],
+}
 
 Database = pymongo.database.Database
 

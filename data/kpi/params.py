@@ -266,9 +266,9 @@ def parse_kpi_query(query: Mapping) -> KpiQuery:
     """Validate a raw query dict (names checked against the dataset later)."""
     _refuse_unknown(query)
     start, end = _moment(query, "from"), _moment(query, "to")
-    if start is not None and end is not None and type(start) is type(end):
-        if start > end:
-            raise _fail("to", "to must not be before from.")
+    comparable = start is not None and end is not None and type(start) is type(end)
+    if comparable and start > end:
+        raise _fail("to", "to must not be before from.")
     return KpiQuery(
         measures=_measures(query),
         granularity=_choice(query, "granularity"),

@@ -293,9 +293,11 @@ def _measure_view(dataset, measure, current, compared, by_name, sketched) -> dic
     }
 
 
-def series_anomalies(series: list[dict]) -> list[dict]:
-    """Buckets of a measure's series the modified z-score flags (median/MAD)."""
-    points = [p for p in series if p["value"] is not None]
+def series_anomalies(series: list[dict], partial: bool = False) -> list[dict]:
+    """Buckets of a measure's series the modified z-score flags (median/MAD); the
+    last bucket of a partial period is still filling, so it is not scored."""
+    scored = series[:-1] if partial else series
+    points = [p for p in scored if p["value"] is not None]
     values = np.array([p["value"] for p in points], dtype=float)
     if len(values) < 3:
         return []
@@ -336,7 +338,7 @@ def compute_kpi(services: Services, dataset: dict, query: KpiQuery) -> dict:
         sketched = not exact_distinct(dataset)
         view = _measure_view(dataset, measure, mine, theirs, by_name, sketched)
         view["series"] = _series(starts, mine["series"])
-        view["anomalies"] = series_anomalies(view["series"])
+        view["anomalies"] = series_anomalies(view["series"], partial)
         view["comparisonSeries"] = (
             _aligned(starts, other_starts, theirs["series"]) if theirs else []
         )
@@ -447,3 +449,13 @@ def kpi_meta(
         "dimensions": dimensions,
         "dataEnd": (end - HOUR).isoformat() if end else None,
     }
+
+
+def kpi_data_end(
+    services: Services, owner_id: str, dataset_id: str, version: int | None = None
+) -> str | None:
+    """The start of the version's last hour with data (ISO), for the page's presets
+    (one dataset read: the view callback must stay cheap when the view is cached)."""
+    dataset = load_dataset(services, owner_id, dataset_id, version)
+    _first, end = data_bounds(dataset)
+    return (end - HOUR).isoformat() if end else None

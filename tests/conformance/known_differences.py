@@ -106,7 +106,7 @@ def _densify_with_bound_documents(stage: dict) -> list[dict]:
                     ]
                 }
             }
-        },  # fmt: skip
+        },
         {"$unwind": "$docs"},
         {"$replaceRoot": {"newRoot": "$docs"}},
         {"$unset": BOUND_MARK},
@@ -265,7 +265,7 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
                 }
             },
             {"$project": {"_id": 0, "timestamp": 1}},
-        ],  # fmt: skip
+        ],
         expected=[{"timestamp": _hour(h)} for h in range(12)],
         rewrite=_densify_explicit_bounds,
     ),

@@ -93,7 +93,7 @@ class EmbedderPage(http.server.BaseHTTPRequestHandler):
 
     frame_url = ""
 
-    def do_GET(self):  # noqa: N802 - the http.server API
+    def do_GET(self):
         body = (
             "<!DOCTYPE html><html><head><title>Intranet</title></head>"
             "<body style='margin:0;font-family:sans-serif;background:#eef1f5'>"

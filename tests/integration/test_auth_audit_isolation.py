@@ -79,9 +79,11 @@ def test_the_audit_table_refuses_updates_and_deletes(app, new_user, statement):
     """Append-only is enforced by the database, not by good manners."""
     new_user(app.server.test_client())
     services = app.server.extensions["insightboard"]
-    with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-        with services.postgres.transaction() as cursor:
-            cursor.execute(statement)
+    with (
+        pytest.raises(psycopg2.errors.InsufficientPrivilege),
+        services.postgres.transaction() as cursor,
+    ):
+        cursor.execute(statement)
     with services.postgres.transaction() as cursor:
         cursor.execute("SELECT count(*) FROM audit_events")
         assert cursor.fetchone()[0] > 0

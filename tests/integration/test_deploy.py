@@ -136,7 +136,7 @@ def test_data_lives_in_named_volumes_and_binds_are_read_only_config(compose):
     used = set()
     for name, service in compose["services"].items():
         for mount in service.get("volumes", []):
-            source, target, *mode = mount.split(":")
+            source, _target, *mode = mount.split(":")
             if source.startswith("."):
                 assert mode == ["ro"], (name, mount)
                 assert (ROOT / source).is_file(), mount
@@ -217,7 +217,7 @@ def test_nginx_body_limit_covers_the_upload_limit(services):
 def dockerfile_stages() -> list[list[str]]:
     """Instructions of each stage, continuation lines joined, comments dropped."""
     text = (ROOT / "Dockerfile").read_text()
-    lines = [line for line in text.replace("\\\n", " ").splitlines()]
+    lines = list(text.replace("\\\n", " ").splitlines())
     instructions = [line.strip() for line in lines if line.strip()]
     instructions = [line for line in instructions if not line.startswith("#")]
     stages: list[list[str]] = []
@@ -457,8 +457,14 @@ def stack(database_url, tmp_path_factory):
         EMBED_ALLOWED_ORIGINS=EMBEDDER,
     )
     gunicorn = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py"]
-        + ["app:server"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "deploy/gunicorn.conf.py",
+            "app:server",
+        ],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
@@ -474,8 +480,17 @@ def stack(database_url, tmp_path_factory):
     try:
         wait_for_http(f"http://127.0.0.1:{app_port}/healthz", gunicorn)
         nginx = subprocess.Popen(
-            [NGINX, "-e", "stderr", "-p", str(directory), "-c", str(config)]
-            + ["-g", f"pid {directory}/nginx.pid; error_log stderr; daemon off;"],
+            [
+                NGINX,
+                "-e",
+                "stderr",
+                "-p",
+                str(directory),
+                "-c",
+                str(config),
+                "-g",
+                f"pid {directory}/nginx.pid; error_log stderr; daemon off;",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

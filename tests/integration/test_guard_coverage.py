@@ -10,8 +10,14 @@ import re
 
 import pytest
 
-from auth.guard import PUBLIC_CALLBACK_OUTPUTS, callback_output_ids, is_public_path
-from tests.dash_calls import callback_body, post_callback, response_values
+from auth.guard import (
+    allow_anonymous_callback_outputs,
+    callback_output_ids,
+    is_public_path,
+    public_callback_outputs,
+    public_pages,
+)
+from tests.dash_calls import callback_body, post_callback, response_values, router_body
 
 PUBLIC_API = {"/api/auth/register", "/api/auth/login", "/api/openapi.json"}
 
@@ -80,7 +86,7 @@ def test_every_dash_callback_refuses_anonymous_callers_unless_public(app, client
             continue  # the router: covered by the sign-in card tests
         body = callback_body(app, first_output(key), {}, triggered="x.n_clicks")
         response = client.post("/_dash-update-component", json=body)
-        if callback_output_ids(key) <= PUBLIC_CALLBACK_OUTPUTS:
+        if callback_output_ids(key) <= public_callback_outputs(app.server):
             assert response.status_code != 401, key
             anonymous_runnable.append(key)
         else:
@@ -211,3 +217,21 @@ def test_non_string_form_values_get_a_form_message(app, client, values):
     error = response_values(response)["login-error"]
     assert error["is_open"] is True
     assert client.get("/api/auth/me").status_code == 401
+
+
+def test_public_pages_are_the_ones_registered_public(app, client):
+    """The guard reads `public=True` from the page registry: no second list."""
+    client.get("/")
+    assert public_pages() == {"/", "/login", "/register", "/logout"}
+    for path in ("/datasets", "/account"):
+        page = client.post("/_dash-update-component", json=router_body(path))
+        assert "Sign in" in page.get_data(as_text=True), path
+
+
+def test_each_app_has_its_own_callback_allow_list(make_app):
+    """Allowing an output on one app leaves another app in the process alone."""
+    first, second = make_app(), make_app()
+    allow_anonymous_callback_outputs(first, "only-first")
+    assert "only-first" in public_callback_outputs(first.server)
+    assert "only-first" not in public_callback_outputs(second.server)
+    assert "login-email" in public_callback_outputs(second.server)

@@ -48,7 +48,7 @@ def test_uploaded_events_give_the_pandas_values(events_app):
 
 
 def test_records_keep_identifiers_only_as_hashes(events_app):
-    client, user, _, frame, dataset_id = events_app
+    client, _user, _, frame, dataset_id = events_app
     services = client.application.extensions["insightboard"]
     record = services.mongo.records.find_one({"datasetId": dataset_id})
     stored = str(record)

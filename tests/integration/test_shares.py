@@ -244,16 +244,6 @@ def test_nobody_shares_a_dataset_that_is_not_theirs(world):
     assert world["app"].server.test_client().get(world["path"]).status_code == 200
 
 
-def test_kpi_shares_are_refused_until_the_kpi_page_is_shareable(world):
-    response = world["api"].post(
-        "/api/shares",
-        headers=world["owner"]["headers"],
-        json={"datasetId": world["ledger"], "page": "kpi"},
-    )
-    assert response.status_code == 400
-    assert "cannot be shared yet" in response.get_json()["error"]["message"]
-
-
 # ------------------------------------------------------------ the shared page
 
 
@@ -601,8 +591,8 @@ def test_the_view_dialog_creates_a_link_with_its_locks(world):
             "share-create.n_clicks": 1,
             "share-locks.value": ["metric", "granularity"],
             "share-expiry.value": "2027-03-31",
-            "analysis-state.data": "?metric=revenue&granularity=week",
-            "analysis-dataset.data": world["ledger"],
+            "share-location.search": "?metric=revenue&granularity=week",
+            "share-context.data": {"page": "analysis", "datasetId": world["ledger"]},
             '{"scope":["ALL"],"type":"share-refresh"}.data': [
                 {"id": refresh, "property": "data", "value": 0}
             ],

@@ -137,7 +137,7 @@ def test_empty_series_still_builds_figures():
     view = sample_view()
     view.update(series=[], rolling=[], anomalies=[])
     view["histogram"] = {"edges": [], "counts": [], "rule": "none"}
-    view["box"] = {key: None for key in view["box"]} | {"outliers": []}
+    view["box"] = dict.fromkeys(view["box"]) | {"outliers": []}
     view["thresholds"] = {"zscore": None, "iqr": None}
     assert len(figures.timeseries_figure(view).data) == 2  # ring + empty series
     assert len(figures.histogram_figure(view).data) == 1

@@ -308,12 +308,13 @@ def test_a_run_superseded_after_its_last_write_leaves_the_new_run_alone(
     def insert_many(db, collection, documents):
         real(db, collection, documents)
         first = documents[0]
-        if collection == repository.ROLLUPS and first["r"] == 1 and not takeover:
-            if first["g"] == "month":  # run 1's last roll-up batch
-                age_heartbeat(services, first["datasetId"])
-                takeover["status"] = processing.process_version(
-                    services, OWNER, first["datasetId"], 1
-                )
+        first_run = collection == repository.ROLLUPS and first["r"] == 1
+        if first_run and not takeover and first["g"] == "month":
+            # run 1's last roll-up batch
+            age_heartbeat(services, first["datasetId"])
+            takeover["status"] = processing.process_version(
+                services, OWNER, first["datasetId"], 1
+            )
 
     monkeypatch.setattr(repository, "insert_many", insert_many)
     view = datasets.upload_dataset(

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data import datasets
+from data import analytics, datasets
 from data.cache import cache
 from data.errors import Conflict, NotFound, TooLarge, Unprocessable
 from data.ingest import repository
@@ -224,6 +224,12 @@ def test_reprocess_rewrites_without_duplicates(ctx, sample_bytes):
     assert "reprocessing requested" in messages
 
 
+def cache_key(view: dict) -> str:
+    """The analytics cache key of an uploaded version's default view."""
+    version = {**view, "datasetId": view["id"]}
+    return analytics.cache_key(version, analytics.default_params(version))
+
+
 def test_delete_removes_files_records_results_and_cache(ctx, sample_bytes):
     services, _ = ctx
     doomed = upload(services, sample_bytes)
@@ -234,8 +240,9 @@ def test_delete_removes_files_records_results_and_cache(ctx, sample_bytes):
             {"datasetId": kept["id"], "version": 1},
         ]
     )
-    cache.set(f"analytics:{doomed['id']}:1:1:revenue:abc", {"x": 1})
-    cache.set(f"analytics:{kept['id']}:1:1:revenue:abc", {"x": 2})
+    doomed_key, kept_key = cache_key(doomed), cache_key(kept)
+    cache.set(doomed_key, {"x": 1})
+    cache.set(kept_key, {"x": 2})
     datasets.delete_dataset(services, OWNER, doomed["id"])
     with pytest.raises(NotFound):
         datasets.get_dataset(services, OWNER, doomed["id"])
@@ -244,8 +251,9 @@ def test_delete_removes_files_records_results_and_cache(ctx, sample_bytes):
         assert services.mongo[name].count_documents({"datasetId": kept["id"]}) > 0
     assert services.store.list(f"datasets/{OWNER}/{doomed['id']}/") == []
     assert services.store.list(f"datasets/{OWNER}/{kept['id']}/")
-    assert cache.get(f"analytics:{doomed['id']}:1:1:revenue:abc") is None
-    assert cache.get(f"analytics:{kept['id']}:1:1:revenue:abc") == {"x": 2}
+    # The deleted dataset's keys are in a new generation: the old entry is unreachable.
+    assert cache_key(doomed) != doomed_key and cache.get(cache_key(doomed)) is None
+    assert cache_key(kept) == kept_key and cache.get(kept_key) == {"x": 2}
 
 
 def rows_csv(cells: list[str]) -> bytes:

@@ -37,7 +37,7 @@ def test_choose_format(samples, pattern):
 
 
 def test_day_month_ambiguity_needs_a_decision():
-    with pytest.raises(Unprocessable, match="ambiguous.*dayFirst"):
+    with pytest.raises(Unprocessable, match=r"ambiguous.*dayFirst"):
         choose_format("date", ["01/02/2024", "03/04/2024"], None)
     assert choose_format("date", ["01/02/2024"], True).pattern == "%d/%m/%Y"
     assert choose_format("date", ["01/02/2024"], False).pattern == "%m/%d/%Y"

@@ -1,0 +1,1 @@
+"""Ingest: read, validate, store and process uploaded datasets."""
