@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     ingest_mode: Literal["auto", "rq", "rq-local", "thread", "inline"] = "auto"
     ingest_queue: str = Field(default="ingest", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     ingest_stale_after_s: int = Field(default=120, ge=1)
+    # Appends (data/ingest/append.py): records per batch, and after how long an
+    # append's hold on a version counts as dead (its process was killed).
+    append_max_records: int = Field(default=10_000, ge=1)
+    append_lease_s: float = Field(default=30, gt=0)
+    append_max_mb: int = Field(default=16, ge=1)
 
     @model_validator(mode="after")
     def _refuse_weak_secret_in_production(self) -> Settings:

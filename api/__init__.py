@@ -8,6 +8,7 @@ from api import (  # noqa: F401  (the route modules attach to the blueprint)
     datasets,
     kpi,
     openapi,
+    records,
     reports,
     shares,
     versions,
