@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from api.blueprint import api
-from api.openapi import add_path
+from api.openapi import add_path, error_doc, response_doc
 from auth.identity import current_user
 from auth.validation import read_json_object
 from data.analytics import (
@@ -71,17 +71,6 @@ def analytics_view_api(dataset_id: str):
     raw = params_from_query(request.args)
     version = _version(raw.pop("version", None))
     return jsonify(get_view(get_services(), user.id, dataset_id, raw, version))
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema}},
-    }
 
 
 NUMBER_OR_NULL = {"type": "number", "nullable": True}
@@ -176,11 +165,11 @@ VIEW_SCHEMA = {
     },
 }
 ERRORS = {
-    "400": _json(_ref("Error"), "Unknown metric/method/granularity (lists choices)"),
-    "401": _json(_ref("Error"), "No valid credential"),
-    "404": _json(_ref("Error"), "No such dataset (or not yours)"),
-    "409": _json(_ref("Error"), "The dataset version is not processed yet"),
-    "422": _json(_ref("Error"), "Series too short for the method (names the minimum)"),
+    "400": error_doc("Unknown metric/method/granularity (lists choices)"),
+    "401": error_doc("No valid credential"),
+    "404": error_doc("No such dataset (or not yours)"),
+    "409": error_doc("The dataset version is not processed yet"),
+    "422": error_doc("Series too short for the method (names the minimum)"),
 }
 
 
@@ -256,10 +245,10 @@ add_path(
             },
         },
         "responses": {
-            "200": _json(VIEW_SCHEMA, "The analysis view"),
+            "200": response_doc(VIEW_SCHEMA, "The analysis view"),
             **ERRORS,
-            "413": _json(_ref("Error"), "The JSON body is too large"),
-            "415": _json(_ref("Error"), "No JSON body (Content-Type application/json)"),
+            "413": error_doc("The JSON body is too large"),
+            "415": error_doc("No JSON body (Content-Type application/json)"),
         },
     },
 )
@@ -277,6 +266,6 @@ add_path(
             },
             *PARAMETERS,
         ],
-        "responses": {"200": _json(VIEW_SCHEMA, "The analysis view"), **ERRORS},
+        "responses": {"200": response_doc(VIEW_SCHEMA, "The analysis view"), **ERRORS},
     },
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from api.blueprint import api
-from api.openapi import add_path
+from api.openapi import add_path, error_doc, response_doc
 from auth import service
 from auth.identity import current_user
 from auth.login import client_ip
@@ -71,17 +71,6 @@ TOKEN = {
 }
 
 
-def _json(schema: dict, description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema}},
-    }
-
-
-def _error(description: str) -> dict:
-    return _json({"$ref": "#/components/schemas/Error"}, description)
-
-
 add_path(
     "/api/auth/register",
     "post",
@@ -93,12 +82,12 @@ add_path(
             "content": {"application/json": {"schema": CREDENTIALS}},
         },
         "responses": {
-            "201": _json(USER, "Created"),
-            "400": _error("Invalid fields (error.fields names them)"),
-            "409": _error("An account with this e-mail exists"),
-            "413": _error("Body too large"),
-            "415": _error("Not JSON"),
-            "429": _error("Too many attempts; see Retry-After"),
+            "201": response_doc(USER, "Created"),
+            "400": error_doc("Invalid fields (error.fields names them)"),
+            "409": error_doc("An account with this e-mail exists"),
+            "413": error_doc("Body too large"),
+            "415": error_doc("Not JSON"),
+            "429": error_doc("Too many attempts; see Retry-After"),
         },
     },
 )
@@ -113,11 +102,11 @@ add_path(
             "content": {"application/json": {"schema": CREDENTIALS}},
         },
         "responses": {
-            "200": _json(TOKEN, "Signed in"),
-            "400": _error("Invalid fields"),
-            "401": _error("Incorrect e-mail or password"),
-            "415": _error("Not JSON"),
-            "429": _error("Too many attempts; see Retry-After"),
+            "200": response_doc(TOKEN, "Signed in"),
+            "400": error_doc("Invalid fields"),
+            "401": error_doc("Incorrect e-mail or password"),
+            "415": error_doc("Not JSON"),
+            "429": error_doc("Too many attempts; see Retry-After"),
         },
     },
 )
@@ -127,8 +116,8 @@ add_path(
     {
         "summary": "The account behind the bearer token or session",
         "responses": {
-            "200": _json(USER, "The account"),
-            "401": _error("No valid credential"),
+            "200": response_doc(USER, "The account"),
+            "401": error_doc("No valid credential"),
         },
     },
 )
@@ -185,14 +174,14 @@ add_path(
     {
         "summary": "List your personal API tokens",
         "responses": {
-            "200": _json(
+            "200": response_doc(
                 {
                     "type": "object",
                     "properties": {"tokens": {"type": "array", "items": TOKEN_INFO}},
                 },
                 "Your live tokens",
             ),
-            "401": _error("No valid credential"),
+            "401": error_doc("No valid credential"),
         },
     },
 )
@@ -214,7 +203,7 @@ add_path(
             },
         },
         "responses": {
-            "201": _json(
+            "201": response_doc(
                 {
                     "allOf": [
                         TOKEN_INFO,
@@ -223,11 +212,11 @@ add_path(
                 },
                 "Created; `token` is the secret",
             ),
-            "400": _error("Invalid name"),
-            "401": _error("No valid credential"),
-            "409": _error("Too many tokens"),
-            "413": _error("The JSON body is too large"),
-            "415": _error("Not JSON"),
+            "400": error_doc("Invalid name"),
+            "401": error_doc("No valid credential"),
+            "409": error_doc("Too many tokens"),
+            "413": error_doc("The JSON body is too large"),
+            "415": error_doc("Not JSON"),
         },
     },
 )
@@ -246,8 +235,8 @@ add_path(
         ],
         "responses": {
             "204": {"description": "Revoked"},
-            "401": _error("No valid credential"),
-            "404": _error("No such token of yours"),
+            "401": error_doc("No valid credential"),
+            "404": error_doc("No such token of yours"),
         },
     },
 )
@@ -257,15 +246,15 @@ add_path(
     {
         "summary": "List accounts (administrators only; no user data)",
         "responses": {
-            "200": _json(
+            "200": response_doc(
                 {
                     "type": "object",
                     "properties": {"users": {"type": "array", "items": USER}},
                 },
                 "Every account",
             ),
-            "401": _error("No valid credential"),
-            "403": _error("Not an administrator"),
+            "401": error_doc("No valid credential"),
+            "403": error_doc("Not an administrator"),
         },
     },
 )

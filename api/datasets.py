@@ -7,7 +7,7 @@ from flask import Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.blueprint import api
-from api.openapi import add_path
+from api.openapi import add_path, error_doc, response_doc
 from auth.identity import current_user
 from data import datasets
 from data.errors import TooLarge, UnsupportedMedia, ValidationFailed
@@ -296,20 +296,9 @@ VERSION_PARAMETER = {
 }
 
 
-def _json(schema: dict, description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema}},
-    }
-
-
-def _error(description: str) -> dict:
-    return _json({"$ref": "#/components/schemas/Error"}, description)
-
-
-UNAUTHORIZED = _error("No valid credential")
-NOT_FOUND = _error("No such dataset (or version) of yours")
-INVALID_VERSION = _error("version is not a positive integer, or is given twice")
+UNAUTHORIZED = error_doc("No valid credential")
+NOT_FOUND = error_doc("No such dataset (or version) of yours")
+INVALID_VERSION = error_doc("version is not a positive integer, or is given twice")
 MULTIPART = {
     "required": True,
     "content": {"multipart/form-data": {"schema": UPLOAD_FORM}},
@@ -323,17 +312,19 @@ add_path(
         "name exists); processing continues in the background",
         "requestBody": MULTIPART,
         "responses": {
-            "202": _json(DATASET, "Stored and queued for processing"),
-            "200": _json(DATASET, "The same file was already uploaded: that version"),
-            "400": _error("A form field is missing or invalid"),
+            "202": response_doc(DATASET, "Stored and queued for processing"),
+            "200": response_doc(
+                DATASET, "The same file was already uploaded: that version"
+            ),
+            "400": error_doc("A form field is missing or invalid"),
             "401": UNAUTHORIZED,
-            "413": _error("Over the size, row, column or line limit (named)"),
-            "415": _error("Not CSV or JSON (detected from the content)"),
-            "422": _error(
+            "413": error_doc("Over the size, row, column or line limit (named)"),
+            "415": error_doc("Not CSV or JSON (detected from the content)"),
+            "422": error_doc(
                 "Unusable content: empty, header only, duplicate or missing "
                 "columns, ambiguous or mixed date formats"
             ),
-            "503": _error("File storage unavailable"),
+            "503": error_doc("File storage unavailable"),
         },
     },
 )
@@ -345,12 +336,12 @@ add_path(
         "nothing is stored",
         "requestBody": MULTIPART,
         "responses": {
-            "200": _json({"type": "object"}, "Format, columns, choice and rows"),
-            "400": _error("A form field is missing or invalid (names it)"),
+            "200": response_doc({"type": "object"}, "Format, columns, choice and rows"),
+            "400": error_doc("A form field is missing or invalid (names it)"),
             "401": UNAUTHORIZED,
-            "413": _error("Over a limit"),
-            "415": _error("Not CSV or JSON"),
-            "422": _error("Unusable content"),
+            "413": error_doc("Over a limit"),
+            "415": error_doc("Not CSV or JSON"),
+            "422": error_doc("Unusable content"),
         },
     },
 )
@@ -360,7 +351,7 @@ add_path(
     {
         "summary": "The caller's datasets, most recently changed first",
         "responses": {
-            "200": _json(
+            "200": response_doc(
                 {
                     "type": "object",
                     "properties": {"datasets": {"type": "array", "items": SUMMARY}},
@@ -378,7 +369,7 @@ add_path(
         "summary": "One dataset version with columns, roles, status history, errors",
         "parameters": [ID_PARAMETER, VERSION_PARAMETER],
         "responses": {
-            "200": _json(DATASET, "The version"),
+            "200": response_doc(DATASET, "The version"),
             "400": INVALID_VERSION,
             "401": UNAUTHORIZED,
             "404": NOT_FOUND,
@@ -396,7 +387,7 @@ add_path(
             "204": {"description": "Deleted"},
             "401": UNAUTHORIZED,
             "404": NOT_FOUND,
-            "503": _error("File storage unavailable"),
+            "503": error_doc("File storage unavailable"),
         },
     },
 )
@@ -407,7 +398,7 @@ add_path(
         "summary": "Processing status and rows done / total",
         "parameters": [ID_PARAMETER, VERSION_PARAMETER],
         "responses": {
-            "200": _json(PROGRESS, "Progress"),
+            "200": response_doc(PROGRESS, "Progress"),
             "400": INVALID_VERSION,
             "401": UNAUTHORIZED,
             "404": NOT_FOUND,
@@ -432,11 +423,11 @@ add_path(
             },
         },
         "responses": {
-            "202": _json(DATASET, "Queued"),
+            "202": response_doc(DATASET, "Queued"),
             "400": INVALID_VERSION,
             "401": UNAUTHORIZED,
             "404": NOT_FOUND,
-            "409": _error("A live run is processing this version"),
+            "409": error_doc("A live run is processing this version"),
         },
     },
 )

@@ -8,11 +8,11 @@ from flask import jsonify, request
 
 from api.blueprint import api
 from api.datasets import version_argument
-from api.openapi import add_path
+from api.openapi import add_path, error_doc, response_doc
 from auth.identity import current_user
 from auth.validation import read_json_object
+from data.ingest.measures import FORMATS, KINDS, NAME_PATTERN
 from data.kpi.catalog import get_measures, set_measures
-from data.kpi.measures import FORMATS, KINDS, NAME_PATTERN
 from data.kpi.params import KPI_PARAMETERS
 from data.kpi.service import get_kpi
 from data.services import get_services
@@ -43,17 +43,6 @@ def kpi_view_api(dataset_id: str):
     """The KPI view: measures over a period with comparison, series, breakdown."""
     owner_id = current_user().id
     return jsonify(get_kpi(get_services(), owner_id, dataset_id, request.args))
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema}},
-    }
-
-
-def _error(description: str) -> dict:
-    return _json({"$ref": "#/components/schemas/Error"}, description)
 
 
 PATH_ID = {
@@ -145,15 +134,15 @@ def _parameter(spec) -> dict:
 
 
 COMMON_ERRORS = {
-    "401": _error("No valid credential"),
-    "404": _error("No such dataset (or not yours)"),
+    "401": error_doc("No valid credential"),
+    "404": error_doc("No such dataset (or not yours)"),
 }
 add_path("/api/datasets/{datasetId}/measures", "get", {
     "summary": "The measures stored with a dataset version",
     "parameters": [PATH_ID, VERSION],
     "responses": {
-        "200": _json(MEASURES_SCHEMA, "The measures"),
-        "400": _error("version is not a positive integer"),
+        "200": response_doc(MEASURES_SCHEMA, "The measures"),
+        "400": error_doc("version is not a positive integer"),
         **COMMON_ERRORS,
     },
 })  # fmt: skip
@@ -165,11 +154,11 @@ add_path("/api/datasets/{datasetId}/measures", "put", {
         "content": {"application/json": {"schema": MEASURES_SCHEMA}},
     },
     "responses": {
-        "200": _json(MEASURES_SCHEMA, "The stored measures"),
-        "400": _error("A bad field, named with the allowed values"),
-        "409": _error("The version is being processed"),
-        "413": _error("The JSON body is too large"),
-        "415": _error("No JSON body (Content-Type application/json)"),
+        "200": response_doc(MEASURES_SCHEMA, "The stored measures"),
+        "400": error_doc("A bad field, named with the allowed values"),
+        "409": error_doc("The version is being processed"),
+        "413": error_doc("The JSON body is too large"),
+        "415": error_doc("No JSON body (Content-Type application/json)"),
         **COMMON_ERRORS,
     },
 })  # fmt: skip
@@ -183,10 +172,12 @@ add_path("/api/kpi/{datasetId}", "get", {
          "description": "Values, comma-separated or repeated"},
     ],
     "responses": {
-        "200": _json(KPI_SCHEMA, "The KPI view"),
-        "400": _error("Unknown parameter, measure, dimension or choice (lists them)"),
-        "409": _error("The version is not processed yet"),
-        "422": _error("Over a limit (names it)"),
+        "200": response_doc(KPI_SCHEMA, "The KPI view"),
+        "400": error_doc(
+            "Unknown parameter, measure, dimension or choice (lists them)"
+        ),
+        "409": error_doc("The version is not processed yet"),
+        "422": error_doc("Over a limit (names it)"),
         **COMMON_ERRORS,
     },
 })  # fmt: skip

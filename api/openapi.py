@@ -39,6 +39,24 @@ SPEC: dict = {
 }
 
 
+def schema_ref(name: str) -> dict:
+    """A reference to one of the document's named schemas."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def response_doc(schema: dict, description: str) -> dict:
+    """A documented JSON response."""
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": schema}},
+    }
+
+
+def error_doc(description: str) -> dict:
+    """A documented error response: the API's one error shape."""
+    return response_doc(schema_ref("Error"), description)
+
+
 def add_path(path: str, method: str, operation: dict) -> None:
     """Route modules describe their operations here, beside the code serving them."""
     SPEC["paths"].setdefault(path, {})[method.lower()] = operation

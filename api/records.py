@@ -11,8 +11,8 @@ import json
 from flask import jsonify, request
 
 from api.blueprint import api
-from api.datasets import ID_PARAMETER, NOT_FOUND, UNAUTHORIZED, _error, _json
-from api.openapi import add_path
+from api.datasets import ID_PARAMETER, NOT_FOUND, UNAUTHORIZED
+from api.openapi import add_path, error_doc, response_doc
 from auth.identity import current_user
 from data import datasets
 from data.errors import TooLarge, UnsupportedMedia, ValidationFailed
@@ -148,19 +148,21 @@ add_path(
             },
         },
         "responses": {
-            "201": _json(APPEND_RESULT, "Appended: a new revision"),
-            "200": _json(APPEND_RESULT, "This batch was already appended"),
-            "400": _error("Malformed body, batchId or Idempotency-Key (named)"),
+            "201": response_doc(APPEND_RESULT, "Appended: a new revision"),
+            "200": response_doc(APPEND_RESULT, "This batch was already appended"),
+            "400": error_doc("Malformed body, batchId or Idempotency-Key (named)"),
             "401": UNAUTHORIZED,
             "404": NOT_FOUND,
-            "409": _error(
+            "409": error_doc(
                 "The batchId was used with other records, the version is not "
                 "processed, or another append holds it"
             ),
-            "413": _error("Over the records-per-batch, size or row limit (named)"),
-            "415": _error("Neither JSON nor NDJSON"),
-            "422": _error("Too many bad records (rowErrors name row, column, problem)"),
-            "503": _error("File storage unavailable"),
+            "413": error_doc("Over the records-per-batch, size or row limit (named)"),
+            "415": error_doc("Neither JSON nor NDJSON"),
+            "422": error_doc(
+                "Too many bad records (rowErrors name row, column, problem)"
+            ),
+            "503": error_doc("File storage unavailable"),
         },
     },
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from api.blueprint import api
-from api.openapi import add_path
+from api.openapi import add_path, error_doc, response_doc
 from auth.identity import current_user
 from auth.validation import read_json_object
 from data import shares
@@ -37,17 +37,6 @@ def revoke_share_api(share_id: str):
     """Revoke one of the caller's links at once (404 for anyone else's)."""
     shares.revoke_share(get_services(), current_user().id, share_id)
     return "", 204
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema}},
-    }
-
-
-def _error(description: str) -> dict:
-    return _json({"$ref": "#/components/schemas/Error"}, description)
 
 
 QUERY = {
@@ -100,7 +89,7 @@ add_path(
             },
         },
         "responses": {
-            "201": _json(
+            "201": response_doc(
                 {
                     "type": "object",
                     "properties": {
@@ -115,12 +104,12 @@ add_path(
                 },
                 "Created",
             ),
-            "400": _error("Invalid field (error.field names it)"),
-            "401": _error("No valid credential"),
-            "404": _error("No such dataset of yours"),
-            "409": _error("Too many links"),
-            "413": _error("Body too large"),
-            "415": _error("Not a JSON body"),
+            "400": error_doc("Invalid field (error.field names it)"),
+            "401": error_doc("No valid credential"),
+            "404": error_doc("No such dataset of yours"),
+            "409": error_doc("Too many links"),
+            "413": error_doc("Body too large"),
+            "415": error_doc("Not a JSON body"),
         },
     },
 )
@@ -130,14 +119,14 @@ add_path(
     {
         "summary": "List your live share links",
         "responses": {
-            "200": _json(
+            "200": response_doc(
                 {
                     "type": "object",
                     "properties": {"shares": {"type": "array", "items": SHARE}},
                 },
                 "Your links, newest first",
             ),
-            "401": _error("No valid credential"),
+            "401": error_doc("No valid credential"),
         },
     },
 )
@@ -156,8 +145,8 @@ add_path(
         ],
         "responses": {
             "204": {"description": "Revoked"},
-            "401": _error("No valid credential"),
-            "404": _error("No such link of yours"),
+            "401": error_doc("No valid credential"),
+            "404": error_doc("No such link of yours"),
         },
     },
 )

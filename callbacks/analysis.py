@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any
 
 import dash
-from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, Patch, State, ctx, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from callbacks import gateway
 from callbacks.disclosure import register_disclosure
+from components import analysis_texts as messages
 from components import episodes, figures, url_state, widgets
 from components.analysis_layout import (
     analysis_page,
@@ -25,12 +26,6 @@ from components.analysis_layout import (
     notice_children,
 )
 from components.export import anomalies_csv, export_filename
-from components.formatting import (
-    format_number,
-    format_percent,
-    format_timestamp,
-)
-from components.theme import SEVERITIES
 from components.url_state import AnalysisState
 from data.analytics import spec
 from data.errors import (
@@ -42,9 +37,7 @@ from data.errors import (
 )
 from data.services import Services, get_services
 
-SEVERITY_RANK = {s.name: rank for rank, s in enumerate(SEVERITIES)}
 FILTER_IDS = {"type": ids.FILTER, "dimension": ALL}
-TABLE_ROW_PX, TABLE_CHROME_PX, TABLE_MAX_PX = 42, 52, 360
 
 
 # ---------------------------------------------------------------- page layout
@@ -252,25 +245,25 @@ def _render(services, owner_id, dataset_id, search, notices: list[str]) -> dict:
     try:
         meta = gateway.dataset_meta(services, owner_id, dataset_id, state.version)
     except NotFound:
-        return problem_outputs(dataset_gone())
+        return problem_outputs(messages.dataset_gone())
     versions = [entry["version"] for entry in meta["versions"]]
     state, stale = url_state.reconcile(state, meta, versions)
     notices.extend(stale)
     version = _version_entry(meta, state.version)
     problem = readiness_problem(meta, version)
     if problem is not None or version is None:  # no version: readiness says so
-        return problem_outputs(*(problem or (dataset_gone(), False)))
+        return problem_outputs(*(problem or (messages.dataset_gone(), False)))
     try:
         view = gateway.analysis_view(
             services, owner_id, dataset_id, url_state.to_params(state), state.version
         )
     except NotFound:
-        return problem_outputs(dataset_gone())
+        return problem_outputs(messages.dataset_gone())
     except Conflict:
         # The version changed state since the check above (e.g. a reprocess).
-        return problem_outputs(processing_message(version), True)
+        return problem_outputs(messages.processing_message(version), True)
     except (Unprocessable, ValidationFailed) as error:
-        return problem_outputs(analysis_problem(error, state))
+        return problem_outputs(messages.analysis_problem(error))
     return view_outputs(view, state)
 
 
@@ -284,94 +277,15 @@ def _version_entry(meta: dict, version: int | None) -> dict | None:
 def readiness_problem(meta: dict, version: dict | None):
     """A (message, poll) pair when the version cannot be analysed yet, else None."""
     if version is None:
-        return dataset_gone(), False
+        return messages.dataset_gone(), False
     status = version["status"]
     if status in gateway.IN_FLIGHT:
-        return processing_message(version), True
+        return messages.processing_message(version), True
     if status == "failed":
-        return failed_message(version), False
+        return messages.failed_message(version), False
     if not meta.get("metrics"):
-        return (
-            widgets.message_alert(
-                "No numeric column to analyse",
-                "This dataset has no metric column. Upload a version with at "
-                "least one numeric column (such as revenue or orders).",
-                "warning",
-                "123",
-            ),
-            False,
-        )
+        return messages.no_metric(), False
     return None
-
-
-def processing_message(version: dict):
-    """'Still processing' with the rows done so far; the page polls until ready."""
-    progress = version.get("progress") or {}
-    done, total = progress.get("rowsDone") or 0, progress.get("rowsTotal") or 0
-    percent = round(100 * done / total) if total else 0
-    counted = f"{done:,} of {total:,} rows so far" if total else f"{done:,} rows so far"
-    return html.Div(
-        [
-            widgets.message_alert(
-                "This dataset is still being processed",
-                f"Version {version['version']}: {counted}. The analysis appears "
-                "here as soon as it is ready.",
-                "info",
-                "hourglass-split",
-            ),
-            html.Div(
-                widgets.progress_bar(percent, "Rows processed", "1.25rem"),
-                className="mb-3",
-            ),
-        ]
-    )
-
-
-def failed_message(version: dict):
-    """Processing failed, with the reason the service recorded."""
-    return widgets.message_alert(
-        "Processing this dataset failed",
-        f"{version.get('error') or 'The file could not be processed.'} "
-        "Fix the file and upload it as a new version, or reprocess it from the "
-        "Datasets page.",
-        "danger",
-        "exclamation-octagon",
-    )
-
-
-def dataset_gone():
-    """The dataset no longer exists (or never belonged to this user)."""
-    return widgets.message_alert(
-        "Dataset not found",
-        "It may have been deleted. Go back to your datasets to pick another one.",
-        "secondary",
-        "search",
-    )
-
-
-def analysis_problem(error: DomainError, state: AnalysisState):
-    """Specific advice for a view the service could not compute."""
-    if isinstance(error, Unprocessable) and "limit" in error.details:
-        return widgets.message_alert(
-            "Too many points for this view",
-            error.message,
-            "warning",
-            "exclamation-triangle",
-        )
-    if isinstance(error, Unprocessable):
-        return widgets.message_alert(
-            "Not enough data for this analysis",
-            f"{error.message} Try a finer granularity, a wider date range, fewer "
-            "filters or another detection method.",
-            "warning",
-            "exclamation-triangle",
-        )
-    return widgets.message_alert(
-        "These settings cannot be used",
-        f"{error.message} Adjust the highlighted setting or reset the view.",
-        "warning",
-        "sliders",
-    )
 
 
 def problem_outputs(message, poll: bool = False) -> dict:
@@ -406,7 +320,7 @@ def view_outputs(view: dict, state: AnalysisState) -> dict:
     unit = (view["dataset"].get("units") or {}).get(view["params"]["metric"])
     anomalies = view.get("anomalies") or []
     notes = view.get("notes") or []
-    rows = episodes.episode_rows(view, unit, methods_text)
+    rows = episodes.episode_rows(view, unit, messages.methods_text)
     found = len(view.get("episodes") or [])
     return {
         "status": None,
@@ -414,12 +328,12 @@ def view_outputs(view: dict, state: AnalysisState) -> dict:
         "poll_disabled": True,
         "kpis": widgets.kpi_cards(view["summary"], anomalies, unit),
         "timeseries": figures.timeseries_spec(view),
-        "subtitle": chart_subtitle(view),
+        "subtitle": messages.chart_subtitle(view),
         "histogram": figures.histogram_spec(view),
         "box": figures.box_spec(view),
         "rows": rows,
-        "table_style": table_style(len(rows)),
-        "count": count_text(found, len(anomalies)),
+        "table_style": episodes.table_style(len(rows)),
+        "count": messages.count_text(found, len(anomalies)),
         "insights": widgets.insight_list(view.get("insights") or [], notes),
         **{
             f"{chart}_text": text
@@ -427,57 +341,6 @@ def view_outputs(view: dict, state: AnalysisState) -> dict:
         },
         "filter_options": view["dataset"].get("dimensions") or {},
     }
-
-
-def count_text(found: int, flagged: int) -> str:
-    """'3 found' (episodes), '2 found (14 points)' when episodes group points."""
-    if not found:
-        return "none found"
-    return f"{found} found" + (f" ({flagged} points)" if flagged != found else "")
-
-
-def methods_text(methods: list[str]) -> str:
-    """The agreeing methods in the table's short words."""
-    return ", ".join(spec.short_label("method", m) for m in methods)
-
-
-def table_style(rows: int) -> dict:
-    """Grow the table with its rows up to a cap (no empty box under few rows).
-    Rows keep one height: a long methods cell wraps onto two lines inside it."""
-    height = TABLE_CHROME_PX + TABLE_ROW_PX * max(rows, 2)
-    return {"height": f"{min(height, TABLE_MAX_PX)}px"}
-
-
-def chart_subtitle(view: dict) -> str:
-    """What the chart shows, in words: 'Daily sum of revenue · 27 points · …'."""
-    params = view["params"]
-    band = figures.band_k(view)
-    return (
-        f"{figures.plotted_quantity(view)} · "
-        f"{len(view.get('series') or []):,} points · rolling mean of "
-        f"{params['window']} with a ±{band:g}σ band · click a marker for details"
-    )
-
-
-def anomaly_rows(anomalies: list[dict], unit: str | None, granularity: str) -> list:
-    """Table rows: raw values for sorting, formatted text for display."""
-    return [
-        {
-            "t": a["t"],
-            "date_text": format_timestamp(a["t"], granularity),
-            "value": a["value"],
-            "value_text": format_number(a["value"], unit),
-            "expected": a.get("expected"),
-            "expected_text": format_number(a.get("expected"), unit),
-            "deviation_pct": a.get("deviation_pct"),
-            "deviation_text": format_percent(a.get("deviation_pct")),
-            "severity": a.get("severity"),
-            "severity_rank": SEVERITY_RANK.get(str(a.get("severity")), 0),
-            "methods_text": methods_text(a.get("methods") or []),
-            "methods_full": methods_text(a.get("methods") or []),
-        }
-        for a in anomalies
-    ]
 
 
 def filter_options(

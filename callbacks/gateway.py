@@ -22,7 +22,6 @@ from data.errors import ValidationFailed
 from data.services import Services
 
 IN_FLIGHT = ("uploaded", "processing")
-READY = ("processed", "cached")
 TARGETS = ("new", "version")
 
 

@@ -7,6 +7,7 @@ shown when the episode is expanded, sit right below it with ids `<episode>|<t>`.
 
 from __future__ import annotations
 
+from components.analysis_texts import methods_text
 from components.formatting import format_number, format_percent, format_timestamp
 from components.theme import SEVERITIES
 
@@ -19,6 +20,7 @@ KIND_WORDS = {
 }
 EXPAND, COLLAPSE = "▸", "▾"
 SHOWN_METHODS = 2  # more agreeing methods are counted ("+3"); the tooltip lists all
+TABLE_ROW_PX, TABLE_CHROME_PX, TABLE_MAX_PX = 42, 52, 360
 
 
 def short_methods(text: str) -> str:
@@ -132,3 +134,31 @@ def toggle_episode(rows: list[dict], row_id: str) -> list[dict] | None:
             continue
         result.append(row)
     return result
+
+
+def table_style(rows: int) -> dict:
+    """Grow the table with its rows up to a cap (no empty box under few rows).
+    Rows keep one height: a long methods cell wraps onto two lines inside it."""
+    height = TABLE_CHROME_PX + TABLE_ROW_PX * max(rows, 2)
+    return {"height": f"{min(height, TABLE_MAX_PX)}px"}
+
+
+def anomaly_rows(anomalies: list[dict], unit: str | None, granularity: str) -> list:
+    """Table rows: raw values for sorting, formatted text for display."""
+    return [
+        {
+            "t": a["t"],
+            "date_text": format_timestamp(a["t"], granularity),
+            "value": a["value"],
+            "value_text": format_number(a["value"], unit),
+            "expected": a.get("expected"),
+            "expected_text": format_number(a.get("expected"), unit),
+            "deviation_pct": a.get("deviation_pct"),
+            "deviation_text": format_percent(a.get("deviation_pct")),
+            "severity": a.get("severity"),
+            "severity_rank": SEVERITY_RANK.get(str(a.get("severity")), 0),
+            "methods_text": methods_text(a.get("methods") or []),
+            "methods_full": methods_text(a.get("methods") or []),
+        }
+        for a in anomalies
+    ]

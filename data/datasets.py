@@ -29,6 +29,7 @@ import redis
 from data import shares
 from data.cache import bump_generation
 from data.errors import (
+    DATASET_NOT_FOUND,
     Conflict,
     NotFound,
     ServiceUnavailable,
@@ -37,13 +38,16 @@ from data.errors import (
 )
 from data.ingest import append, lifecycle, repository
 from data.ingest.analysis import Analysis, analyse, sample_size
+from data.ingest.measures import parse_measures, propose_measures, usable_columns
 from data.ingest.processing import stale_before
 from data.ingest.schema import Choice
-from data.kpi.measures import parse_measures, propose_measures, usable_columns
 from data.services import Services
 
 log = logging.getLogger(__name__)
+# The one dataset read path (every service reads versions through
+# _versions_or_404): one id rule, one set of readable states, one 404 message.
 DATASET_ID = re.compile(r"^[0-9a-f]{32}$")
+READABLE = repository.READABLE
 MAX_NAME = 120
 COPY_BLOCK = 1024 * 1024
 __all__ = [
@@ -56,6 +60,7 @@ __all__ = [
     "list_datasets",
     "mark_cached",
     "preview_upload",
+    "readable_version",
     "reprocess_dataset",
     "upload_dataset",
 ]
@@ -171,6 +176,26 @@ def find_version_document(
     return _pick_version(versions, version)
 
 
+def readable_version(
+    services: Services, owner_id: str, dataset_id: str, version: int | None = None
+) -> dict:
+    """The stored document of a readable version (the latest readable one when
+    version is None); one still processing (or failed) is a Conflict naming its
+    status."""
+    versions = _versions_or_404(services, owner_id, dataset_id)
+    if version is not None:
+        versions = [_pick_version(versions, version)]
+    for document in reversed(versions):
+        if document.get("status") in READABLE:
+            return document
+    latest = versions[-1]
+    raise Conflict(
+        f"Version {latest['version']} is not ready for analysis (status "
+        f"{latest.get('status')}).",
+        details={"status": latest.get("status")},
+    )
+
+
 def reprocess_dataset(
     services: Services, owner_id: str, dataset_id: str, version: int | None = None
 ) -> dict:
@@ -203,8 +228,7 @@ def append_records(
 ) -> tuple[dict, bool]:
     """Append a batch of records to the owner's latest version (a new revision);
     (result, created): created is False when the batch was already appended."""
-    if not isinstance(dataset_id, str) or not DATASET_ID.match(dataset_id):
-        raise NotFound("No such dataset.")
+    check_dataset_id(dataset_id)
     batch = append.make_batch(batch_id, records, services.settings.append_max_records)
     return append.append_records(services, owner_id, dataset_id, batch)
 
@@ -406,12 +430,19 @@ def _store_source(services: Services, document: dict, file: BinaryIO) -> None:
         raise ServiceUnavailable("File storage is unavailable; try again.") from error
 
 
-def _versions_or_404(services: Services, owner_id: str, dataset_id: str) -> list[dict]:
+def check_dataset_id(dataset_id: object) -> None:
+    """NotFound unless the id is one this service could have made."""
     if not isinstance(dataset_id, str) or not DATASET_ID.match(dataset_id):
-        raise NotFound("Dataset not found.")
+        raise NotFound(DATASET_NOT_FOUND)
+
+
+def _versions_or_404(services: Services, owner_id: str, dataset_id: str) -> list[dict]:
+    """Every version of the owner's dataset, oldest first; another user's dataset
+    is NotFound like a missing one."""
+    check_dataset_id(dataset_id)
     versions = repository.dataset_versions(services.mongo, owner_id, dataset_id)
     if not versions:
-        raise NotFound("Dataset not found.")
+        raise NotFound(DATASET_NOT_FOUND)
     return versions
 
 

@@ -58,6 +58,11 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+# The one answer for a dataset that does not exist or is not the caller's (the
+# two are indistinguishable on purpose); every read path raises it.
+DATASET_NOT_FOUND = "Dataset not found."
+
+
 class Conflict(DomainError):
     """The request conflicts with existing state."""
 

@@ -11,10 +11,10 @@ import pandas as pd
 from data import inprocess
 from data.demo_events import DEMO_MEASURES, generate_events, to_csv
 from data.ingest import repository
+from data.ingest.identity import hash_identifiers
+from data.ingest.kpi_rollups import KpiRollupAccumulator, measure_inputs
+from data.ingest.measures import parse_measures
 from data.ingest.transform import Converted, record_documents
-from data.kpi.identity import hash_identifiers
-from data.kpi.measures import parse_measures
-from data.kpi.rollups import KpiRollupAccumulator, measure_inputs
 from tests.api_calls import post_file
 
 DIMENSIONS = "page_type,traffic_source,campaign,product_category,bounced"

@@ -11,7 +11,6 @@ in data.cache), so views are computed instead of failing.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from data import datasets
 from data.analytics.assemble import assemble_view
@@ -29,11 +28,10 @@ from data.analytics.pipeline import (
     view_pipeline,
 )
 from data.cache import cache_get, cache_set, generation
-from data.errors import Conflict, NotFound, Unprocessable
+from data.errors import Unprocessable
 from data.mongo import IndexDefinitions
 from data.services import Services
 
-READABLE = ("processed", "cached")
 # A view is one aggregate result document, and a server refuses documents over
 # 16 MiB. The series costs about 91 bytes of BSON per bucket (5 fields; 156 bytes
 # with the 8 it carried before), so 50,000 buckets are about 4.5 MB.
@@ -41,7 +39,6 @@ MAX_BUCKETS = 50_000
 # Raw views read rows, not roll-ups: the same cap as buckets (three months of
 # 5-minute readings are about 26,000 rows; the page downsamples what it draws).
 RAW_ROW_LIMIT = MAX_BUCKETS
-DATASET_ID = re.compile(r"^[0-9a-f]{32}$")
 
 # Created once at start-up by the app factory (data.mongo.ensure_indexes).
 INDEXES: IndexDefinitions = {
@@ -57,27 +54,11 @@ INDEXES: IndexDefinitions = {
 def load_dataset(
     services: Services, owner_id: str, dataset_id: str, version: int | None = None
 ) -> dict:
-    """The owner's readable dataset version (latest readable when version is None).
-
-    Another user's dataset is NotFound, like a missing one; a version that is
+    """The owner's readable dataset version (latest readable when version is None),
+    read through the dataset service's one read path (datasets.readable_version):
+    another user's dataset is NotFound, like a missing one; a version that is
     still processing (or failed) is a Conflict naming its status."""
-    if not isinstance(dataset_id, str) or not DATASET_ID.match(dataset_id):
-        raise NotFound("No such dataset.")
-    query: dict = {"datasetId": dataset_id, "userId": owner_id}
-    if version is not None:
-        query["version"] = version
-    versions = list(services.mongo.datasets.find(query).sort("version", -1))
-    if not versions:
-        raise NotFound("No such dataset.")
-    for doc in versions:
-        if doc.get("status") in READABLE:
-            return doc
-    latest = versions[0]
-    raise Conflict(
-        f"Version {latest['version']} is not ready for analysis (status "
-        f"{latest.get('status')}).",
-        details={"status": latest.get("status")},
-    )
+    return datasets.readable_version(services, owner_id, dataset_id, version)
 
 
 def cache_key(dataset: dict, params: dict) -> str:

@@ -37,6 +37,7 @@ import uuid
 from dataclasses import dataclass
 
 from data.errors import (
+    DATASET_NOT_FOUND,
     Conflict,
     NotFound,
     ServiceUnavailable,
@@ -152,7 +153,7 @@ def validate(document: dict, records: list, settings) -> Converted:
 def _latest(services: Services, owner_id: str, dataset_id: str) -> dict:
     versions = repository.dataset_versions(services.mongo, owner_id, dataset_id)
     if not versions:
-        raise NotFound("No such dataset.")
+        raise NotFound(DATASET_NOT_FOUND)
     return versions[-1]
 
 
@@ -185,7 +186,7 @@ def _lease(services: Services, owner_id: str, latest: dict, token: str) -> dict:
             db, owner_id, latest["datasetId"], latest["version"]
         )
         if current is None:
-            raise NotFound("No such dataset.")
+            raise NotFound(DATASET_NOT_FOUND)
         if current["status"] not in repository.READABLE or time.monotonic() > deadline:
             raise _busy(current)
         time.sleep(0.05)

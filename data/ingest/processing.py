@@ -31,6 +31,9 @@ from typing import Protocol
 from data.errors import DomainError, TooLarge, Unprocessable
 from data.ingest import repository
 from data.ingest.changes import announce
+from data.ingest.identity import dataset_secret
+from data.ingest.kpi_rollups import KpiRollupAccumulator, measure_inputs
+from data.ingest.measures import usable_columns
 from data.ingest.readers import ReadPlan, SourceStream, batch_frame, read_chunks
 from data.ingest.repository import KPI_ROLLUPS, RECORDS, ROLLUPS
 from data.ingest.rollups import RollupAccumulator
@@ -41,9 +44,6 @@ from data.ingest.transform import (
     convert_chunk,
     record_documents,
 )
-from data.kpi.identity import dataset_secret
-from data.kpi.measures import usable_columns
-from data.kpi.rollups import KpiRollupAccumulator, measure_inputs
 from data.services import Services
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from pymongo import ReturnDocument
 from data.mongo import IndexDefinitions
 
 DATASETS, RECORDS, ROLLUPS, ANALYTICS = "datasets", "records", "rollups", "analytics"
-KPI_ROLLUPS = "kpi_rollups"  # data/kpi/rollups.py
+KPI_ROLLUPS = "kpi_rollups"  # data/ingest/kpi_rollups.py
 APPENDS = "appends"  # one document per appended batch (data/ingest/append.py)
 DERIVED = (RECORDS, ROLLUPS, KPI_ROLLUPS)
 READABLE = ("processed", "cached")

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from data.ingest import dates
+from data.ingest.identity import hash_identifiers
 from data.ingest.readers import ERROR_COLUMN, EXTRA_COLUMN
 from data.ingest.values import missing_mask, parse_numbers, quote_cell
-from data.kpi.identity import hash_identifiers
 
 MAX_REPORTED_ERRORS = 20
 
@@ -35,7 +35,7 @@ class ConvertPlan:
     dimensions: list[tuple[str, str]]  # (name, key)
     width: int = 0  # columns in the header
     identifiers: list[tuple[str, str]] = field(default_factory=list)  # (name, key)
-    identifier_secret: bytes = b""  # the dataset's HMAC key (data/kpi/identity.py)
+    identifier_secret: bytes = b""  # the dataset's HMAC key (data/ingest/identity.py)
 
 
 @dataclass

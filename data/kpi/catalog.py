@@ -12,8 +12,8 @@ import io
 from data.datasets import find_version_document
 from data.errors import Conflict
 from data.ingest import lifecycle, repository
+from data.ingest.measures import parse_measures, usable_columns
 from data.ingest.processing import stale_before
-from data.kpi.measures import parse_measures, usable_columns
 from data.services import Services
 
 

@@ -14,8 +14,8 @@ import math
 
 import datasketches
 
-from data.kpi.measures import DISTINCT_KINDS
-from data.kpi.rollups import SKETCH_LG_K
+from data.ingest.kpi_rollups import SKETCH_LG_K
+from data.ingest.measures import DISTINCT_KINDS
 
 # Relative error of a merged sketch at two standard deviations (about 95%).
 SKETCH_RELATIVE_ERROR = round(

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from data.ingest.measures import DISTINCT_KINDS
 from data.ingest.repository import committed_filter
-from data.kpi.measures import DISTINCT_KINDS
 
 ADDITIVE_FIELDS = {
     "count": (("n", "$sum"),),

@@ -21,6 +21,7 @@ from data.analytics.detectors import detect_modified_zscore
 from data.analytics.service import load_dataset
 from data.cache import cache_get, cache_set
 from data.errors import Unprocessable, ValidationFailed
+from data.ingest.kpi_rollups import TOTAL, where_text
 from data.ingest.repository import KPI_ROLLUPS, RECORDS, committed_filter
 from data.kpi import compute, pipeline
 from data.kpi.params import KpiQuery, parse_kpi_query
@@ -33,7 +34,6 @@ from data.kpi.periods import (
     resolve_period,
     zone,
 )
-from data.kpi.rollups import TOTAL, where_text
 from data.services import Services
 
 DEFAULT_MEASURES = 5

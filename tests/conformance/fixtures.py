@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from data.ingest.kpi_rollups import KpiRollupAccumulator, measure_inputs
+from data.ingest.measures import parse_measures
 from data.ingest.repository import KPI_ROLLUPS
 from data.ingest.transform import Converted
-from data.kpi.measures import parse_measures
-from data.kpi.rollups import KpiRollupAccumulator, measure_inputs
 from tests.analytics_data import dataset_document, record_documents, rollup_documents
 
 OWNER = "owner-1"

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from callbacks import analysis, gateway
-from components import url_state
+from components import analysis_texts, episodes, url_state
 from components.url_state import AnalysisState
 from data.analytics.service import refuse_buckets
 from data.errors import NotFound, Unprocessable, ValidationFailed
@@ -175,7 +175,7 @@ def test_unknown_dataset_is_not_found(monkeypatch):
 
 def test_anomaly_rows_keep_raw_values_for_sorting_and_text_for_display():
     view = sample_view()
-    rows = analysis.anomaly_rows(view["anomalies"], "₹", "day")
+    rows = episodes.anomaly_rows(view["anomalies"], "₹", "day")
     first = rows[0]
     assert first["value"] == 89000 and first["value_text"] == "₹89,000"
     assert first["date_text"] == "2024-01-03"
@@ -186,9 +186,9 @@ def test_anomaly_rows_keep_raw_values_for_sorting_and_text_for_display():
 
 
 def test_table_grows_with_rows_up_to_a_cap():
-    small = int(analysis.table_style(3)["height"][:-2])
-    big = int(analysis.table_style(500)["height"][:-2])
-    assert small < big == analysis.TABLE_MAX_PX
+    small = int(episodes.table_style(3)["height"][:-2])
+    big = int(episodes.table_style(500)["height"][:-2])
+    assert small < big == episodes.TABLE_MAX_PX
 
 
 def test_filter_options_keep_chosen_values_that_the_view_did_not_list():
@@ -215,7 +215,7 @@ def test_page_layout_is_not_found_for_anonymous_or_unknown(monkeypatch):
 
 
 def test_a_click_on_a_marker_or_on_the_point_under_it_finds_the_anomaly():
-    rows = analysis.anomaly_rows(sample_view()["anomalies"], None, "day")
+    rows = episodes.anomaly_rows(sample_view()["anomalies"], None, "day")
     t = rows[1]["t"]
     marker = {"points": [{"x": "2024-01-15", "customdata": t}]}
     under = {"points": [{"x": "2024-01-15", "curveNumber": 5}]}
@@ -446,5 +446,5 @@ def test_the_view_carries_a_text_alternative_for_each_chart(services):
     assert "3 anomalies: 2024-01-03" in result["timeseries_text"]
     assert result["histogram_text"].startswith("Histogram of the daily sum of revenue")
     assert result["box_text"].startswith("Box plot of the daily sum of revenue: median")
-    missing = analysis.problem_outputs(analysis.dataset_gone())
+    missing = analysis.problem_outputs(analysis_texts.dataset_gone())
     assert missing["timeseries_text"] is analysis.no_update

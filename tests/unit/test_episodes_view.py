@@ -10,8 +10,8 @@ import numpy as np
 from bench.detection import runner
 from bench.detection.corpus import Series
 from callbacks import analysis
+from components import analysis_texts, figures
 from components import episodes as rows_of
-from components import figures
 from data.analytics import view
 
 START = np.datetime64("2024-01-01T00:00:00", "s")
@@ -119,7 +119,7 @@ def sample_view() -> dict:
 
 def test_table_has_one_row_per_episode_and_expands_into_points():
     """Rows per episode; a toggle inserts its point rows below it, then removes them."""
-    rows = rows_of.episode_rows(sample_view(), None, analysis.methods_text)
+    rows = rows_of.episode_rows(sample_view(), None, analysis_texts.methods_text)
     assert [row["kind_text"] for row in rows] == ["Spike", "Level shift"]
     assert rows[0]["date_text"] == "2024-01-03 – 2024-01-05"
     assert rows[0]["points_text"] == "▸ 3" and rows[1]["points_text"] == "1"
@@ -139,7 +139,7 @@ def test_table_has_one_row_per_episode_and_expands_into_points():
 def test_a_click_on_any_point_of_an_episode_selects_its_row():
     """Markers of non-peak points select their episode's row."""
     view_dict = sample_view()
-    rows = rows_of.episode_rows(view_dict, None, analysis.methods_text)
+    rows = rows_of.episode_rows(view_dict, None, analysis_texts.methods_text)
     member = view_dict["episodes"][0]["anomalies"][0]
     click = {"points": [{"customdata": member}]}
     assert analysis.clicked_anomaly(click, rows) == rows[0]["id"]

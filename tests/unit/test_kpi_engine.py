@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from data import inprocess
+from data.ingest.identity import dataset_secret, hash_identifiers
+from data.ingest.kpi_rollups import KpiRollupAccumulator, MeasureInput
 from data.ingest.transform import Converted
 from data.kpi.compute import SKETCH_RELATIVE_ERROR, union_estimate
-from data.kpi.identity import dataset_secret, hash_identifiers
-from data.kpi.rollups import KpiRollupAccumulator, MeasureInput
 
 UTC = dt.UTC
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from data.errors import ValidationFailed
-from data.kpi.measures import KINDS, parse_measures, propose_measures
+from data.ingest.measures import KINDS, parse_measures, propose_measures
 from tests.kpi_data import ALL_KINDS, COLUMNS
 
 

@@ -19,7 +19,7 @@ PACKAGES = ("api", "auth", "callbacks", "components", "data", "pages")
 DATASET = {"metricColumns": ["revenue"], "dimensionColumns": ["region"]}
 # Tables keyed by the same words for another concept (with the reason).
 OTHER_CONCEPTS = {
-    "data/kpi/pipeline.py": "KPI measure kinds (data/kpi/measures.py), which happen "
+    "data/kpi/pipeline.py": "KPI measure kinds (data/ingest/measures.py), which happen "
     "to be named like the analysis aggregations",
 }
 

@@ -19,9 +19,9 @@ import datasketches
 import numpy as np
 import pandas as pd
 
+from data.ingest.measures import DISTINCT_KINDS
 from data.ingest.repository import KPI_ROLLUPS
 from data.ingest.transform import Converted
-from data.kpi.measures import DISTINCT_KINDS
 
 __all__ = ["KPI_ROLLUPS", "KpiRollupAccumulator", "measure_inputs"]
 SKETCH_LG_K = 12
