@@ -263,7 +263,7 @@ def check_detectors(view, expected: pd.Series, params):
     for name, info in view["methods"].items():
         if flags.get(name) is not None:
             assert info["flagged"] == len(flags[name]), (name, info, flags[name])
-    chosen = flags[params["method"]]
+    chosen = flags.get(params["method"])  # no oracle for seasonal_esd here
     if chosen is not None:
         assert {anomaly["t"] for anomaly in view["anomalies"]} == chosen
     for anomaly in view["anomalies"]:
