@@ -15,6 +15,7 @@ import api
 import auth
 import callbacks
 from api.errors import install_error_handlers
+from api.live import init_live
 from api.observability import configure_logging, health, install_request_logging
 from components.account import account_nav, sign_in_prompt
 from components.navbar import memory_notice, navbar
@@ -130,6 +131,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     install_error_handlers(server)
     server.register_blueprint(health)
     api.register(server)
+    init_live(server, services)
     auth.init_app(server)
     app = dash.Dash(
         __name__,

@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.kpi_state import PERIODS, KpiPageState
+from components.live import live_trigger, shown_revision
 from components.widgets import card, empty_state, icon
 from data.kpi.params import COMPARE_LABELS, SPEC, WEEKDAYS
 
@@ -35,6 +36,7 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.PERIOD
     PAGE = f"{PREFIX}-page"
     URL = f"{PREFIX}-url"
     DATASET = f"{PREFIX}-dataset"
+    LIVE = f"{PREFIX}-live"
     MEASURES = f"{PREFIX}-measures"
     PERIOD = f"{PREFIX}-period"
     DATES = f"{PREFIX}-dates"
@@ -381,6 +383,8 @@ def kpi_page(dataset_id: str, meta: dict, state: KpiPageState, notices) -> html.
         [
             dcc.Location(id=ids.URL, refresh=False),
             dcc.Store(id=ids.DATASET, data=dataset_id),
+            # The live push: the store changes when the dataset gets a revision.
+            *live_trigger(ids.LIVE, [dataset_id], {dataset_id: shown_revision(meta)}),
             header(meta),
             dbc.Alert(
                 id=ids.NOTICES,
