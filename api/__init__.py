@@ -10,6 +10,7 @@ from api import (  # noqa: F401  (the route modules attach to the blueprint)
     openapi,
     records,
     reports,
+    shares,
     versions,
 )
 from api.blueprint import api

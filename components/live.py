@@ -31,16 +31,24 @@ def socket_id(trigger_id: str) -> str:
 
 def live_trigger(trigger_id: str, dataset_ids: list[str], shown: dict | None) -> list:
     """The socket for the datasets a page shows and the store it updates."""
+    return [live_socket(trigger_id, dataset_ids), live_store(trigger_id, shown)]
+
+
+def live_socket(trigger_id: str, dataset_ids: list[str]) -> DashSocketIO:
+    """The page's socket, watching these datasets."""
     options = {
         "path": SOCKET_PATH,
         "transports": ["websocket"],
         "auth": {"datasets": list(dataset_ids)},
         **RECONNECT,
     }
-    return [
-        DashSocketIO(id=socket_id(trigger_id), options=options, eventNames=[EVENT]),
-        dcc.Store(id=trigger_id, data=shown or {}),
-    ]
+    return DashSocketIO(id=socket_id(trigger_id), options=options, eventNames=[EVENT])
+
+
+def live_store(trigger_id: str, shown: dict | None) -> dcc.Store:
+    """What the page shows ({datasetId: {version, revision, status}}); a page
+    without a socket (a shared link, for now) keeps it unchanged."""
+    return dcc.Store(id=trigger_id, data=shown or {})
 
 
 def shown_revision(document: dict) -> dict:

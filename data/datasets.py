@@ -26,6 +26,7 @@ from typing import BinaryIO
 import pymongo.errors
 import redis
 
+from data import shares
 from data.cache import bump_generation
 from data.errors import (
     Conflict,
@@ -211,6 +212,8 @@ def append_records(
 def delete_dataset(services: Services, owner_id: str, dataset_id: str) -> None:
     """Remove every version: files, records, roll-ups, analytics and cache entries."""
     versions = _versions_or_404(services, owner_id, dataset_id)
+    # Its share links die first: no link may outlive what it shows.
+    shares.revoke_dataset_links(services, owner_id, dataset_id)
     try:
         # meta.json first: a rebuild can then never bring the dataset back.
         for document in versions:
