@@ -38,9 +38,6 @@ def page_views_records(count: int) -> list[dict]:
     ]  # fmt: skip
 
 
-# dash.testing stops its server thread by raising SystemExit in the server's
-# threads; Engine.IO's per-socket ping thread, asleep between pings, is among them.
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 def test_an_open_kpi_page_moves_when_records_are_appended(dash_duo, make_app):
     """KPI page open; an append through the API changes the cards within 5 s with
     no reload; idle, the page sends no HTTP request (the socket's keep-alive only)."""
