@@ -11,11 +11,13 @@ registration forms), and for the page router when it renders a public page.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import dash
 from flask import Flask, Response, current_app, jsonify, redirect, request
 from plotly.io.json import to_json_plotly
+from werkzeug.wrappers import Response as BaseResponse
 
 from auth.callback_requests import callback_request_problem
 from auth.identity import current_user_or_none
@@ -83,7 +85,7 @@ def is_public_path(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
-def guard_request() -> Response | None:
+def guard_request() -> BaseResponse | None:
     """Refuse anonymous access to anything not public; None lets the request on."""
     if request.method in UNSAFE_METHODS and not _same_origin():
         return json_error(403, "cross_origin", "Cross-site request refused.")
@@ -120,7 +122,7 @@ def _same_origin() -> bool:
     return urlsplit(origin).netloc == request.host
 
 
-def _refuse_anonymous() -> Response:
+def _refuse_anonymous() -> BaseResponse:
     if request.path.startswith(("/api/", "/_")) or request.method != "GET":
         response = json_error(
             401, "unauthorized", "Sign in, or send a bearer token, to use this."
@@ -153,7 +155,7 @@ def _guard_callback() -> Response | None:
     return _refuse_anonymous_callback(request.get_json(silent=True))
 
 
-def _refuse_anonymous_callback(body: object) -> Response | None:
+def _refuse_anonymous_callback(body: Any) -> Response | None:
     key = body.get("output") if isinstance(body, dict) else None
     if not isinstance(key, str):
         return json_error(400, "bad_request", "Malformed callback request.")

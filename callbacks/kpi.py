@@ -206,7 +206,7 @@ def subtitle(view: dict) -> str:
 def view_outputs(view: dict) -> dict:
     """Cards, figures and the breakdown of a KPI view."""
     label = VERSUS[view["query"]["compare"]]
-    breakdown = view.get("breakdown")
+    breakdown: dict = view.get("breakdown") or {}
     shown = bool(breakdown and breakdown["measures"])
     first = next(
         (

@@ -9,7 +9,7 @@ from components.kpi_state import KEY_ORDER, PERIODS, KpiPageState
 from components.live import live_socket, live_store, shown_revision
 from components.share_links import ids as share_ids
 from components.share_links import share_dialog
-from components.widgets import card, empty_state, icon
+from components.widgets import aria, card, empty_state, icon
 from data.kpi.params import COMPARE_LABELS, SPEC, WEEKDAYS
 
 PREFIX = "kpi"
@@ -260,7 +260,7 @@ def hours_controls(
                             ],
                         ),
                         role="group",
-                        **{"aria-labelledby": f"{ids.DAYS}-label"},
+                        **aria(labelledby=f"{ids.DAYS}-label"),
                     ),
                 ],
                 xs=12,
@@ -357,7 +357,7 @@ def header(meta: dict) -> html.Div:
                     html.Nav(
                         [dcc.Link("Datasets", href="/datasets"), html.Span(" / ")],
                         className="small text-muted",
-                        **{"aria-label": "Breadcrumb"},
+                        **aria(label="Breadcrumb"),
                     ),
                     html.H1(
                         f"{meta['name']} · KPIs", className="h3 mb-0 ib-page-title"

@@ -239,6 +239,9 @@ def test_dockerfile_is_multi_stage_with_a_slim_runtime():
     builder, runtime = stages[0], stages[-1]
     assert any("pip install -c constraints.txt ." in line for line in builder)
     assert any(line.startswith("COPY --from=builder /opt/venv") for line in runtime)
+    # The runtime runs the installed wheel, not a copy of the source tree.
+    assert not any("pip uninstall" in line for line in builder)
+    assert not any(line.startswith("COPY . ") for line in runtime)
     assert not any("pip install" in line for line in runtime)
 
 
@@ -287,7 +290,7 @@ def test_dockerignore_keeps_local_state_out_and_the_code_in():
 
 def env_example_variables() -> dict[str, str]:
     """NAME -> shown value for every `NAME=value` or `# NAME=value` line."""
-    found = {}
+    found: dict[str, str] = {}
     for line in (ROOT / ".env.example").read_text().splitlines():
         match = re.fullmatch(r"#?\s*([A-Z][A-Z0-9_]*)=(.*)", line.strip())
         if match:
