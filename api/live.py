@@ -81,6 +81,8 @@ def on_connect(auth=None) -> None:
     if not isinstance(wanted, list) or not 0 < len(wanted) <= MAX_ROOMS:
         raise ConnectionRefusedError(f"Name 1 to {MAX_ROOMS} datasets to watch.")
     user, services = current_user_or_none(), get_services()
+    if user is None:  # guard_socket refused anonymous callers already
+        raise ConnectionRefusedError("Sign in to receive live updates.")
     current = []
     for dataset_id in dict.fromkeys(str(item) for item in wanted):
         try:
@@ -90,7 +92,7 @@ def on_connect(auth=None) -> None:
         current.append(event_of(document))
     for event in current:
         join_room(room(event["datasetId"]))
-        emit(EVENT, event, to=request.sid)
+        emit(EVENT, event, to=request.sid)  # type: ignore[attr-defined]
 
 
 def event_of(document: dict) -> dict:
@@ -161,11 +163,13 @@ class RevisionPublisher:
         return 0.0
 
     def _redis_wait(self, dataset_id: str) -> float:
+        client = self.redis
+        assert client is not None
         key = GATE_KEY.format(dataset_id)
         interval_ms = int(MIN_INTERVAL_S * 1000)
-        if self.redis.set(key, "1", nx=True, px=interval_ms):
+        if client.set(key, "1", nx=True, px=interval_ms):
             return 0.0
-        remaining = self.redis.pttl(key)
+        remaining = int(client.pttl(key))
         return max(remaining, 10) / 1000 if remaining and remaining > 0 else 0.01
 
     def stop(self) -> None:

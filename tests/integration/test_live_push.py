@@ -125,11 +125,11 @@ def handshake(url: str, origin: str, cookie: str | None, datasets: list) -> str:
         ws_url, origin=origin, cookie=cookie, timeout=10
     )
     try:
-        assert connection.recv().startswith("0")  # Engine.IO open
+        assert str(connection.recv()).startswith("0")  # Engine.IO open
         connection.send("40" + json.dumps({"datasets": datasets}))
-        answer = connection.recv()
+        answer = str(connection.recv())
         while not answer.startswith(("40", "44")):  # events sent with the admission
-            answer = connection.recv()
+            answer = str(connection.recv())
         return answer
     finally:
         connection.close()
