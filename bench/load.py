@@ -350,14 +350,14 @@ def run_wrk(base, scenario, connections, duration_s, directory, pid) -> Result:
 
 def parse_wrk(name: str, connections: int, output: str) -> Result:
     """Requests per second, p50, p99 and errors from wrk's --latency report."""
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    rate = float(_found(r"Requests/sec:\s+([\d.]+)", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     sockets = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
     errors = int(non_2xx.group(1)) if non_2xx else 0
     errors += sum(int(value) for value in sockets.groups()) if sockets else 0
-    total = int(re.search(r"(\d+) requests in", output).group(1))
+    total = int(_found(r"(\d+) requests in", output).group(1))
     return Result(
         name,
         connections,
@@ -369,9 +369,17 @@ def parse_wrk(name: str, connections: int, output: str) -> Result:
     )
 
 
+def _found(pattern: str, output: str, flags: int = 0) -> re.Match[str]:
+    """The match of a line wrk always prints (an error naming it if absent)."""
+    match = re.search(pattern, output, flags)
+    if match is None:
+        raise ValueError(f"wrk's output has no line matching {pattern!r}")
+    return match
+
+
 def percentile(output: str, p: int) -> float:
     """A latency percentile of wrk's distribution, in milliseconds."""
-    value, unit = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
+    value, unit = _found(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
@@ -388,7 +396,7 @@ def worker_pid(master_pid: int) -> int:
 
 def report(results: list[Result], rows: int, duration_s: int, top) -> str:
     """The Markdown section."""
-    floors = {}
+    floors: dict[int, list[float]] = {}
     for result in results:
         if result.scenario == FLOOR:
             floors.setdefault(result.connections, []).append(result.requests_per_s)
@@ -531,7 +539,8 @@ def _finish_profile(spy: subprocess.Popen, directory: Path) -> list:
     spy.wait(timeout=120)
     if keep := os.environ.get("BENCH_PROFILE_RAW"):  # the stacks, for a closer look
         shutil.copy(directory / "profile.txt", keep)
-    inclusive, total = Counter(), 0
+    inclusive: Counter[str] = Counter()
+    total = 0
     for line in (directory / "profile.txt").read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = {_frame_name(f.strip()) for f in stack.split(";") if f.strip()}

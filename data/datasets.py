@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import pymongo.errors
 import redis
@@ -291,7 +291,7 @@ def _spooled(stream: BinaryIO, limit: int, limit_mb: int) -> Iterator[_Upload]:
             digest.update(block)
             spool.write(block)
         spool.seek(0)
-        yield _Upload(spool, size, digest.hexdigest())
+        yield _Upload(cast(BinaryIO, spool), size, digest.hexdigest())
 
 
 def _analyse_upload(upload: _Upload, choice: Choice, settings) -> Analysis:
