@@ -30,7 +30,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HOST=0.0.0.0 \
     PORT=8050 \
     GUNICORN_WORKERS=2 \
-    GUNICORN_THREADS=4
+    GUNICORN_THREADS=64
 RUN groupadd --system --gid 10001 insightboard \
  && useradd --system --uid 10001 --gid insightboard --no-create-home \
             --home-dir /nonexistent --shell /usr/sbin/nologin insightboard

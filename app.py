@@ -16,6 +16,7 @@ import api
 import auth
 import callbacks
 from api.errors import install_error_handlers
+from api.live import init_live
 from api.observability import configure_logging, health, install_request_logging
 from api.security_headers import SecurityHeaders, install_security_headers
 from auth.share_guard import current_share
@@ -140,6 +141,7 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     install_error_handlers(server)
     server.register_blueprint(health)
     api.register(server)
+    init_live(server, services)
     auth.init_app(server)
     # Dash's annotations reject a Flask server and update_title=None, both of
     # which its documentation describes; the options go in untyped.

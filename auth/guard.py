@@ -100,6 +100,19 @@ def guard_request() -> BaseResponse | None:
     return _refuse_anonymous()
 
 
+def guard_socket() -> str | None:
+    """The checks of this guard for a live-update socket's handshake (it reaches
+    the app beside Flask's request hooks, so the socket server calls this): the
+    Origin must be our own, and the caller signed in (session or bearer token).
+    Returns why the handshake is refused, or None."""
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        return "Cross-site socket refused."
+    if current_user_or_none() is None:
+        return "Sign in to receive live updates."
+    return None
+
+
 def _same_origin() -> bool:
     """Cookie-carrying writes must come from our own pages (CSRF defence in depth,
     on top of SameSite=Lax). Bearer requests carry no ambient credential."""

@@ -448,6 +448,8 @@ def kpi_meta(
         "id": dataset_id,
         "name": dataset["datasetName"],
         "version": dataset["version"],
+        "revision": dataset.get("revision", 0),
+        "status": dataset["status"],
         "measures": dataset.get("measures") or [],
         "dimensions": dimensions,
         "dataEnd": (end - HOUR).isoformat() if end else None,
