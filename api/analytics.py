@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from api.blueprint import api
-from api.openapi import add_path, error_doc, response_doc
+from api.openapi import add_path, error_doc, model_schema, response_doc
 from auth.identity import current_user
 from auth.validation import read_json_object
 from data.analytics import (
@@ -16,6 +16,7 @@ from data.analytics import (
     params_from_query,
     run_analytics,
 )
+from data.analytics.models import AnalyticsView
 from data.errors import ValidationFailed
 from data.services import get_services
 
@@ -73,97 +74,8 @@ def analytics_view_api(dataset_id: str):
     return jsonify(get_view(get_services(), user.id, dataset_id, raw, version))
 
 
-NUMBER_OR_NULL = {"type": "number", "nullable": True}
-VIEW_SCHEMA = {
-    "type": "object",
-    "description": "The analysis view (docs/contracts.md).",
-    "properties": {
-        "dataset": {"type": "object"},
-        "params": {"type": "object"},
-        "series": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "t": {"type": "string", "format": "date-time"},
-                    "value": NUMBER_OR_NULL,
-                    "count": {"type": "integer"},
-                },
-            },
-        },
-        "rolling": {"type": "array", "items": {"type": "object"}},
-        "summary": {
-            "type": "object",
-            "properties": dict.fromkeys(
-                (
-                    "count missing sum mean median std_pop std_sample min max q1 q3 iqr"
-                ).split(),
-                NUMBER_OR_NULL,
-            ),
-        },
-        "anomalies": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "t": {"type": "string", "format": "date-time"},
-                    "value": {"type": "number"},
-                    "expected": {"type": "number"},
-                    "deviation": {"type": "number"},
-                    "deviation_pct": NUMBER_OR_NULL,
-                    "score": {"type": "number"},
-                    "direction": {"type": "string", "enum": ["spike", "drop"]},
-                    "severity": {
-                        "type": "string",
-                        "enum": ["low", "medium", "high", "critical"],
-                    },
-                    "methods": {"type": "array", "items": {"type": "string"}},
-                    "explanation": {"type": "string"},
-                },
-            },
-        },
-        "episodes": {
-            "type": "array",
-            "description": "Flags grouped into events (close flags together; each "
-            "change point alone), most severe first.",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "kind": {
-                        "type": "string",
-                        "enum": ["spike", "drop", "level_shift", "trend_change"],
-                    },
-                    "start": {"type": "string", "format": "date-time"},
-                    "end": {"type": "string", "format": "date-time"},
-                    "peak_t": {"type": "string", "format": "date-time"},
-                    "peak_value": NUMBER_OR_NULL,
-                    "expected": NUMBER_OR_NULL,
-                    "score": {"type": "number"},
-                    "severity": {
-                        "type": "string",
-                        "enum": ["low", "medium", "high", "critical"],
-                    },
-                    "direction": {"type": "string", "enum": ["spike", "drop"]},
-                    "points": {"type": "integer"},
-                    "before": NUMBER_OR_NULL,
-                    "after": NUMBER_OR_NULL,
-                    "anomalies": {
-                        "type": "array",
-                        "items": {"type": "string", "format": "date-time"},
-                    },
-                    "explanation": {"type": "string"},
-                },
-            },
-        },
-        "methods": {"type": "object"},
-        "histogram": {"type": "object"},
-        "box": {"type": "object"},
-        "thresholds": {"type": "object"},
-        "insights": {"type": "array", "items": {"type": "string"}},
-        "notes": {"type": "array", "items": {"type": "string"}},
-        "cached": {"type": "boolean"},
-    },
-}
+# The view's shape is the analytics service's model (data/analytics/models.py).
+VIEW_SCHEMA = model_schema(AnalyticsView)
 ERRORS = {
     "400": error_doc("Unknown metric/method/granularity (lists choices)"),
     "401": error_doc("No valid credential"),

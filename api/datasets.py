@@ -7,9 +7,10 @@ from flask import Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from api.blueprint import api
-from api.openapi import add_path, error_doc, response_doc
+from api.openapi import add_path, error_doc, model_schema, response_doc
 from auth.identity import current_user
 from data import datasets
+from data.dataset_models import DatasetSummary, DatasetVersionView, VersionProgress
 from data.errors import TooLarge, UnsupportedMedia, ValidationFailed
 from data.ingest.schema import Choice
 from data.services import get_services
@@ -199,88 +200,10 @@ UPLOAD_FORM = {
         },
     },
 }
-COLUMN = {
-    "type": "object",
-    "properties": {
-        "name": {"type": "string"},
-        "key": {"type": "string"},
-        "type": {"type": "string", "enum": ["datetime", "number", "string", "boolean"]},
-        "role": {
-            "type": "string",
-            "enum": ["time", "metric", "dimension", "identifier", "personal"],
-        },
-        "unit": {"type": "string", "nullable": True},
-    },
-}
-STATUS = {
-    "type": "string",
-    "enum": ["uploaded", "processing", "processed", "cached", "failed"],
-}
-PROGRESS = {
-    "type": "object",
-    "properties": {
-        "rowsDone": {"type": "integer"},
-        "rowsTotal": {"type": "integer", "nullable": True},
-        "percent": {"type": "number", "nullable": True},
-        "stalled": {"type": "boolean"},
-    },
-}
-VERSION_SUMMARY = {
-    "type": "object",
-    "properties": {
-        "version": {"type": "integer"},
-        "status": STATUS,
-        "rowCount": {"type": "integer"},
-        "uploadedAt": {"type": "string", "format": "date-time"},
-        "originalName": {"type": "string"},
-    },
-}
-DATASET = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "name": {"type": "string"},
-        "version": {"type": "integer"},
-        "latestVersion": {"type": "integer"},
-        "revision": {"type": "integer"},
-        "status": STATUS,
-        "error": {"type": "string", "nullable": True},
-        "format": {"type": "string", "enum": ["csv", "json", "jsonl"]},
-        "columns": {"type": "array", "items": COLUMN},
-        "timeColumn": {"type": "string"},
-        "metricColumns": {"type": "array", "items": {"type": "string"}},
-        "dimensionColumns": {"type": "array", "items": {"type": "string"}},
-        "rowCount": {"type": "integer"},
-        "skippedRows": {"type": "integer"},
-        "rowErrors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "row": {"type": "integer"},
-                    "column": {"type": "string", "nullable": True},
-                    "message": {"type": "string"},
-                },
-            },
-        },
-        "statusHistory": {"type": "array", "items": {"type": "object"}},
-        "progress": PROGRESS,
-        "versions": {"type": "array", "items": VERSION_SUMMARY},
-    },
-}
-SUMMARY = {
-    "type": "object",
-    "properties": {
-        "id": {"type": "string"},
-        "name": {"type": "string"},
-        "latestVersion": {"type": "integer"},
-        "status": STATUS,
-        "rowCount": {"type": "integer"},
-        "uploadedAt": {"type": "string", "format": "date-time"},
-        "updatedAt": {"type": "string", "format": "date-time"},
-        "versions": {"type": "array", "items": VERSION_SUMMARY},
-    },
-}
+# The response shapes are the dataset service's models (data/dataset_models.py).
+DATASET = model_schema(DatasetVersionView)
+SUMMARY = model_schema(DatasetSummary)
+PROGRESS = model_schema(VersionProgress)
 ID_PARAMETER = {
     "name": "dataset_id",
     "in": "path",

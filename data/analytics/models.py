@@ -7,9 +7,9 @@ document, so choices, bounds, defaults and descriptions come from `spec` alone.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
 from data.analytics import spec
 
@@ -68,3 +68,96 @@ AnalysisParams = create_model(
 def canonical(params: dict) -> dict:
     """The params dict checked against the model, with keys as the API spells them."""
     return AnalysisParams.model_validate(params).model_dump(by_alias=True)
+
+
+# ---- the analysis view (docs/contracts.md), as the API and the page receive it.
+# Extra keys are allowed: a client must ignore what it does not know. The OpenAPI
+# document's view schema is generated from these models (api/analytics.py).
+
+Moment = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+Severity = Literal["low", "medium", "high", "critical"]
+Direction = Literal["spike", "drop"]
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class SeriesPoint(_Shape):
+    """One bucket (or raw row) of the series: its start, value and row count."""
+
+    t: Moment
+    value: float | None
+    count: int | None = None
+
+
+class Anomaly(_Shape):
+    """One flagged point of the chosen method, with the methods that agree."""
+
+    t: Moment
+    value: float
+    expected: float
+    deviation: float
+    deviation_pct: float | None
+    score: float
+    direction: Direction
+    severity: Severity
+    methods: list[str]
+    explanation: str
+
+
+class Episode(_Shape):
+    """Flags grouped into one event (close flags together; each change alone)."""
+
+    kind: Literal["spike", "drop", "level_shift", "trend_change"]
+    start: Moment
+    end: Moment
+    peak_t: Moment
+    peak_value: float | None
+    expected: float | None
+    score: float
+    severity: Severity
+    direction: Direction
+    points: int
+    before: float | None
+    after: float | None
+    anomalies: list[Moment]
+    explanation: str
+
+
+class Summary(_Shape):
+    """Statistics of the plotted series (null where undefined)."""
+
+    count: float | None = None
+    missing: float | None = None
+    sum: float | None = None
+    mean: float | None = None
+    median: float | None = None
+    std_pop: float | None = None
+    std_sample: float | None = None
+    min: float | None = None
+    max: float | None = None
+    q1: float | None = None
+    q3: float | None = None
+    iqr: float | None = None
+
+
+class AnalyticsView(_Shape):
+    """The analysis view of one dataset version, metric and parameter set."""
+
+    dataset: dict[str, Any]
+    params: AnalysisParams  # type: ignore[valid-type]
+    series: list[SeriesPoint]
+    rolling: list[dict[str, Any]]
+    summary: Summary
+    anomalies: list[Anomaly]
+    episodes: list[Episode] = Field(
+        description="Flags grouped into events, most severe first."
+    )
+    methods: dict[str, Any]
+    histogram: dict[str, Any]
+    box: dict[str, Any]
+    thresholds: dict[str, Any]
+    insights: list[str]
+    notes: list[str]
+    cached: bool

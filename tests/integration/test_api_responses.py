@@ -1,0 +1,145 @@
+"""Every operation of the served OpenAPI document answers, in a real session, what
+the document says: one user's whole journey through the API (sign up, tokens,
+upload, preview, measures, append, reprocess, analytics, comparison, KPI, shares,
+delete) is recorded on the server, and each response's status and body are
+checked against the served document (schemas generated from the models in
+data/dataset_models.py and data/analytics/models.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import request
+from openapi_schema_validator import OAS30Validator
+
+from tests.api_calls import post_file, upload_sample
+from tests.conftest import SAMPLE_CSV
+
+
+@pytest.fixture
+def recorded(make_app):
+    """(app, client, responses): every API response, with the route it matched."""
+    app = make_app(ingest_mode="inline")
+    responses: list[tuple[str, str, int, object]] = []
+
+    @app.server.after_request
+    def keep(response):
+        rule = request.url_rule.rule if request.url_rule else request.path
+        if rule.startswith("/api/"):
+            body = response.get_json() if response.is_json else None
+            responses.append((request.method, rule, response.status_code, body))
+        return response
+
+    return app, app.server.test_client(), responses
+
+
+def ok(response) -> None:
+    """The call succeeded (with the error it answered otherwise)."""
+    assert response.status_code < 300, response.get_json()
+
+
+def journey(client, new_user) -> None:
+    """Each operation at least once, as a client program would call them."""
+    user, other = new_user(client), new_user(client)
+    auth = user["headers"]
+    assert client.get("/api/auth/me", headers=auth).status_code == 200
+    token = client.post("/api/auth/tokens", json={"name": "ci"}, headers=auth)
+    assert token.status_code == 201, token.get_json()
+    assert client.get("/api/auth/tokens", headers=auth).status_code == 200
+    token_id = token.get_json()["id"]
+    client.delete(f"/api/auth/tokens/{token_id}", headers=auth)
+    client.get("/api/auth/users", headers=auth)
+    preview = post_file(client, user, SAMPLE_CSV.read_bytes(), path="preview")
+    assert preview.status_code == 200, preview.get_json()
+    dataset_id = upload_sample(client, user)
+    for path in ("", "/progress", "/measures"):
+        ok(client.get(f"/api/datasets/{dataset_id}{path}", headers=auth))
+    client.get("/api/datasets", headers=auth)
+    measures = {
+        "measures": [{"name": "orders_total", "kind": "sum", "column": "orders"}]
+    }
+    client.put(f"/api/datasets/{dataset_id}/measures", json=measures, headers=auth)
+    _analyse(client, auth, dataset_id)
+    record = {"date": "2024-02-01", "revenue": 1000, "orders": 5}
+    appended = client.post(
+        f"/api/datasets/{dataset_id}/records",
+        json={"batchId": "b1", "records": [record]},
+        headers=auth,
+    )
+    assert appended.status_code in (200, 201), appended.get_json()
+    _share(client, auth, dataset_id)
+    again = post_file(
+        client, user, SAMPLE_CSV.read_bytes(), filename="sales.csv",
+        datasetName="Sales", timeColumn="date", metricColumn="revenue",
+    )  # fmt: skip
+    assert again.status_code == 200, again.get_json()  # the same file: that version
+    ok(client.post(f"/api/datasets/{dataset_id}/reprocess", headers=auth))
+    client.get(f"/api/datasets/{dataset_id}", headers=other["headers"])  # 404
+    client.get("/api/datasets")  # 401
+    assert client.delete(f"/api/datasets/{dataset_id}", headers=auth).status_code == 204
+
+
+def _analyse(client, auth, dataset_id: str) -> None:
+    run = {"datasetId": dataset_id, "metric": "revenue", "method": "modified_zscore"}
+    ok(client.post("/api/analytics/run", json=run, headers=auth))
+    for query in ("?metric=revenue", "?metric=revenue&method=iqr&window=3"):
+        ok(client.get(f"/api/analytics/{dataset_id}{query}", headers=auth))
+    client.get(f"/api/analytics/{dataset_id}?method=nope", headers=auth)  # 400
+    compare = f"/api/analytics/{dataset_id}/compare?a=1&b=1&metric=revenue"
+    client.get(compare, headers=auth)
+    client.get(f"/api/kpi/{dataset_id}", headers=auth)
+
+
+def _share(client, auth, dataset_id: str) -> None:
+    created = client.post(
+        "/api/shares", json={"datasetId": dataset_id, "page": "analysis"}, headers=auth
+    )
+    assert created.status_code == 201, created.get_json()
+    ok(client.get("/api/shares", headers=auth))
+    client.delete(f"/api/shares/{created.get_json()['id']}", headers=auth)
+
+
+def _shape(path: str) -> str:
+    """A path with its parameters unnamed: a Flask rule's <name> and the
+    document's {name} both become {} (the two may name them differently)."""
+    return re.sub(r"<[^<>]+>|\{[^{}]+\}", "{}", path)
+
+
+def _validator(document: dict, schema: dict) -> OAS30Validator:
+    """A validator of one response schema; its refs resolve into the document's
+    components (rebased beside it)."""
+    return OAS30Validator({**schema, "components": document["components"]})
+
+
+def test_every_operation_answers_as_the_served_document_says(recorded, new_user):
+    _app, client, responses = recorded
+    journey(client, new_user)
+    document = client.get("/api/openapi.json").get_json()
+    paths = {_shape(path): path for path in document["paths"]}
+    seen: set[tuple[str, str]] = set()
+    problems = []
+    for method, rule, status, body in responses:
+        path = paths.get(_shape(rule), rule)
+        operation = document["paths"].get(path, {}).get(method.lower())
+        if operation is None:
+            continue  # not an operation (the document itself)
+        seen.add((method.lower(), path))
+        documented = operation["responses"].get(str(status))
+        if documented is None:
+            problems.append(f"{method} {path}: {status} is not documented")
+            continue
+        content = documented.get("content")
+        if content is None:  # e.g. 204: no body to check
+            continue
+        schema = content["application/json"]["schema"]
+        for error in _validator(document, schema).iter_errors(body):
+            where = "/".join(str(part) for part in error.absolute_path)
+            problems.append(f"{method} {path} {status} at {where}: {error.message}")
+    operations = {
+        (method, path)
+        for path, methods in document["paths"].items()
+        for method in methods
+    }
+    assert operations - seen == set(), "operations the journey did not call"
+    assert problems == []
