@@ -406,6 +406,22 @@ def _store_source(services: Services, document: dict, file: BinaryIO) -> None:
         raise ServiceUnavailable("File storage is unavailable; try again.") from error
 
 
+AT_REST = ("processed", "cached", "failed")
+
+
+def version_stamp(services: Services, owner_id: str, dataset_id: str) -> list | None:
+    """What a rendering of the dataset depends on: each version's number, revision
+    and status (and the name), or None while a version is in flight. NotFound for
+    a missing dataset or someone else's."""
+    versions = _versions_or_404(services, owner_id, dataset_id)
+    if any(document.get("status") not in AT_REST for document in versions):
+        return None
+    return [
+        [d["version"], d.get("revision", 1), d["status"], d.get("datasetName")]
+        for d in versions
+    ]
+
+
 def _versions_or_404(services: Services, owner_id: str, dataset_id: str) -> list[dict]:
     if not isinstance(dataset_id, str) or not DATASET_ID.match(dataset_id):
         raise NotFound("Dataset not found.")

@@ -264,7 +264,7 @@ def check_detectors(view, expected: pd.Series, params):
         found = flags.get(name)
         if found is not None:
             assert info["flagged"] == len(found), (name, info, found)
-    chosen = flags[params["method"]]
+    chosen = flags.get(params["method"])  # no oracle for seasonal_esd here
     if chosen is not None:
         assert {anomaly["t"] for anomaly in view["anomalies"]} == chosen
     for anomaly in view["anomalies"]:
