@@ -21,6 +21,8 @@ from components.navbar import memory_notice, navbar
 from config import Settings, SettingsError, load_settings
 from data import cache as cache_module
 from data import inprocess, mongo, postgres, storage
+from data.alerts import schedule as alerts_schedule
+from data.alerts import service as alerts_service
 from data.analytics import service as analytics_service
 from data.ingest import lifecycle as ingest_lifecycle
 from data.ingest import processing as ingest_processing
@@ -119,13 +121,15 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     configure_server(server, settings)
     services = build_services(settings)
     server.extensions["insightboard"] = services
-    # After processing, analytics warms the default view (and marks it cached).
+    # After processing, analytics warms the default view (and marks it cached),
+    # then the dataset's alert rules are evaluated.
     ingest_processing.set_after_processing(
-        services, analytics_service.warm_default_view
+        services, analytics_service.warm_default_view, alerts_service.evaluate_dataset
     )
     cache_module.cache.init_app(server, config=cache_module.cache_config(settings))
     # Ingest job runner, rebuild from the object store, requeue unfinished versions.
     ingest_lifecycle.start(services, server)
+    alerts_schedule.start(services, server)
     install_request_logging(server)
     install_error_handlers(server)
     server.register_blueprint(health)
