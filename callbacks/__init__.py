@@ -12,6 +12,8 @@ from callbacks import (
     login,
     navbar,
     registration,
+    share_links,
+    shared_view,
     versions,
 )
 
@@ -26,3 +28,5 @@ def register(app: dash.Dash) -> None:
     registration.register(app)
     account.register(app)
     navbar.register(app)
+    share_links.register(app)
+    shared_view.register()
