@@ -22,7 +22,7 @@ from components.account import account_nav, sign_in_prompt
 from components.navbar import memory_notice, navbar
 from config import Settings, SettingsError, load_settings
 from data import cache as cache_module
-from data import inprocess, mongo, postgres, storage
+from data import datasets, inprocess, mongo, postgres, storage
 from data.alerts import schedule as alerts_schedule
 from data.alerts import service as alerts_service
 from data.analytics import service as analytics_service
@@ -134,6 +134,8 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     ingest_processing.set_after_processing(
         services, analytics_service.warm_default_view, alerts_service.evaluate_dataset
     )
+    # After an append, the rules are evaluated on a background thread.
+    datasets.set_after_append(services, alerts_service.evaluate_dataset_soon)
     cache_module.cache.init_app(server, config=cache_module.cache_config(settings))
     # Ingest job runner, rebuild from the object store, requeue unfinished versions.
     ingest_lifecycle.start(services, server)

@@ -16,8 +16,10 @@ import contextlib
 import datetime as dt
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import redis
+from flask import current_app, has_app_context
 
 from data.alerts import delivery, engine, store
 from data.alerts.engine import ACTIVE, Bucket, Replay, RuleState
@@ -356,6 +358,28 @@ def evaluate_dataset(
     """After a version is processed (or records are appended): its rules."""
     rows = store.rules_of_dataset(services.postgres, owner_id, dataset_id)
     return evaluate_rows(services, rows) if rows else 0
+
+
+BACKGROUND = "alerts.background"
+
+
+def evaluate_dataset_soon(services: Services, owner_id: str, dataset_id: str) -> Future:
+    """After an append: evaluate the dataset's rules on this app's background
+    thread (inside its app context), so the append answers at once."""
+    executor = services.extensions.get(BACKGROUND)
+    if executor is None:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts")
+        services.extensions[BACKGROUND] = executor
+        services.closers.append(executor.shutdown)
+    server = current_app._get_current_object() if has_app_context() else None
+    return executor.submit(_in_context, server, services, owner_id, dataset_id)
+
+
+def _in_context(server, services: Services, owner_id: str, dataset_id: str) -> int:
+    if server is None:
+        return evaluate_dataset(services, owner_id, dataset_id)
+    with server.app_context():
+        return evaluate_dataset(services, owner_id, dataset_id)
 
 
 def evaluate_all(services: Services, now=None) -> int:

@@ -251,3 +251,28 @@ def test_a_rule_whose_series_cannot_be_read_is_in_error(make_app, new_user):
         service.evaluate_all(services)
     shown = client.get(f"/api/alerts/{rule['id']}", headers=user["headers"]).get_json()
     assert shown["state"] == "error" and "No such dataset" in shown["lastError"]
+
+
+def test_an_append_evaluates_the_rules_in_the_background(make_app, new_user):
+    app = live_app(make_app)
+    client = app.server.test_client()
+    user = new_user(client)
+    with WebhookReceiver() as receiver:
+        dataset_id = upload_series(client, user, VALUES[:3])
+        body = above_rule(dataset_id, channels=[hook(receiver.url)])
+        rule = client.post("/api/alerts", json=body, headers=user["headers"]).get_json()
+        appended = client.post(
+            f"/api/datasets/{dataset_id}/records",
+            json={
+                "batchId": "day-4",
+                "records": [{"date": "2026-01-04", "value": 120}],
+            },
+            headers=user["headers"],
+        )
+        assert appended.status_code == 201, appended.get_json()
+        services = app.server.extensions["insightboard"]
+        services.extensions[service.BACKGROUND].submit(lambda: None).result()
+    shown = client.get(f"/api/alerts/{rule['id']}", headers=user["headers"]).get_json()
+    assert shown["state"] == "firing"
+    [sent] = receiver.requests
+    assert Webhook(SECRET).verify(sent["body"], sent["headers"])["data"]["value"] == 120
