@@ -6,6 +6,7 @@ import dash
 
 from callbacks import (
     account,
+    alerts,
     analysis,
     datasets,
     kpi,
@@ -21,6 +22,7 @@ from callbacks import (
 def register(app: dash.Dash) -> None:
     """Register every callback module on this app."""
     analysis.register(app)
+    alerts.register(app)
     kpi.register(app)
     versions.register(app)
     datasets.register(app)

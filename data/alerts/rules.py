@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from data.analytics.params import AGGREGATIONS as ANALYSIS_AGGREGATIONS
 from data.errors import ValidationFailed
 
 CONDITION_TYPES = ("above", "below", "change_pct", "anomaly")
 SEVERITIES = ("low", "medium", "high", "critical")
 GRANULARITIES = ("hour", "day", "week", "month")
-AGGREGATIONS = ("sum", "mean", "count", "min", "max")
+AGGREGATIONS = ANALYSIS_AGGREGATIONS  # a metric's, as in the analysis view
 NO_DATA = ("ok", "alerting", "keep")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS_PATTERN = re.compile(r"^(\d{1,2})-(\d{1,2})$")
@@ -171,7 +172,7 @@ class AlertRule(Strict):
     name: str = Field(default="Alert", min_length=1, max_length=120)
     dataset_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     measure: str = Field(min_length=1, max_length=200)
-    aggregation: Literal["sum", "mean", "count", "min", "max"] = "sum"
+    aggregation: Literal[AGGREGATIONS] = "sum"  # type: ignore[valid-type]
     granularity: Literal["hour", "day", "week", "month"] = "day"
     condition: Condition
     for_buckets: int = Field(default=1, ge=1, le=1000)

@@ -21,12 +21,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import redis
 from flask import current_app, has_app_context
 
+from auth.audit import record_event
 from data.alerts import delivery, engine, store
 from data.alerts.engine import ACTIVE, Bucket, Replay, RuleState
 from data.alerts.mutes import muted, silenced
 from data.alerts.rules import AlertRule, parse_rule, rule_document
 from data.alerts.series import load_buckets
 from data.analytics.pipeline import bucket_start, next_bucket
+from data.analytics.service import load_dataset
 from data.errors import DomainError
 from data.services import Services
 
@@ -93,6 +95,33 @@ def backtest(services: Services, owner_id: str, raw: object) -> dict:
     """What the rule would have done over the dataset's whole history."""
     rule, buckets = checked_rule(services, owner_id, raw)
     return engine.backtest(rule, buckets)
+
+
+def backtest_with_series(services: Services, owner_id: str, raw: object) -> dict:
+    """The backtest plus the series it ran on (the page draws both)."""
+    rule, buckets = checked_rule(services, owner_id, raw)
+    series = [{"t": _iso(b.t), "value": b.value} for b in buckets]
+    return {**engine.backtest(rule, buckets), "series": series}
+
+
+def measure_choices(services: Services, owner_id: str, dataset_id: str) -> list[dict]:
+    """What a rule on this dataset may watch: KPI measures, then metric columns."""
+    dataset = load_dataset(services, owner_id, dataset_id)
+    kpi = [
+        {"value": m["name"], "label": f"KPI: {m.get('label') or m['name']}"}
+        for m in dataset.get("measures") or []
+    ]
+    metrics = [
+        {"value": name, "label": f"Metric: {name}"}
+        for name in dataset.get("metricColumns") or []
+    ]
+    return kpi + metrics
+
+
+def recent_changes(services: Services, owner_id: str) -> list[dict]:
+    """The owner's latest state changes across rules, newest first."""
+    rows = store.recent_history(services.postgres, owner_id)
+    return [{**_history_item(row), "rule": row["name"]} for row in rows]
 
 
 def history_view(services: Services, owner_id: str, rule_id: str) -> dict:
@@ -284,6 +313,24 @@ def deliver(services: Services, row: dict, inserted: list[dict]) -> None:
         )
         status = "dead" if error else "delivered"
         store.mark_notification(services.postgres, item["id"], status, attempts, error)
+        _audit_notification(services, row, item, status, attempts)
+
+
+def _audit_notification(services, row: dict, item: dict, status: str, attempts: int):
+    """Each notification's outcome goes to the audit trail (auth/audit.py)."""
+    details = {
+        "ruleId": str(row["id"]),
+        "event": item["event"],
+        "bucket": item["t"],
+        "channel": item["type"],
+        "status": status,
+        "attempts": attempts,
+    }
+    outcome = "success" if status == "delivered" else "failure"
+    record_event(
+        services.postgres, "alert_notification", outcome,
+        user_id=str(row["user_id"]), details=details,
+    )  # fmt: skip
 
 
 def _sender(settings, channel: dict, message_id: str, payload: dict):

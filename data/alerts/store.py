@@ -107,6 +107,19 @@ def history(db: Postgres, rule_id: str, limit: int = HISTORY_LIMIT) -> list[dict
         return [_row(cursor, row) for row in cursor.fetchall()]
 
 
+def recent_history(db: Postgres, owner_id: str, limit: int = 50) -> list[dict]:
+    """The owner's latest state changes across rules, with each rule's name."""
+    with db.transaction() as cursor:
+        cursor.execute(
+            "SELECT h.bucket, h.from_state, h.to_state, h.value, h.reason, "
+            "h.recorded_at, r.definition->>'name' AS name FROM alert_history h "
+            "JOIN alert_rules r ON r.id = h.rule_id WHERE r.user_id = %s "
+            "ORDER BY h.id DESC LIMIT %s",
+            (owner_id, limit),
+        )
+        return [_row(cursor, row) for row in cursor.fetchall()]
+
+
 def rules_of_dataset(db: Postgres, owner_id: str, dataset_id: str) -> list[dict]:
     """The owner's rules on one dataset."""
     with db.transaction() as cursor:

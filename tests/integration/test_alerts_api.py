@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from auth.audit import events_for
 from tests.alerts_data import VALUES, above_rule, upload_series
 
 
@@ -47,6 +48,17 @@ def test_create_read_update_delete_a_rule(client, new_user):
         client.get(f"/api/alerts/{rule['id']}", headers=user["headers"]).status_code
         == 404
     )
+    services = client.application.extensions["insightboard"]
+    audited = [
+        (e["action"], e["details"]["ruleId"])
+        for e in events_for(services.postgres, user["id"])
+        if e["action"].startswith("alert_")
+    ]
+    assert audited == [
+        ("alert_rule_delete", rule["id"]),
+        ("alert_rule_update", rule["id"]),
+        ("alert_rule_create", rule["id"]),
+    ]
 
 
 def test_backtest_answers_count_and_firings_over_the_whole_history(client, new_user):

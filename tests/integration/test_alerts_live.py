@@ -12,6 +12,7 @@ import threading
 import pytest
 from standardwebhooks import Webhook
 
+from auth.audit import events_for
 from data.alerts import service, store
 from tests.alerts_data import VALUES, above_rule, upload_series
 from tests.receivers import SmtpServer, WebhookReceiver
@@ -122,6 +123,12 @@ def test_webhook_failing_every_try_is_a_dead_letter(make_app, new_user):
     [notification] = sent.get_json()["notifications"]
     assert notification["status"] == "dead" and notification["attempts"] == 3
     assert "500" in notification["lastError"]
+    services = app.server.extensions["insightboard"]
+    [audited] = [
+        e for e in events_for(services.postgres, user["id"])
+        if e["action"] == "alert_notification"
+    ]  # fmt: skip
+    assert audited["outcome"] == "failure" and audited["details"]["status"] == "dead"
 
 
 def test_email_is_delivered_over_smtp_as_html_and_text(make_app, new_user):
