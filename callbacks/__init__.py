@@ -13,10 +13,12 @@ from callbacks import (
     login,
     navbar,
     registration,
+    render_cache,
     share_links,
     shared_view,
     versions,
 )
+from components.analysis_layout import ids as analysis_ids
 
 
 def register(app: dash.Dash) -> None:
@@ -32,3 +34,7 @@ def register(app: dash.Dash) -> None:
     navbar.register(app)
     share_links.register(app)
     shared_view.register()
+    # The analysis view's main callback is served from its rendered responses.
+    render_cache.register(
+        app, f"{analysis_ids.STATUS}.children", f"{analysis_ids.DATASET}.data"
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import dash
 from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
@@ -69,7 +70,7 @@ def page_layout(dataset_id: str | None, query: dict) -> object:
 
 def state_from_controls(values: dict, filter_ids: list, filter_values: list):
     """An AnalysisState from the controls' values (bad numbers become defaults)."""
-    query = {key: _text(values.get(key)) for key in url_state.KEY_ORDER}
+    query: dict[str, Any] = {key: _text(values.get(key)) for key in url_state.KEY_ORDER}
     query["version"] = _text(values.get("version"))
     query["from"] = _date_text(values.get("from"))
     query["to"] = _date_text(values.get("to"))
@@ -257,8 +258,8 @@ def _render(services, owner_id, dataset_id, search, notices: list[str]) -> dict:
     notices.extend(stale)
     version = _version_entry(meta, state.version)
     problem = readiness_problem(meta, version)
-    if problem is not None:
-        return problem_outputs(*problem)
+    if problem is not None or version is None:  # no version: readiness says so
+        return problem_outputs(*(problem or (dataset_gone(), False)))
     try:
         view = gateway.analysis_view(
             services, owner_id, dataset_id, url_state.to_params(state), state.version
@@ -471,7 +472,7 @@ def anomaly_rows(anomalies: list[dict], unit: str | None, granularity: str) -> l
             "deviation_pct": a.get("deviation_pct"),
             "deviation_text": format_percent(a.get("deviation_pct")),
             "severity": a.get("severity"),
-            "severity_rank": SEVERITY_RANK.get(a.get("severity"), 0),
+            "severity_rank": SEVERITY_RANK.get(str(a.get("severity")), 0),
             "methods_text": methods_text(a.get("methods") or []),
             "methods_full": methods_text(a.get("methods") or []),
         }

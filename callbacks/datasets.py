@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from pathlib import Path
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
@@ -15,7 +16,7 @@ from callbacks import gateway
 from callbacks.disclosure import register_disclosure
 from components import datasets_layout as layout
 from components.datasets_layout import ids
-from components.widgets import message_alert
+from components.widgets import aria, message_alert
 from data.errors import DomainError, NotFound
 from data.services import get_services
 
@@ -49,7 +50,7 @@ def feedback(text: str, colour: str = "success", icon_name: str | None = None):
     never wears a success check)."""
     icon_name = icon_name or FEEDBACK_ICONS.get(colour, "info-circle")
     return dbc.Alert(
-        [html.I(className=f"bi bi-{icon_name} me-2", **{"aria-hidden": "true"}), text],
+        [html.I(className=f"bi bi-{icon_name} me-2", **aria(hidden="true")), text],
         color=colour,
         dismissable=True,
         duration=8000,
@@ -177,7 +178,7 @@ def suggested_name(filename: str) -> str:
 
 def preview_failure(message: str) -> dict:
     """Hide the preview and say what is wrong with the file."""
-    outputs = dict.fromkeys(PREVIEW_KEYS, no_update)
+    outputs: dict[str, Any] = dict.fromkeys(PREVIEW_KEYS, no_update)
     outputs["error"] = message_alert(
         "This file cannot be used", message, "danger", "exclamation-octagon"
     )
@@ -415,9 +416,10 @@ def _register_row_actions(app: dash.Dash) -> None:
 
 def handle_row_action(owner_id: str, event: dict, chosen: dict, refresh: int) -> dict:
     """Version change, reprocess or the delete confirmation for one row."""
-    outputs = dict.fromkeys(ROW_ACTION_KEYS, no_update)
+    outputs: dict[str, Any] = dict.fromkeys(ROW_ACTION_KEYS, no_update)
     dataset_id = str(event.get("rowId") or "")
-    value = event.get("value") if isinstance(event.get("value"), dict) else {}
+    raw_value = event.get("value")
+    value = raw_value if isinstance(raw_value, dict) else {}
     action, version = value.get("action"), value.get("version")
     services = get_services()
     try:

@@ -11,6 +11,7 @@ from components.share_links import ids as share_ids
 from components.share_links import share_dialog
 from components.url_state import AnalysisState
 from components.widgets import (
+    aria,
     card,
     checklist_field,
     empty_state,
@@ -269,10 +270,10 @@ def controls_card(
                     id=ids.PARAMS_TOGGLE,
                     type="button",
                     className="btn btn-link btn-sm px-0 text-decoration-none",
-                    **{
-                        "aria-controls": ids.PARAMS_COLLAPSE,
-                        "aria-expanded": "true" if state.filters else "false",
-                    },
+                    **aria(
+                        controls=ids.PARAMS_COLLAPSE,
+                        expanded="true" if state.filters else "false",
+                    ),
                 ),
                 className="d-flex justify-content-end mt-1",
             ),
@@ -318,7 +319,7 @@ def header(meta: dict, state: AnalysisState) -> html.Div:
                     html.Nav(
                         [dcc.Link("Datasets", href="/datasets"), html.Span(" / ")],
                         className="small text-muted",
-                        **{"aria-label": "Breadcrumb"},
+                        **aria(label="Breadcrumb"),
                     ),
                     html.Div(
                         [

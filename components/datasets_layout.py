@@ -8,6 +8,7 @@ from dash import dcc, html
 
 from components.formatting import format_count, format_timestamp
 from components.widgets import (
+    aria,
     card,
     checklist_field,
     empty_state,
@@ -87,7 +88,7 @@ def header() -> html.Div:
                 id=ids.UPLOAD_TOGGLE,
                 type="button",
                 className="btn btn-primary",
-                **{"aria-controls": ids.UPLOAD_COLLAPSE, "aria-expanded": "false"},
+                **aria(controls=ids.UPLOAD_COLLAPSE, expanded="false"),
             ),
         ],
         className="d-flex flex-wrap justify-content-between align-items-end gap-3 mb-3",
@@ -612,9 +613,8 @@ def schema_table(columns: list[dict]) -> html.Table:
     """Each column's inferred type, role and unit."""
     rows = []
     for column in columns:
-        colour, label = ROLE_BADGES.get(
-            column.get("role"), ("light", column.get("role"))
-        )
+        role = column.get("role") or ""
+        colour, label = ROLE_BADGES.get(role, ("light", role))
         rows.append(
             html.Tr(
                 [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 
@@ -195,7 +196,7 @@ def quick_filter_texts(row: dict) -> list[str]:
     """What AG Grid's quick filter matches for each column of a row."""
     texts = []
     for column in layout.GRID_COLUMNS:
-        getter = column.get("getQuickFilterText") or column.get("valueGetter")
+        getter: Any = column.get("getQuickFilterText") or column.get("valueGetter")
         if getter:
             texts.append(grid_expression(getter["function"], row))
         else:
