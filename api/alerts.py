@@ -4,6 +4,7 @@ Thin: read the request, call data.alerts.service, shape the answer."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import jsonify, request
 
@@ -170,7 +171,7 @@ CHANNEL = {
         "format": {"type": "string", "enum": ["json", "slack"]},
     },
 }
-RULE = {
+RULE: dict[str, Any] = {
     "type": "object",
     "required": ["datasetId", "measure", "condition"],
     "properties": {

@@ -8,7 +8,7 @@ from dash import dcc, html
 
 from components import theme
 from components.figures import figure_spec, plot_time, scatter
-from components.widgets import card, empty_state, icon, labelled
+from components.widgets import aria, card, empty_state, icon, labelled
 from data.alerts.rules import (
     AGGREGATIONS,
     CONDITION_TYPES,
@@ -241,7 +241,7 @@ def rule_form(datasets: list[dict]) -> html.Section:
                 timing_fields(),
                 channel_fields(),
                 buttons,
-                html.Div(id=ids.RESULT, role="status", **{"aria-live": "polite"}),
+                html.Div(id=ids.RESULT, role="status", **aria(live="polite")),
                 dcc.Graph(
                     id=ids.CHART,
                     style={"display": "none"},
@@ -249,7 +249,7 @@ def rule_form(datasets: list[dict]) -> html.Section:
                 ),
             ]
         ),
-        **{"aria-labelledby": "alerts-form-title"},
+        **aria(labelledby="alerts-form-title"),
         id="alerts-form",
         className="mb-4",
     )
@@ -277,7 +277,7 @@ def action_button(kind: str, rule: dict, text: str, label: str) -> html.Button:
         id={"type": kind, "rule": rule["id"]},
         type="button",
         className=f"btn btn-sm btn-outline-{colour} me-1",
-        **{"aria-label": label},
+        **aria(label=label),
     )
 
 
@@ -422,7 +422,7 @@ def section(title: str, section_id: str, body_id: str, children) -> html.Section
                 html.Div(children, id=body_id),
             ]
         ),
-        **{"aria-labelledby": section_id},
+        **aria(labelledby=section_id),
         className="mb-4",
     )
 

@@ -120,6 +120,7 @@ def verdict(condition: Condition, bucket: Bucket, no_data: str) -> str:
 
 def _compare(condition: Condition, number: float) -> str:
     threshold = condition.threshold
+    assert threshold is not None  # the model requires it for these conditions
     recovery = threshold if condition.recovery is None else condition.recovery
     if _rises(condition):
         if number > threshold:

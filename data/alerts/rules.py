@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -25,7 +26,8 @@ SEVERITIES = ("low", "medium", "high", "critical")
 GRANULARITIES = ("hour", "day", "week", "month")
 AGGREGATIONS = ANALYSIS_AGGREGATIONS  # a metric's, as in the analysis view
 NO_DATA = ("ok", "alerting", "keep")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS_PATTERN = re.compile(r"^(\d{1,2})-(\d{1,2})$")
 MAX_RECIPIENTS = 20
 MAX_CHANNELS = 10
@@ -72,9 +74,10 @@ def _rises(condition: Condition) -> bool:
 
 
 def _recovery_side_ok(condition: Condition) -> bool:
-    if _rises(condition):
-        return condition.recovery <= condition.threshold
-    return condition.recovery >= condition.threshold
+    recovery, threshold = condition.recovery, condition.threshold
+    if recovery is None or threshold is None:
+        return True
+    return recovery <= threshold if _rises(condition) else recovery >= threshold
 
 
 class FieldProblem(ValueError):
@@ -92,7 +95,7 @@ def _field_error(field: str, message: str) -> FieldProblem:
 class MuteTiming(Strict):
     """A recurring quiet period in a time zone: weekdays and local hours."""
 
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+    days: list[Weekday] = Field(
         default_factory=lambda: list(WEEKDAYS), min_length=1, max_length=7
     )
     # Local hours "start-end", end excluded; "22-6" runs over midnight.
@@ -210,7 +213,7 @@ def _refuse_channel_type(channels: object) -> None:
             )
 
 
-def describe(error: dict) -> tuple[str, str]:
+def describe(error: Mapping[str, Any]) -> tuple[str, str]:
     """The dotted field name and a message for one pydantic error."""
     parts = [p for p in error["loc"] if p not in ("email", "webhook")]
     field = ""

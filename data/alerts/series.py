@@ -47,7 +47,7 @@ def load_buckets(services: Services, owner_id: str, rule: AlertRule) -> list[Buc
 
 def _kpi_points(services, owner_id: str, dataset: dict, rule: AlertRule):
     first, end = data_bounds(dataset)
-    if first is None:
+    if first is None or end is None:
         return [], {}
     last = end - dt.timedelta(hours=1)
     query = {

@@ -418,7 +418,7 @@ def evaluate_dataset_soon(services: Services, owner_id: str, dataset_id: str) ->
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts")
         services.extensions[BACKGROUND] = executor
         services.closers.append(executor.shutdown)
-    server = current_app._get_current_object() if has_app_context() else None
+    server = current_app._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
     return executor.submit(_in_context, server, services, owner_id, dataset_id)
 
 
