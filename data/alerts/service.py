@@ -429,10 +429,36 @@ def _in_context(server, services: Services, owner_id: str, dataset_id: str) -> i
         return evaluate_dataset(services, owner_id, dataset_id)
 
 
+STALE_PENDING = dt.timedelta(minutes=10)
+
+
 def evaluate_all(services: Services, now=None) -> int:
-    """The schedule: every rule, with the no-data policy up to `now`."""
+    """The schedule: every rule, with the no-data policy up to `now`; then the
+    notifications a crashed evaluator committed but never delivered."""
     rows = store.every_rule(services.postgres)
-    return evaluate_rows(services, rows, now, scheduled=True) if rows else 0
+    done = evaluate_rows(services, rows, now, scheduled=True) if rows else 0
+    redeliver_stale(services, (now or now_utc()) - STALE_PENDING)
+    return done
+
+
+def redeliver_stale(services: Services, before: dt.datetime) -> int:
+    """Deliver notifications left pending since before `before` (under the lock,
+    so only one process picks each up)."""
+    with evaluator_lock(services) as got:
+        if not got:
+            return 0
+        stale = store.stale_pending(services.postgres, before)
+        for item in stale:
+            row = store.rule_by_id(services.postgres, item["rule_id"])
+            if row is not None:
+                deliver(services, row, [_pending_item(item)])
+        return len(stale)
+
+
+def _pending_item(item: dict) -> dict:
+    return {"id": item["id"], "event": item["event"], "t": _iso(item["bucket"]),
+            "channel": item["channel"], "type": item["channel_type"],
+            "status": "pending", "payload": item["payload"]}  # fmt: skip
 
 
 def firing_count(services: Services, owner_id: str) -> int:

@@ -192,6 +192,29 @@ def mark_notification(
         )
 
 
+def stale_pending(db: Postgres, before: dt.datetime) -> list[dict]:
+    """Notifications still pending since before `before` (their evaluator died
+    between committing and delivering), with their rule's row."""
+    with db.transaction() as cursor:
+        cursor.execute(
+            "SELECT n.id, n.event, n.bucket, n.channel, n.channel_type, n.payload, "
+            "n.rule_id FROM alert_notifications n WHERE n.status = 'pending' "
+            "AND n.created_at < %s ORDER BY n.id LIMIT 100",
+            (before,),
+        )
+        return [_row(cursor, row) for row in cursor.fetchall()]
+
+
+def rule_by_id(db: Postgres, rule_id) -> dict | None:
+    """A rule whoever owns it (the evaluator's own reads)."""
+    with db.transaction() as cursor:
+        cursor.execute(
+            f"SELECT {RULE_COLUMNS} FROM alert_rules WHERE id = %s", (rule_id,)
+        )
+        row = cursor.fetchone()
+        return _row(cursor, row) if row else None
+
+
 def notifications(db: Postgres, rule_id: str) -> list[dict]:
     """A rule's notifications, newest first."""
     with db.transaction() as cursor:

@@ -283,3 +283,28 @@ def test_an_append_evaluates_the_rules_in_the_background(make_app, new_user):
     assert shown["state"] == "firing"
     [sent] = receiver.requests
     assert Webhook(SECRET).verify(sent["body"], sent["headers"])["data"]["value"] == 120
+
+
+def test_a_notification_left_pending_by_a_crash_is_delivered_later(
+    make_app, new_user, monkeypatch
+):
+    import datetime as dt
+
+    app = live_app(make_app)
+    client = app.server.test_client()
+    user = new_user(client)
+    services = app.server.extensions["insightboard"]
+    with WebhookReceiver() as receiver:
+        dataset_id = upload_series(client, user, VALUES[:3])
+        body = above_rule(dataset_id, channels=[hook(receiver.url)])
+        rule = client.post("/api/alerts", json=body, headers=user["headers"]).get_json()
+        with monkeypatch.context() as patched:  # the evaluator dies after committing
+            patched.setattr(service, "deliver", lambda *args: None)
+            upload_series(client, user, VALUES[:4])
+        assert receiver.requests == []
+        later = service.now_utc() + dt.timedelta(minutes=1)
+        assert service.redeliver_stale(services, later) == 1
+        assert service.redeliver_stale(services, later) == 0
+    [sent] = receiver.requests
+    assert sent["headers"]["webhook-id"].startswith(f"alert_{rule['id']}_firing_")
+    assert Webhook(SECRET).verify(sent["body"], sent["headers"])["data"]["value"] == 120
