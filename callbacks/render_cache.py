@@ -3,12 +3,10 @@
 A cached analysis view still cost ~20 ms of CPU per request: unpickling the view,
 building three figures, the table and the KPIs, and encoding ~130 kB of JSON
 (BENCHMARKS.md, Load). Its response is a pure function of what the request asks
-(the callback's inputs and states), who asks (the viewer's scope: owner, share
-link and its locked values) and the dataset's versions as they stand (number,
-revision, status). So once every version is at rest (none in flight), the
-response bytes are stored under a hash of exactly those and the next identical
-request gets them back before Dash runs: a key never names a changed dataset,
-another viewer, or other inputs.
+(the callback's inputs, states, outputs and trigger), who asks and the dataset's
+versions (data/rendered.py), so once every version is at rest the response bytes
+are stored under that key and the next identical request gets them back before
+Dash runs: a key never names a changed dataset, another viewer, or other inputs.
 
 Runs after the request guard (auth/guard.py), which has already judged the
 request; a miss, a dataset in flight or an unreachable cache fall through to Dash.
@@ -16,20 +14,14 @@ request; a miss, a dataset in flight or an unreachable cache fall through to Das
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from flask import Response, current_app, g, request
 
 from auth.share_guard import callback_values
 from callbacks import gateway
-from data import datasets as dataset_service
-from data.cache import cache_get, cache_set, generation
-from data.errors import NotFound
+from data import rendered
 from data.services import get_services
 
 CALLBACK_PATH = "/_dash-update-component"
-TIMEOUT_S = 3600
 EXTENSION = "insightboard_rendered"
 
 
@@ -49,11 +41,11 @@ def register(app, first_output: str, dataset_field: str) -> None:
 
 def serve_rendered() -> Response | None:
     """A stored response for this exact request, or None to let Dash render it."""
-    key = rendered_key()
+    key = callback_key()
     if key is None:
         return None
-    body = cache_get(key)
-    if isinstance(body, bytes):
+    body = rendered.get(key)
+    if body is not None:
         return Response(body, mimetype="application/json")
     g.rendered_key = key
     return None
@@ -63,33 +55,25 @@ def store_rendered(response: Response) -> Response:
     """Keep a successful rendering under the key computed before it ran."""
     key = g.pop("rendered_key", None)
     if key is not None and response.status_code == 200 and not response.is_streamed:
-        cache_set(key, response.get_data(), timeout=TIMEOUT_S)
+        rendered.put(key, response.get_data())
     return response
 
 
-def rendered_key() -> str | None:
+def callback_key() -> str | None:
     """The cache key of this callback request, or None when it is not cacheable."""
     if request.path != CALLBACK_PATH or request.method != "POST":
         return None
-    rendered = current_app.extensions.get(EXTENSION, {})
+    callbacks = current_app.extensions.get(EXTENSION, {})
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or body.get("output") not in rendered:
+    if not isinstance(body, dict) or body.get("output") not in callbacks:
         return None
     viewer = gateway.viewer()
     if viewer is None:
         return None
-    requested = callback_values(body).get(rendered[body["output"]])
+    requested = callback_values(body).get(callbacks[body["output"]])
     dataset_id = viewer.dataset(requested if isinstance(requested, str) else None)
     if dataset_id is None:
         return None
-    try:
-        stamp = dataset_service.version_stamp(
-            get_services(), viewer.owner_id, dataset_id
-        )
-    except NotFound:
-        return None
-    if stamp is None:
-        return None  # a version in flight: its page changes as it goes
     asked = {name: body.get(name) for name in
              ("output", "outputs", "inputs", "state", "changedPropIds")}  # fmt: skip
     scope = {
@@ -97,6 +81,4 @@ def rendered_key() -> str | None:
         "share": viewer.share.id if viewer.share else None,
         "locked": sorted(viewer.locked),
     }
-    material = [scope, dataset_id, stamp, generation(dataset_id), asked]
-    digest = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode())
-    return f"rendered:{dataset_id}:{digest.hexdigest()}"
+    return rendered.rendered_key(get_services(), scope, dataset_id, asked)

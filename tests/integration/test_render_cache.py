@@ -115,3 +115,35 @@ def test_a_version_in_flight_is_never_served_from_the_cache(world, renderings):
     assert processing.status_code == again.status_code == 200
     assert len(renderings) == 3  # each request in flight rendered
     assert "89,000" not in again.get_data(as_text=True)
+
+
+def test_the_analytics_api_returns_a_cached_views_json_without_encoding_it(
+    world, monkeypatch
+):
+    """The API's second call reads the view from the cache ("cached": true); from
+    then on its encoded JSON is answered as it is, to its owner only."""
+    from api import analytics as analytics_api
+
+    calls = []
+    original = analytics_api.get_view
+
+    def counting(*args, **kwargs):
+        calls.append(args[2])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(analytics_api, "get_view", counting)
+    client, headers = world["app"].server.test_client(), world["owner"]["headers"]
+    url = f"/api/analytics/{world['dataset']}?granularity=week&metric=revenue"
+    answers = [client.get(url, headers=headers) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [a.get_json()["cached"] for a in answers] == [False, True, True]
+    assert answers[2].get_data() == answers[1].get_data()
+    assert len(calls) == 2  # the third came from the stored JSON
+    reordered = client.get(
+        f"/api/analytics/{world['dataset']}?metric=revenue&granularity=week",
+        headers=headers,
+    )
+    assert reordered.get_data() == answers[2].get_data() and len(calls) == 2
+    stranger = register_user(client)
+    refused = client.get(url, headers=stranger["headers"])
+    assert refused.status_code == 404 and "89000" not in refused.get_data(as_text=True)
