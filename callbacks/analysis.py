@@ -30,6 +30,7 @@ from components.formatting import (
     format_percent,
     format_timestamp,
 )
+from components.live import register_live_trigger
 from components.theme import SEVERITIES
 from components.url_state import AnalysisState
 from data.analytics import spec
@@ -509,6 +510,7 @@ def register(app: dash.Dash) -> None:
     _register_download(app)
     _register_share(app)
     _register_toggles(app)
+    register_live_trigger(app, ids.POLL)
 
 
 def _register_sync(app: dash.Dash) -> None:
@@ -539,7 +541,6 @@ def _register_view(app: dash.Dash) -> None:
     outputs = {
         "status": Output(ids.STATUS, "children"),
         "content_class": Output(ids.CONTENT, "className"),
-        "poll_disabled": Output(ids.POLL, "disabled"),
         "kpis": Output(ids.KPIS, "children"),
         "timeseries": Output(ids.TIMESERIES, "figure"),
         "subtitle": Output(ids.CHART_SUBTITLE, "children"),
@@ -561,7 +562,7 @@ def _register_view(app: dash.Dash) -> None:
         output=outputs,
         inputs={
             "search": Input(ids.STATE, "data"),
-            "tick": Input(ids.POLL, "n_intervals"),
+            "tick": Input(ids.POLL, "data"),
             "link_notices": Input(ids.LINK_NOTICES, "data"),
             "dataset_id": State(ids.DATASET, "data"),
             "filter_ids": State(FILTER_IDS, "id"),
@@ -586,7 +587,8 @@ def _register_view(app: dash.Dash) -> None:
             if dims is no_update
             else filter_options(dims, filter_ids, chosen, viewer.locked)
         )
-        polled = list(ctx.triggered_prop_ids) == [f"{ids.POLL}.n_intervals"]
+        result.pop("poll_disabled")  # the live push refreshes; nothing to poll
+        polled = list(ctx.triggered_prop_ids) == [f"{ids.POLL}.data"]
         result.update(notice_outputs(result["notices"], polled))
         return result
 

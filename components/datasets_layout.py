@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.formatting import format_count, format_timestamp
+from components.live import live_store
 from components.widgets import (
     aria,
     card,
@@ -33,6 +34,8 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.GRID
     SAMPLE = f"{PREFIX}-sample"
     SAMPLE_EMPTY = f"{PREFIX}-sample-empty"
     POLL = f"{PREFIX}-poll"
+    WATCHED = f"{PREFIX}-watched"
+    LIVE_HOLDER = f"{PREFIX}-live"
     REFRESH = f"{PREFIX}-refresh"
     CHOSEN_VERSIONS = f"{PREFIX}-chosen-versions"
     PROGRESS = f"{PREFIX}-progress"
@@ -465,7 +468,11 @@ def datasets_page(max_size: int) -> html.Div:
             dcc.Store(id=ids.REFRESH, data=0),
             dcc.Store(id=ids.CHOSEN_VERSIONS, data={}),
             dcc.Store(id=ids.PENDING_DELETE),
-            dcc.Interval(id=ids.POLL, interval=1500, disabled=True),
+            # Live events of the versions in flight (the socket arrives with the
+            # list, only while something processes): components/live.py.
+            live_store(ids.POLL, {}),
+            dcc.Store(id=ids.WATCHED, data=[]),
+            html.Div(id=ids.LIVE_HOLDER),
             header(),
             html.Div(id=ids.FEEDBACK),
             upload_panel(max_size),

@@ -77,10 +77,23 @@ function(event, shown) {
 """
 
 
-def register_live_trigger(app: Dash, trigger_id: str) -> None:
-    """Events that change what the page shows update the trigger's store."""
+EVERY_EVENT = """
+function(event, shown) {
+    if (!event || event.datasetId === undefined) {
+        return window.dash_clientside.no_update;
+    }
+    var next = Object.assign({}, shown || {});
+    next.events = (next.events || 0) + 1;
+    return next;
+}
+"""
+
+
+def register_live_trigger(app: Dash, trigger_id: str, every_event=False) -> None:
+    """Events that change what the page shows update the trigger's store (with
+    `every_event`, each event does: progress heartbeats keep their revision)."""
     app.clientside_callback(
-        CHANGED_ONLY,
+        EVERY_EVENT if every_event else CHANGED_ONLY,
         Output(trigger_id, "data"),
         Input(socket_id(trigger_id), f"data-{EVENT}"),
         State(trigger_id, "data"),
