@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     alert_schedule_interval_s: int = Field(default=60, ge=0)
     alert_webhook_retries: int = Field(default=4, ge=1, le=10)
     alert_webhook_backoff_s: float = Field(default=1.0, ge=0, le=60)
+    # Webhooks to loopback/private/link-local addresses are refused unless true.
+    alert_webhook_allow_private: bool = False
 
     @model_validator(mode="after")
     def _refuse_weak_secret_in_production(self) -> Settings:

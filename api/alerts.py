@@ -167,7 +167,11 @@ CHANNEL = {
         "type": {"type": "string", "enum": ["email", "webhook"]},
         "to": {"type": "array", "items": {"type": "string"}},
         "url": {"type": "string"},
-        "secret": {"type": "string", "description": "A whsec_... secret"},
+        "secret": {
+            "type": "string",
+            "description": "A whsec_... secret; shown as whsec_******** (sending "
+            "that back in a PUT keeps the stored one)",
+        },
         "format": {"type": "string", "enum": ["json", "slack"]},
     },
 }

@@ -36,7 +36,10 @@ FORM = [
     ("noData", ids.NO_DATA), ("repeatIntervalMinutes", ids.REPEAT),
     ("email", ids.EMAIL), ("webhookUrl", ids.WEBHOOK_URL),
     ("webhookSecret", ids.WEBHOOK_SECRET), ("webhookFormat", ids.WEBHOOK_FORMAT),
+    ("muteDays", ids.MUTE_DAYS), ("muteHours", ids.MUTE_HOURS), ("muteTz", ids.MUTE_TZ),
 ]  # fmt: skip
+CHANNEL_KEYS = ("email", "webhookUrl", "webhookSecret", "webhookFormat")
+MUTE_KEYS = ("muteDays", "muteHours", "muteTz")
 CONDITION_KEYS = ("type", "threshold", "recovery", "minVolume", "severity")
 
 
@@ -47,9 +50,13 @@ def _present(value) -> bool:
 def form_body(values: dict) -> dict:
     """The form's values as the API's rule body (blank fields take the defaults)."""
     condition = {k: values[k] for k in CONDITION_KEYS if _present(values.get(k))}
-    skip = {*CONDITION_KEYS, "email", "webhookUrl", "webhookSecret", "webhookFormat"}
+    skip = {*CONDITION_KEYS, *CHANNEL_KEYS, *MUTE_KEYS}
     body = {k: v for k, v in values.items() if k not in skip and _present(v)}
     body["condition"] = condition
+    if _present(values.get("muteHours")):
+        body["muteTimings"] = [{"days": values.get("muteDays") or [],
+                                "hours": values["muteHours"].strip(),
+                                "tz": values.get("muteTz") or "UTC"}]  # fmt: skip
     channels = []
     recipients = [a.strip() for a in (values.get("email") or "").split(",")]
     if any(recipients):

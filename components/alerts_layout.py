@@ -8,6 +8,7 @@ from dash import dcc, html
 
 from components import theme
 from components.figures import figure_spec, plot_time, scatter
+from components.kpi_layout import COMMON_ZONES
 from components.widgets import aria, card, empty_state, icon, labelled
 from data.alerts.rules import (
     AGGREGATIONS,
@@ -15,6 +16,7 @@ from data.alerts.rules import (
     GRANULARITIES,
     NO_DATA,
     SEVERITIES,
+    WEEKDAYS,
 )
 
 PREFIX = "alerts"
@@ -66,6 +68,9 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.DATASET
     WEBHOOK_URL = f"{PREFIX}-webhook-url"
     WEBHOOK_SECRET = f"{PREFIX}-webhook-secret"
     WEBHOOK_FORMAT = f"{PREFIX}-webhook-format"
+    MUTE_DAYS = f"{PREFIX}-mute-days"
+    MUTE_HOURS = f"{PREFIX}-mute-hours"
+    MUTE_TZ = f"{PREFIX}-mute-tz"
     BACKTEST = f"{PREFIX}-backtest"
     SAVE = f"{PREFIX}-save"
     RESULT = f"{PREFIX}-result"
@@ -218,6 +223,32 @@ def channel_fields() -> dbc.Row:
     )
 
 
+def mute_fields() -> dbc.Row:
+    """One recurring mute timing: weekdays, local hours and the time zone."""
+    days = html.Fieldset(
+        [
+            html.Legend("Mute on", className="form-label small fw-semibold mb-1"),
+            dbc.Checklist(
+                id=ids.MUTE_DAYS,
+                options=[{"label": d.capitalize(), "value": d} for d in WEEKDAYS],
+                value=list(WEEKDAYS),
+                inline=True,
+            ),
+        ]
+    )
+    zones = [{"label": z, "value": z} for z in COMMON_ZONES]
+    return dbc.Row(
+        [
+            dbc.Col(days, md=6),
+            labelled("Mute hours (local, e.g. 22-6)", ids.MUTE_HOURS,
+                     _text(ids.MUTE_HOURS), "Blank: never muted", width={"md": 3}),
+            labelled("Time zone", ids.MUTE_TZ, _select(ids.MUTE_TZ, zones, "UTC"),
+                     width={"md": 3}),
+        ],
+        class_name="g-3 mb-3",
+    )  # fmt: skip
+
+
 def rule_form(datasets: list[dict]) -> html.Section:
     """The new-rule form with Backtest and Save, and the backtest's answer."""
     buttons = html.Div(
@@ -240,6 +271,7 @@ def rule_form(datasets: list[dict]) -> html.Section:
                 condition_fields(),
                 timing_fields(),
                 channel_fields(),
+                mute_fields(),
                 buttons,
                 html.Div(id=ids.RESULT, role="status", **aria(live="polite")),
                 dcc.Graph(

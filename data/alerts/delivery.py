@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import ipaddress
 import json
 import logging
+import socket
 import time
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import requests
 from standardwebhooks import Webhook
@@ -107,8 +110,28 @@ def signed_headers(secret: str, message_id: str, body: str) -> dict:
     }
 
 
-def post_webhook(channel: dict, message_id: str, payload: dict) -> None:
-    """One signed POST; raises on a connection error or a non-2xx answer."""
+def refuse_private_address(url: str) -> None:
+    """Refuse a URL whose host resolves to a loopback, private, link-local or
+    otherwise internal address (a rule must not make the server call its own
+    network); OSError names the address."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP):
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise OSError(
+                f"the webhook host resolves to {address}, an internal address "
+                "(ALERT_WEBHOOK_ALLOW_PRIVATE allows it)"
+            )
+
+
+def post_webhook(
+    channel: dict, message_id: str, payload: dict, allow_private: bool = False
+) -> None:
+    """One signed POST; raises on a connection error, an internal address (unless
+    allowed) or a non-2xx answer."""
+    if not allow_private:
+        refuse_private_address(channel["url"])
     body = webhook_body(channel, payload)
     headers = signed_headers(channel["secret"], message_id, body)
     response = requests.post(

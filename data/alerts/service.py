@@ -49,11 +49,44 @@ def now_utc() -> dt.datetime:
 # -- rules ----------------------------------------------------------------------
 
 
+SECRET_MASK = "whsec_********"
+
+
+def masked(definition: dict) -> dict:
+    """The definition with webhook secrets hidden (they are only ever written)."""
+    channels = [
+        {**c, "secret": SECRET_MASK} if c.get("type") == "webhook" else c
+        for c in definition.get("channels") or []
+    ]
+    return {**definition, "channels": channels}
+
+
+def unmasked(raw: object, stored: dict) -> object:
+    """A replacement body whose masked secrets keep the stored ones (same channel
+    position, same URL)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("channels"), list):
+        return raw
+    before = stored.get("channels") or []
+    channels = []
+    for index, channel in enumerate(raw["channels"]):
+        old = before[index] if index < len(before) else {}
+        keep = isinstance(channel, dict) and channel.get("secret") == SECRET_MASK
+        if (
+            keep
+            and old.get("type") == "webhook"
+            and old.get("url") == channel.get("url")
+        ):
+            channel = {**channel, "secret": old["secret"]}
+        channels.append(channel)
+    return {**raw, "channels": channels}
+
+
 def rule_view(row: dict) -> dict:
-    """A stored rule as the API shows it: the definition, id and state."""
+    """A stored rule as the API shows it: the definition (secrets masked), id and
+    state."""
     return {
         "id": str(row["id"]),
-        **row["definition"],
+        **masked(row["definition"]),
         "state": row["state"],
         "stateSince": _iso(row["state_since"]),
         "lastError": row["last_error"],
@@ -85,8 +118,10 @@ def create_rule(services: Services, owner_id: str, raw: object) -> dict:
 
 def replace_rule(services: Services, owner_id: str, rule_id: str, raw: object) -> dict:
     """Replace a rule; its evaluation starts over from the history."""
-    store.get_rule(services.postgres, owner_id, rule_id)
-    rule, buckets = checked_rule(services, owner_id, raw)
+    current = store.get_rule(services.postgres, owner_id, rule_id)
+    rule, buckets = checked_rule(
+        services, owner_id, unmasked(raw, current["definition"])
+    )
     row = store.replace_rule(services.postgres, owner_id, rule_id, rule_document(rule))
     return rule_view(_evaluate(services, row, buckets, now_utc()) or row)
 
@@ -336,7 +371,8 @@ def _audit_notification(services, row: dict, item: dict, status: str, attempts: 
 def _sender(settings, channel: dict, message_id: str, payload: dict):
     if channel["type"] == "email":
         return lambda: delivery.send_email(settings, channel, payload)
-    return lambda: delivery.post_webhook(channel, message_id, payload)
+    allow = settings.alert_webhook_allow_private
+    return lambda: delivery.post_webhook(channel, message_id, payload, allow)
 
 
 @contextlib.contextmanager

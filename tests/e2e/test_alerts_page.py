@@ -87,6 +87,8 @@ def test_manager_backtests_a_rule_then_saves_it(dash_duo, make_app):
     threshold = dash_duo.find_element("#alerts-threshold")
     threshold.clear()
     threshold.send_keys("50")  # the last day (53) breaches: the rule fires now
+    dash_duo.find_element("#alerts-mute-hours").send_keys("22-6")
+    Select(dash_duo.find_element("#alerts-mute-tz")).select_by_value("Europe/Berlin")
     press(dash_duo, "#alerts-save")
     wait_for(
         lambda: "Rule saved" in text_of(dash_duo, "#alerts-result"), message="save"
@@ -96,6 +98,11 @@ def test_manager_backtests_a_rule_then_saves_it(dash_duo, make_app):
     assert "Value too high" in text_of(dash_duo, "#alerts-rules")
     assert "Value too high" in text_of(dash_duo, "#alerts-firing")
     assert "firing" in text_of(dash_duo, "#alerts-history")
+    [rule] = client.get("/api/alerts", headers=user["headers"]).get_json()["alerts"]
+    assert rule["muteTimings"] == [
+        {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "hours": "22-6",
+         "tz": "Europe/Berlin"}
+    ]  # fmt: skip
 
     dash_duo.driver.refresh()  # the navbar is built per page load
     badge = wait_for(lambda: text_of(dash_duo, "#navbar-alerts-badge"), message="badge")

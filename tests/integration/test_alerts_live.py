@@ -21,10 +21,15 @@ SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 
 
 def live_app(make_app, **overrides):
-    return make_app(
-        ingest_mode="inline", alert_schedule_interval_s=0,
-        alert_webhook_backoff_s=0.01, **overrides,
-    )  # fmt: skip
+    """An inline-ingest app with no schedule, quick retries, and the local test
+    receivers allowed (they listen on 127.0.0.1)."""
+    defaults = {
+        "ingest_mode": "inline",
+        "alert_schedule_interval_s": 0,
+        "alert_webhook_backoff_s": 0.01,
+        "alert_webhook_allow_private": True,
+    }
+    return make_app(**{**defaults, **overrides})
 
 
 def hook(url: str, **fields) -> dict:
@@ -308,3 +313,38 @@ def test_a_notification_left_pending_by_a_crash_is_delivered_later(
     [sent] = receiver.requests
     assert sent["headers"]["webhook-id"].startswith(f"alert_{rule['id']}_firing_")
     assert Webhook(SECRET).verify(sent["body"], sent["headers"])["data"]["value"] == 120
+
+
+def test_webhooks_to_internal_addresses_are_refused_by_default(make_app, new_user):
+    app = live_app(make_app, alert_webhook_allow_private=False, alert_webhook_retries=1)
+    client = app.server.test_client()
+    user = new_user(client)
+    with WebhookReceiver() as receiver:
+        dataset_id = upload_series(client, user, VALUES[:3])
+        body = above_rule(dataset_id, channels=[hook(receiver.url)])
+        rule = client.post("/api/alerts", json=body, headers=user["headers"]).get_json()
+        upload_series(client, user, VALUES[:4])
+    assert receiver.requests == []
+    sent = client.get(f"/api/alerts/{rule['id']}/history", headers=user["headers"])
+    [notification] = sent.get_json()["notifications"]
+    assert notification["status"] == "dead"
+    assert "127.0.0.1, an internal address" in notification["lastError"]
+
+
+def test_webhook_secrets_are_masked_on_read_and_kept_on_replace(make_app, new_user):
+    app = live_app(make_app)
+    client = app.server.test_client()
+    user = new_user(client)
+    dataset_id = upload_series(client, user, VALUES[:3])
+    body = above_rule(dataset_id, channels=[hook("https://hooks.example.com/x")])
+    rule = client.post("/api/alerts", json=body, headers=user["headers"]).get_json()
+    assert rule["channels"][0]["secret"] == service.SECRET_MASK
+    shown = client.get(f"/api/alerts/{rule['id']}", headers=user["headers"]).get_json()
+    assert SECRET not in json.dumps(shown)
+    shown["name"] = "Renamed"
+    kept = {k: shown[k] for k in body if k in shown} | {"name": "Renamed"}
+    answer = client.put(f"/api/alerts/{rule['id']}", json=kept, headers=user["headers"])
+    assert answer.status_code == 200, answer.get_json()
+    services = app.server.extensions["insightboard"]
+    stored = store.get_rule(services.postgres, user["id"], rule["id"])["definition"]
+    assert stored["channels"][0]["secret"] == SECRET and stored["name"] == "Renamed"

@@ -46,7 +46,11 @@ def test_form_values_become_the_rule_body():
         "forBuckets": 2, "keepFiringForBuckets": "", "noData": "keep",
         "repeatIntervalMinutes": 240, "email": "a@example.com, b@example.com",
         "webhookUrl": "", "webhookSecret": "", "webhookFormat": "json",
+        "muteDays": ["sat", "sun"], "muteHours": " 22-6 ", "muteTz": "Europe/Berlin",
     })  # fmt: skip
+    assert body["muteTimings"] == [
+        {"days": ["sat", "sun"], "hours": "22-6", "tz": "Europe/Berlin"}
+    ]
     assert body["condition"] == {"type": "above", "threshold": 50, "minVolume": 0,
                                  "severity": "medium"}  # fmt: skip
     assert body["channels"] == [
