@@ -1,7 +1,7 @@
 """Every operation of the served OpenAPI document answers, in a real session, what
 the document says: one user's whole journey through the API (sign up, tokens,
 upload, preview, measures, append, reprocess, analytics, comparison, KPI, shares,
-delete) is recorded on the server, and each response's status and body are
+alerts, delete) is recorded on the server, and each response's status and body are
 checked against the served document (schemas generated from the models in
 data/dataset_models.py and data/analytics/models.py)."""
 
@@ -13,6 +13,7 @@ import pytest
 from flask import request
 from openapi_schema_validator import OAS30Validator
 
+from tests.alerts_data import above_rule, upload_series
 from tests.api_calls import post_file, upload_sample
 from tests.conftest import SAMPLE_CSV
 
@@ -20,7 +21,7 @@ from tests.conftest import SAMPLE_CSV
 @pytest.fixture
 def recorded(make_app):
     """(app, client, responses): every API response, with the route it matched."""
-    app = make_app(ingest_mode="inline")
+    app = make_app(ingest_mode="inline", alert_schedule_interval_s=0)
     responses: list[tuple[str, str, int, object]] = []
 
     @app.server.after_request
@@ -69,6 +70,7 @@ def journey(client, new_user) -> None:
     )
     assert appended.status_code in (200, 201), appended.get_json()
     _share(client, auth, dataset_id)
+    _alerts(client, user)
     again = post_file(
         client, user, SAMPLE_CSV.read_bytes(), filename="sales.csv",
         datasetName="Sales", timeColumn="date", metricColumn="revenue",
@@ -98,6 +100,23 @@ def _share(client, auth, dataset_id: str) -> None:
     assert created.status_code == 201, created.get_json()
     ok(client.get("/api/shares", headers=auth))
     client.delete(f"/api/shares/{created.get_json()['id']}", headers=auth)
+
+
+def _alerts(client, user) -> None:
+    auth = user["headers"]
+    rule = above_rule(upload_series(client, user), threshold=10)
+    ok(client.post("/api/alerts/backtest", json=rule, headers=auth))
+    created = client.post("/api/alerts", json=rule, headers=auth)
+    assert created.status_code == 201, created.get_json()
+    path = f"/api/alerts/{created.get_json()['id']}"
+    ok(client.get("/api/alerts", headers=auth))
+    ok(client.put(path, json={**rule, "name": "Renamed"}, headers=auth))
+    for action in ("", "/history"):
+        ok(client.get(path + action, headers=auth))
+    ok(client.post(f"{path}/acknowledge", headers=auth))
+    until = {"until": "2030-01-01T00:00:00Z"}
+    ok(client.post(f"{path}/silence", json=until, headers=auth))
+    ok(client.delete(path, headers=auth))
 
 
 def _shape(path: str) -> str:
