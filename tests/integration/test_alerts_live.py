@@ -14,6 +14,7 @@ from standardwebhooks import Webhook
 
 from auth.audit import events_for
 from data.alerts import service, store
+from data.errors import DATASET_NOT_FOUND
 from tests.alerts_data import VALUES, above_rule, upload_series
 from tests.receivers import SmtpServer, WebhookReceiver
 
@@ -262,7 +263,7 @@ def test_a_rule_whose_series_cannot_be_read_is_in_error(make_app, new_user):
     with app.server.app_context():
         service.evaluate_all(services)
     shown = client.get(f"/api/alerts/{rule['id']}", headers=user["headers"]).get_json()
-    assert shown["state"] == "error" and "No such dataset" in shown["lastError"]
+    assert shown["state"] == "error" and DATASET_NOT_FOUND in shown["lastError"]
 
 
 def test_an_append_evaluates_the_rules_in_the_background(make_app, new_user):
