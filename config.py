@@ -87,6 +87,22 @@ class Settings(BaseSettings):
     append_lease_s: float = Field(default=30, gt=0)
     append_max_mb: int = Field(default=16, ge=1)
 
+    # Outgoing mail (scheduled reports now, alerts later): unset host = no mail.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_from: str = "insightboard@localhost"
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout_s: float = Field(default=10, gt=0)
+    # Alerts (data/alerts): seconds between scheduled evaluations (0: never), and
+    # webhook deliveries: tries, and the first wait between them (then doubled).
+    alert_schedule_interval_s: int = Field(default=60, ge=0)
+    alert_webhook_retries: int = Field(default=4, ge=1, le=10)
+    alert_webhook_backoff_s: float = Field(default=1.0, ge=0, le=60)
+    # Webhooks to loopback/private/link-local addresses are refused unless true.
+    alert_webhook_allow_private: bool = False
+
     @model_validator(mode="after")
     def _refuse_weak_secret_in_production(self) -> Settings:
         if self.app_env == "production" and (
