@@ -89,8 +89,12 @@ def latency(base: str, bearer: dict, dataset_id: str, rounds: int) -> dict:
     events: list[float] = []
     arrived = threading.Event()
     client = socketio.Client(reconnection=False)
-    client.on("revision", lambda _event: (events.append(time.perf_counter()),
-                                          arrived.set()))  # fmt: skip
+
+    def heard(_event: dict) -> None:
+        events.append(time.perf_counter())
+        arrived.set()
+
+    client.on("revision", heard)
     client.connect(base, headers=bearer, auth={"datasets": [dataset_id]},
                    transports=["websocket"], wait_timeout=10)  # fmt: skip
     arrived.wait(10)
