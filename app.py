@@ -18,6 +18,7 @@ from api.errors import install_error_handlers
 from api.observability import configure_logging, health, install_request_logging
 from components.account import account_nav, sign_in_prompt
 from components.navbar import memory_notice, navbar
+from components.report.render import render_report
 from config import Settings, SettingsError, load_settings
 from data import cache as cache_module
 from data import inprocess, mongo, postgres, storage
@@ -25,6 +26,8 @@ from data.analytics import service as analytics_service
 from data.ingest import lifecycle as ingest_lifecycle
 from data.ingest import processing as ingest_processing
 from data.ingest import repository as ingest_repository
+from data.reports import schedules as report_schedules
+from data.reports import service as reports_service
 from data.services import Services, get_services
 
 
@@ -123,9 +126,12 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     ingest_processing.set_after_processing(
         services, analytics_service.warm_default_view
     )
+    # Reports: the data layer computes the view, the presentation layer renders it.
+    reports_service.set_renderer(services, render_report)
     cache_module.cache.init_app(server, config=cache_module.cache_config(settings))
     # Ingest job runner, rebuild from the object store, requeue unfinished versions.
     ingest_lifecycle.start(services, server)
+    report_schedules.start_ticker(services, server)
     install_request_logging(server)
     install_error_handlers(server)
     server.register_blueprint(health)

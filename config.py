@@ -70,6 +70,22 @@ class Settings(BaseSettings):
     ingest_queue: str = Field(default="ingest", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     ingest_stale_after_s: int = Field(default=120, ge=1)
 
+    # Reports (data/reports): the largest stored file, and how long a presigned S3
+    # download link lives.
+    report_max_kb: int = Field(default=20 * 1024, ge=16, le=500 * 1024)
+    report_link_ttl_s: int = Field(default=300, ge=30, le=3600)
+    # Scheduled reports: seconds between looks for due schedules (0: never, e.g.
+    # tests that drive the schedule with their own clock).
+    report_schedule_interval_s: int = Field(default=60, ge=0)
+    # Outgoing mail (scheduled reports now, alerts later): unset host = no mail.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_from: str = "insightboard@localhost"
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_timeout_s: float = Field(default=10, gt=0)
+
     @model_validator(mode="after")
     def _refuse_weak_secret_in_production(self) -> Settings:
         if self.app_env == "production" and (

@@ -26,6 +26,7 @@ from typing import BinaryIO
 import pymongo.errors
 import redis
 
+from data import report_records
 from data.cache import bump_generation
 from data.errors import (
     Conflict,
@@ -195,6 +196,8 @@ def reprocess_dataset(
 def delete_dataset(services: Services, owner_id: str, dataset_id: str) -> None:
     """Remove every version: files, records, roll-ups, analytics and cache entries."""
     versions = _versions_or_404(services, owner_id, dataset_id)
+    # Its reports and report schedules go first: none may outlive its data.
+    report_records.forget_dataset(services, owner_id, dataset_id)
     try:
         # meta.json first: a rebuild can then never bring the dataset back.
         for document in versions:
