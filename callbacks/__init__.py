@@ -12,6 +12,7 @@ from callbacks import (
     login,
     navbar,
     registration,
+    reports,
     versions,
 )
 
@@ -26,3 +27,4 @@ def register(app: dash.Dash) -> None:
     registration.register(app)
     account.register(app)
     navbar.register(app)
+    reports.register(app)

@@ -7,6 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import url_state
+from components.reports_layout import report_button
 from components.url_state import AnalysisState
 from components.widgets import (
     card,
@@ -337,7 +338,8 @@ def _chosen_version(meta: dict, state: AnalysisState) -> dict | None:
 
 
 def share_actions() -> html.Div:
-    """ "Copy link" (a clipboard copy of the exact view) and the CSV download."""
+    """ "Copy link" (a clipboard copy of the exact view), the CSV download and
+    the PDF report."""
     return html.Div(
         [
             # A plain button (dcc.Clipboard renders nothing outside secure contexts
@@ -356,8 +358,9 @@ def share_actions() -> html.Div:
                 size="sm",
             ),
             dcc.Download(id=ids.DOWNLOAD),
+            report_button("analysis"),
         ],
-        className="d-flex gap-2",
+        className="d-flex flex-wrap gap-2",
     )
 
 

@@ -6,6 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.kpi_state import PERIODS, KpiPageState
+from components.reports_layout import report_button
 from components.widgets import card, empty_state, icon
 from data.kpi.params import COMPARE_LABELS, SPEC, WEEKDAYS
 
@@ -314,6 +315,7 @@ def header(meta: dict) -> html.Div:
                         className="btn btn-outline-primary btn-sm",
                         title="Copy a link that reopens exactly this view",
                     ),
+                    report_button("kpi"),
                 ],
                 className="d-flex gap-2",
             ),
