@@ -195,3 +195,22 @@ def test_previous_week_period_is_monday_to_sunday_in_the_schedule_zone():
         schedules.period_params(daily, dt.datetime(2026, 11, 30, 3, tzinfo=UTC))["from"]
         == "2026-11-28"
     )
+
+
+def test_the_ticker_thread_delivers_with_its_clock(scheduled_app):
+    app, client, user, dataset_id, inbox = scheduled_app
+    services = app.server.extensions["insightboard"]
+    body = {"datasetId": dataset_id, "frequency": "daily", "period": "view",
+            "recipients": ["ticker@example.com"]}  # fmt: skip
+    created = schedule(client, user, **body).get_json()
+    due = dt.datetime.fromisoformat(created["nextRunAt"]) + dt.timedelta(minutes=1)
+    ticker = schedules.ScheduleTicker(services, app.server, 0.2, clock=lambda: due)
+    ticker.start()
+    try:
+        for _ in range(600):  # bounded wait for the delivery, not a timing test
+            if inbox.messages:
+                break
+            ticker.stopped.wait(0.1)
+    finally:
+        ticker.stop()
+    assert [recipients for recipients, _ in inbox.messages] == [["ticker@example.com"]]
