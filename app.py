@@ -16,6 +16,8 @@ import auth
 import callbacks
 from api.errors import install_error_handlers
 from api.observability import configure_logging, health, install_request_logging
+from api.security_headers import SecurityHeaders, install_security_headers
+from auth.share_guard import current_share
 from components.account import account_nav, sign_in_prompt
 from components.navbar import memory_notice, navbar
 from components.report.render import render_report
@@ -103,7 +105,13 @@ INDEX_STRING = """<!DOCTYPE html>
 
 
 def serve_layout() -> html.Div:
-    """The shell around every page, built per request (it shows the current user)."""
+    """The shell around every page, built per request (it shows the current user).
+    Under a share link: no navbar, no account, nothing that leads into the app."""
+    if current_share() is not None:
+        return html.Div(
+            dbc.Container(dash.page_container, fluid="lg", id="page-body"),
+            className="ib-share-shell",
+        )
     user_label, account_links = account_nav()
     notice = memory_notice() if get_services().settings.in_process_mongo else None
     return html.Div(
@@ -149,7 +157,21 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     app.layout = serve_layout
     auth.init_dash(app, sign_in_layout=sign_in_prompt)
     callbacks.register(app)
+    # The policy lists the hashes of Dash's inline scripts (clientside callbacks).
+    headers = install_security_headers(server, app.csp_hashes)
+    add_share_route(app, headers, settings)
     return app
+
+
+def add_share_route(app: dash.Dash, headers: SecurityHeaders, settings) -> None:
+    """/share/<token>: Dash's page, framable by EMBED_ALLOWED_ORIGINS only (the
+    guard has checked the token before this runs)."""
+
+    def share_document(token: str):
+        return app.index()
+
+    view = headers.embeddable_view(share_document, settings.embed_origins)
+    app.server.add_url_rule("/share/<token>", "share_document", view)
 
 
 _default_app: dash.Dash | None = None

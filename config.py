@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+# scheme://host[:port], nothing else: a frame-ancestors source must not widen.
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _split_origins(value: str) -> list[str]:
+    """The comma-separated origins of a setting, trimmed, without empty items."""
+    return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
 
 
 class SettingsError(RuntimeError):
@@ -57,6 +65,10 @@ class Settings(BaseSettings):
     remember_me_days: int = Field(default=14, ge=1, le=365)
     login_rate_limit: str = "10/minute"
     register_rate_limit: str = "5/minute"
+    # Share links (/share/<token>): requests per link, and the origins allowed to
+    # frame them (comma-separated, e.g. "https://intranet.example"; empty: none).
+    share_rate_limit: str = "300/minute"
+    embed_allowed_origins: str = ""
 
     max_upload_mb: int = Field(default=200, ge=1)
     max_rows: int = Field(default=5_000_000, ge=1)
@@ -69,6 +81,11 @@ class Settings(BaseSettings):
     ingest_mode: Literal["auto", "rq", "rq-local", "thread", "inline"] = "auto"
     ingest_queue: str = Field(default="ingest", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     ingest_stale_after_s: int = Field(default=120, ge=1)
+    # Appends (data/ingest/append.py): records per batch, and after how long an
+    # append's hold on a version counts as dead (its process was killed).
+    append_max_records: int = Field(default=10_000, ge=1)
+    append_lease_s: float = Field(default=30, gt=0)
+    append_max_mb: int = Field(default=16, ge=1)
 
     # Reports (data/reports): the largest stored file, and how long a presigned S3
     # download link lives.
@@ -98,6 +115,22 @@ class Settings(BaseSettings):
         if self.app_env == "production" and len(self.secret_key) < 32:
             raise ValueError("SECRET_KEY must be at least 32 characters in production")
         return self
+
+    @field_validator("embed_allowed_origins")
+    @classmethod
+    def _origins_only(cls, value: str) -> str:
+        for origin in _split_origins(value):
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(
+                    f"{origin[:60]!r} is not an origin like https://intranet.example"
+                    " (scheme, host and optional port; no path, no wildcard)"
+                )
+        return value
+
+    @property
+    def embed_origins(self) -> tuple[str, ...]:
+        """The origins allowed to frame share links (CSP frame-ancestors)."""
+        return tuple(_split_origins(self.embed_allowed_origins))
 
     @property
     def in_process_mongo(self) -> bool:

@@ -8,7 +8,9 @@ from api import (  # noqa: F401  (the route modules attach to the blueprint)
     datasets,
     kpi,
     openapi,
+    records,
     reports,
+    shares,
     versions,
 )
 from api.blueprint import api

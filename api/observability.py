@@ -81,6 +81,11 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
 
 
+def logged_path(path: str) -> str:
+    """The path as logged: a share link's token is its secret, so it is left out."""
+    return "/share/[token]" if path.startswith("/share/") else path
+
+
 def install_request_logging(server: Flask) -> None:
     """Give every request an id (kept from X-Request-ID when safe) and log it."""
     access_log = logging.getLogger("insightboard.access")
@@ -102,7 +107,7 @@ def install_request_logging(server: Flask) -> None:
                 "request",
                 extra={
                     "method": request.method,
-                    "path": request.path,
+                    "path": logged_path(request.path),
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },

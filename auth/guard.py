@@ -1,6 +1,8 @@
 """The single before_request guard: pages, Dash callbacks and the API.
 
-Everything is protected unless it is on the explicit public lists below. Dash's
+Everything is protected unless it is on the explicit public lists below, or runs
+under a share link (`/share/<token>` and Dash's requests from that page), which
+auth/share_guard.py holds to the link's scope. Dash's
 callback endpoint is special: anonymous callback requests are allowed only for
 callbacks whose every output is a component of a public page (the sign-in and
 registration forms), and for the page router when it renders a public page.
@@ -17,6 +19,7 @@ from plotly.io.json import to_json_plotly
 
 from auth.callback_requests import callback_request_problem
 from auth.identity import current_user_or_none
+from auth.share_guard import guard_share, share_token
 from data.errors import error_body
 
 PUBLIC_PATHS = frozenset(
@@ -84,6 +87,10 @@ def guard_request() -> Response | None:
     """Refuse anonymous access to anything not public; None lets the request on."""
     if request.method in UNSAFE_METHODS and not _same_origin():
         return json_error(403, "cross_origin", "Cross-site request refused.")
+    token = share_token()
+    if token is not None:
+        # Under a share link the link alone decides (auth/share_guard.py).
+        return guard_share(token, callback_output_ids)
     if request.path == CALLBACK_PATH:
         return _guard_callback()
     if is_public_path(request.path) or current_user_or_none() is not None:

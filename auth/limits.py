@@ -1,4 +1,5 @@
-"""Rate limits on sign-in and registration, per IP address and per account.
+"""Rate limits on sign-in and registration (per IP address and per account) and on
+share links (per link).
 
 Flask-Limiter's `Limiter` is bound to each app (tests build many apps, each with
 its own counters) and supplies the storage: Redis at REDIS_URL, else process
@@ -41,6 +42,7 @@ class AuthRateLimits:
         self.items = {
             "login": parse(settings.login_rate_limit),
             "register": parse(settings.register_rate_limit),
+            "share": parse(settings.share_rate_limit),
         }
         self._storage_down_until = 0.0
         self._lock = threading.Lock()
@@ -58,6 +60,18 @@ class AuthRateLimits:
                     f"Too many attempts. Try again in {retry_after} seconds.",
                     details={"retry_after": retry_after},
                 )
+
+    def enforce_share(self, link_id: str) -> None:
+        """Count one request under a share link; RateLimited when over its limit."""
+        item = self.items["share"]
+        if not self._hit(item, "insightboard", "share", link_id):
+            retry_after = self._retry_after(item, "insightboard", "share", link_id)
+            log.warning("share link rate limit hit", extra={"link": link_id})
+            raise RateLimited(
+                "This shared view is receiving too many requests. Try again in "
+                f"{retry_after} seconds.",
+                details={"retry_after": retry_after},
+            )
 
     def _strategy(self) -> RateLimiter:
         if time.monotonic() < self._storage_down_until:
@@ -105,3 +119,8 @@ def init_limits(server: Flask, settings) -> AuthRateLimits:
 def enforce(action: str, ip: str | None, account: str | None) -> None:
     """Count an attempt against the current app's limits (see AuthRateLimits)."""
     current_app.extensions["insightboard_auth_limits"].enforce(action, ip, account)
+
+
+def enforce_share(link_id: str) -> None:
+    """Count a request under a share link against the current app's limit."""
+    current_app.extensions["insightboard_auth_limits"].enforce_share(link_id)

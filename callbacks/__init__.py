@@ -13,6 +13,8 @@ from callbacks import (
     navbar,
     registration,
     reports,
+    share_links,
+    shared_view,
     versions,
 )
 
@@ -27,4 +29,6 @@ def register(app: dash.Dash) -> None:
     registration.register(app)
     account.register(app)
     navbar.register(app)
+    share_links.register(app)
+    shared_view.register()
     reports.register(app)

@@ -138,6 +138,7 @@ def sync_state(search, version, controls, filter_ids, current, metrics, embed):
     """
     if ctx.triggered_id == ids.URL:
         state, notices = url_state.parse_search(search)
+        state = locked_state(state)
         state, stale = check_link(replace(state, embed=embed), metrics, filter_ids)
         notices += stale
         canonical = url_state.serialise(state)
@@ -155,6 +156,7 @@ def sync_state(search, version, controls, filter_ids, current, metrics, embed):
     values["version"] = version
     state = state_from_controls(values, filter_ids, controls[-1])
     state = _fit_metric(replace(state, embed=embed), metrics)
+    state = locked_state(state)
     canonical = url_state.serialise(state)
     if ctx.triggered_id == ids.VERSION:
         return sync_outputs(len(filter_ids), nav=canonical)
@@ -165,6 +167,16 @@ def sync_state(search, version, controls, filter_ids, current, metrics, embed):
     return sync_outputs(
         len(filter_ids), url=canonical, state=canonical, controls=controls, notices=[]
     )
+
+
+def locked_state(state: AnalysisState) -> AnalysisState:
+    """Under a share link, the state with the link's locked values (unchanged
+    otherwise): the URL of a shared view never leaves its scope."""
+    viewer = gateway.viewer()
+    if viewer is None or viewer.share is None:
+        return state
+    locked, _ = url_state.parse_search(viewer.search(url_state.serialise(state)))
+    return replace(locked, embed=state.embed)
 
 
 def sync_outputs(
@@ -467,13 +479,21 @@ def anomaly_rows(anomalies: list[dict], unit: str | None, granularity: str) -> l
     ]
 
 
-def filter_options(dimensions: dict, filter_ids: list, chosen: list) -> list:
-    """Options for each filter dropdown: the dimension's values (plus chosen ones)."""
+def filter_options(
+    dimensions: dict, filter_ids: list, chosen: list, locked=frozenset()
+) -> list:
+    """Options for each filter dropdown: the dimension's values (plus chosen ones);
+    a locked filter offers only its own values."""
     options = []
     for component_id, values in zip(filter_ids, chosen, strict=False):
-        known = list(dimensions.get(component_id["dimension"], []))
+        key = url_state.FILTER_PREFIX + component_id["dimension"]
+        known = (
+            [] if key in locked else list(dimensions.get(component_id["dimension"], []))
+        )
         extra = [v for v in values or [] if v not in known]
-        options.append([{"label": v, "value": v} for v in known + extra])
+        options.append(
+            [{"label": v, "value": v, "disabled": key in locked} for v in known + extra]
+        )
     return options
 
 
@@ -549,17 +569,21 @@ def _register_view(app: dash.Dash) -> None:
     )
     def update_view(search, tick, link_notices, dataset_id, filter_ids, chosen):
         """Compute and draw the view for the current state."""
-        user = gateway.user_or_none()
-        if user is None:
+        viewer = gateway.viewer()
+        if viewer is None:
             raise PreventUpdate
         result = render_view(
-            get_services(), user.id, dataset_id, search, link_notices or []
+            get_services(),
+            viewer.owner_id,
+            viewer.dataset(dataset_id),
+            viewer.search(search),
+            link_notices or [],
         )
         dims = result["filter_options"]
         result["filter_options"] = (
             [no_update] * len(filter_ids)
             if dims is no_update
-            else filter_options(dims, filter_ids, chosen)
+            else filter_options(dims, filter_ids, chosen, viewer.locked)
         )
         polled = list(ctx.triggered_prop_ids) == [f"{ids.POLL}.n_intervals"]
         result.update(notice_outputs(result["notices"], polled))
@@ -672,10 +696,15 @@ def _register_download(app: dash.Dash) -> None:
     )
     def download_anomalies(_clicks, search, dataset_id):
         """Recompute (cached) the view for the state and send its anomalies."""
-        user = gateway.user_or_none()
-        if user is None:
+        viewer = gateway.viewer()
+        if viewer is None:
             raise PreventUpdate
-        return anomalies_download(get_services(), user.id, dataset_id, search)
+        return anomalies_download(
+            get_services(),
+            viewer.owner_id,
+            viewer.dataset(dataset_id),
+            viewer.search(search),
+        )
 
 
 def anomalies_download(services: Services, owner_id: str, dataset_id: str, search):
@@ -725,6 +754,16 @@ def parameter_states(method: str | None) -> list:
     ]
 
 
+def viewer_parameter_states(method: str | None) -> list:
+    """parameter_states, with a shared view's locked parameters kept disabled."""
+    states = parameter_states(method)
+    viewer = gateway.viewer()
+    locked = viewer.locked if viewer else frozenset()
+    for index, key in ((0, "threshold"), (2, "k"), (3, "alpha"), (4, "max_outliers")):
+        states[index] = states[index] or key in locked
+    return states
+
+
 def _register_toggles(app: dash.Dash) -> None:
     """The 'Parameters & filters' collapse; parameters the method ignores."""
     app.callback(
@@ -734,5 +773,5 @@ def _register_toggles(app: dash.Dash) -> None:
         Output(ids.ALPHA, "disabled"),
         Output(ids.MAX_OUTLIERS, "disabled"),
         Input(ids.METHOD, "value"),
-    )(parameter_states)
+    )(viewer_parameter_states)
     register_disclosure(app, ids.PARAMS_TOGGLE, ids.PARAMS_COLLAPSE)

@@ -8,10 +8,16 @@ services and reshape their answers for the page builders.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
+from urllib.parse import parse_qs, urlencode
+
+from flask import has_request_context
 
 from auth.identity import current_user_or_none
+from auth.share_guard import current_share
 from data import analytics
 from data import datasets as dataset_service
+from data import shares as share_service
 from data.errors import ValidationFailed
 from data.services import Services
 
@@ -23,6 +29,43 @@ TARGETS = ("new", "version")
 def user_or_none():
     """The signed-in user, or None (the guard already refuses anonymous callbacks)."""
     return current_user_or_none()
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Whose data a view callback reads: the signed-in user's own, or what a share
+    link allows (its owner's dataset, its locked values applied here, server-side,
+    whatever the request said)."""
+
+    owner_id: str
+    share: share_service.ShareLink | None = None
+
+    def dataset(self, requested: str | None) -> str | None:
+        """The dataset to read: the link's own under a share, else the one asked."""
+        return self.share.dataset_id if self.share else requested
+
+    def search(self, search: str | None) -> str:
+        """The view's query string with the link's locked values applied."""
+        if self.share is None:
+            return search or ""
+        raw = parse_qs((search or "").lstrip("?"), keep_blank_values=True)
+        locked = share_service.lock_query(raw, self.share.locked)
+        return "?" + urlencode(locked, doseq=True)
+
+    @property
+    def locked(self) -> frozenset[str]:
+        """The locked parameter names (none outside a share)."""
+        return frozenset(self.share.locked) if self.share else frozenset()
+
+
+def viewer() -> Viewer | None:
+    """The share link this request runs under (it wins: the guard judged the
+    request on it alone), else the signed-in user, else None."""
+    share = current_share() if has_request_context() else None
+    if share is not None:
+        return Viewer(share.owner_id, share)
+    user = current_user_or_none() if has_request_context() else None
+    return Viewer(user.id) if user is not None else None
 
 
 # ----------------------------------------------------------------- datasets
@@ -172,3 +215,40 @@ def analysis_view(
 ) -> dict:
     """The analysis view of docs/contracts.md, from the analytics service."""
     return analytics.get_view(services, owner_id, dataset_id, params, version=version)
+
+
+# ---------------------------------------------------------------- share links
+
+
+def query_of(search: str | None) -> dict[str, list[str]]:
+    """A view's query string as {key: [values]} (what a share link stores)."""
+    return parse_qs((search or "").lstrip("?"), keep_blank_values=False)
+
+
+def create_share(services: Services, owner_id: str, body: dict) -> str:
+    """A new share link of the owner's; returns its (one-time) token."""
+    _link, token = share_service.create_share(services, owner_id, body)
+    return token
+
+
+def list_shares(
+    services: Services, owner_id: str, dataset_id: str | None = None
+) -> list[dict]:
+    """The owner's live links (of one dataset when given), as the API shows them."""
+    return [
+        link.public()
+        for link in share_service.list_shares(services, owner_id, dataset_id)
+    ]
+
+
+def revoke_share(services: Services, owner_id: str, share_id: str) -> None:
+    """Revoke one of the owner's links (NotFound for any other)."""
+    share_service.revoke_share(services, owner_id, share_id)
+
+
+def dataset_names(services: Services, owner_id: str) -> dict[str, str]:
+    """{dataset id: name} of the owner's datasets."""
+    return {
+        summary["id"]: summary["name"]
+        for summary in dataset_service.list_datasets(services, owner_id)
+    }

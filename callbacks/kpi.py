@@ -133,18 +133,30 @@ def control_values(state: KpiPageState, filter_ids: list) -> tuple[list, list]:
 
 
 def sync_state(search, values, filters, filter_ids):
-    """URL → controls (load, back/forward); controls → URL (a history entry)."""
+    """URL → controls (load, back/forward); controls → URL (a history entry).
+    Under a share link the link's locked values win over both."""
+    viewer = gateway.viewer()
+    locked = viewer.locked if viewer else frozenset()
     trigger = ctx.triggered_id
     if trigger is None or trigger == ids.URL:
-        state, _ = parse_page_query(search_query(search))
+        state = locked_state(viewer, search)
         controls, chosen = control_values(state, filter_ids)
-        return no_update, controls, chosen, state.period != "custom"
+        fixed = state.period != "custom" or "granularity" in locked
+        return no_update, controls, chosen, fixed
     trigger = trigger if isinstance(trigger, str) else ids.FILTER
     state = state_from_controls(values, filter_ids, filters, trigger)
+    state = locked_state(viewer, serialise(state))
     wanted = serialise(state)
     controls, chosen = control_values(state, filter_ids)
     url = no_update if wanted == (search or "") else wanted
-    return url, controls, chosen, state.period != "custom"
+    return url, controls, chosen, state.period != "custom" or "granularity" in locked
+
+
+def locked_state(viewer: gateway.Viewer | None, search: str | None) -> KpiPageState:
+    """The page state of a query string, with a share link's locked values."""
+    applied = viewer.search(search) if viewer else search
+    state, _ = parse_page_query(search_query(applied))
+    return state
 
 
 def view_query(services: Services, owner_id: str, dataset_id: str, search) -> dict:
@@ -271,10 +283,15 @@ def register(app: dash.Dash) -> None:
 
 
 def _view(search, dataset_id):
-    user = gateway.user_or_none()
-    if user is None:
+    viewer = gateway.viewer()
+    if viewer is None:
         return _problem(NotFound("Sign in to see this view."))
-    return render_view(get_services(), user.id, dataset_id, search)
+    return render_view(
+        get_services(),
+        viewer.owner_id,
+        viewer.dataset(dataset_id),
+        viewer.search(search),
+    )
 
 
 __all__ = ["html", "page_layout", "register"]

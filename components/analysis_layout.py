@@ -8,6 +8,8 @@ from dash import dcc, html
 
 from components import url_state
 from components.reports_layout import report_button
+from components.share_links import ids as share_ids
+from components.share_links import share_dialog
 from components.url_state import AnalysisState
 from components.widgets import (
     card,
@@ -84,9 +86,12 @@ def select(component_id: str, options: list[dict], value, **extra) -> dbc.Select
     return dbc.Select(id=component_id, options=options, value=value, size="sm", **extra)
 
 
-def number_input(component_id: str, parameter: Parameter, value) -> dbc.Input:
+def number_input(
+    component_id: str, parameter: Parameter, value, disabled: bool = False
+) -> dbc.Input:
     """A bounded number input that reports its value on blur or Enter."""
     return dbc.Input(
+        disabled=disabled,
         id=component_id,
         type="number",
         min=parameter.low,
@@ -110,25 +115,48 @@ def version_options(meta: dict) -> list[dict]:
     return options
 
 
-def primary_controls(meta: dict, state: AnalysisState) -> dbc.Row:
-    """The everyday controls: metric, aggregation, granularity, method, dates."""
+def locked_options(options: list[dict], value, is_locked: bool) -> list[dict]:
+    """A locked control offers only its own value (a shared view shows no other)."""
+    return [o for o in options if o["value"] == value] if is_locked else options
+
+
+def primary_controls(
+    meta: dict, state: AnalysisState, locked: frozenset[str] = frozenset()
+) -> dbc.Row:
+    """The everyday controls: metric, aggregation, granularity, method, dates;
+    a shared view's locked ones are disabled."""
     metrics = [{"label": m, "value": m} for m in meta.get("metrics") or []]
+
+    metric_locked = "metric" in locked
     return dbc.Row(
         [
             labelled(
                 "Metric",
                 ids.METRIC,
-                select(ids.METRIC, metrics, state.metric),
+                select(
+                    ids.METRIC,
+                    locked_options(metrics, state.metric, metric_locked),
+                    state.metric,
+                    disabled=metric_locked,
+                ),
             ),
-            choice_control("aggregation", ids.AGGREGATION, state.aggregation),
-            choice_control("granularity", ids.GRANULARITY, state.granularity),
             choice_control(
-                "method", ids.METHOD, state.method, width={"md": 6, "xl": 3}
+                "aggregation", ids.AGGREGATION, state.aggregation, locked=locked
+            ),
+            choice_control(
+                "granularity", ids.GRANULARITY, state.granularity, locked=locked
+            ),
+            choice_control(
+                "method",
+                ids.METHOD,
+                state.method,
+                locked=locked,
+                width={"md": 6, "xl": 3},
             ),
             labelled(
                 "Date range",
                 ids.DATES_START,
-                date_range(state),
+                date_range(state, disabled=bool({"from", "to"} & locked)),
                 width={"md": 6, "xl": 3},
             ),
         ],
@@ -136,21 +164,30 @@ def primary_controls(meta: dict, state: AnalysisState) -> dbc.Row:
     )
 
 
-def choice_control(key: str, component_id: str, value: str, **extra) -> dbc.Col:
-    """A labelled select for one choice parameter of the spec."""
+def choice_control(
+    key: str,
+    component_id: str,
+    value: str,
+    locked: frozenset[str] = frozenset(),
+    **extra,
+) -> dbc.Col:
+    """A labelled select for one choice parameter of the spec (a shared view's
+    locked one offers only its own value, disabled)."""
     parameter = spec.get(key)
-    options = choice_options(parameter)
+    is_locked = key in locked
+    options = locked_options(choice_options(parameter), value, is_locked)
     return labelled(
         parameter.short_label,
         component_id,
-        select(component_id, options, value),
+        select(component_id, options, value, disabled=is_locked),
         **extra,
     )
 
 
-def date_range(state: AnalysisState) -> dcc.DatePickerRange:
+def date_range(state: AnalysisState, disabled: bool = False) -> dcc.DatePickerRange:
     """The date range picker (empty ends mean 'from the start' / 'to the end')."""
     return dcc.DatePickerRange(
+        disabled=disabled,
         id=ids.DATES,
         start_date_id=ids.DATES_START,
         end_date_id=ids.DATES_END,
@@ -175,14 +212,22 @@ PARAMETER_CONTROLS = (
 )
 
 
-def parameter_controls(state: AnalysisState) -> dbc.Row:
-    """Detection parameters and the rolling window, labelled from the spec."""
+def parameter_controls(
+    state: AnalysisState, locked: frozenset[str] = frozenset()
+) -> dbc.Row:
+    """Detection parameters and the rolling window, labelled from the spec (a
+    shared view's locked ones are disabled)."""
     return dbc.Row(
         [
             labelled(
                 spec.get(key).short_label,
                 component_id,
-                number_input(component_id, spec.get(key), getattr(state, key)),
+                number_input(
+                    component_id,
+                    spec.get(key),
+                    getattr(state, key),
+                    disabled=key in locked,
+                ),
                 help_text=spec.get(key).help,
                 width={"md": 4, "xl": 2},
             )
@@ -193,7 +238,8 @@ def parameter_controls(state: AnalysisState) -> dbc.Row:
 
 
 def filter_controls(meta: dict, state: AnalysisState) -> list:
-    """One multi-select per dimension; options arrive with the view."""
+    """One multi-select per dimension; options arrive with the view (a shared
+    view's locked filter gets its own values only, disabled)."""
     controls = []
     for dimension in meta.get("dimensions") or []:
         chosen = list(state.filters.get(dimension, ()))
@@ -209,13 +255,15 @@ def filter_controls(meta: dict, state: AnalysisState) -> list:
     return controls
 
 
-def controls_card(meta: dict, state: AnalysisState) -> dbc.Card:
+def controls_card(
+    meta: dict, state: AnalysisState, locked: frozenset[str] = frozenset()
+) -> dbc.Card:
     """The toolbar: primary controls, then a collapsible row of parameters."""
     filters = filter_controls(meta, state)
     toggle_label = "Parameters & filters"
     return card(
         [
-            primary_controls(meta, state),
+            primary_controls(meta, state, locked),
             html.Div(
                 html.Button(
                     [icon("sliders"), toggle_label, _active_filter_badge(state)],
@@ -232,7 +280,7 @@ def controls_card(meta: dict, state: AnalysisState) -> dbc.Card:
             dbc.Collapse(
                 html.Div(
                     [
-                        parameter_controls(state),
+                        parameter_controls(state, locked),
                         dbc.Row(filters, className="g-3 mt-0") if filters else None,
                         html.P(
                             "Filters: tick the values to keep; none ticked keeps all.",
@@ -311,6 +359,50 @@ def header(meta: dict, state: AnalysisState) -> html.Div:
     )
 
 
+def shared_header(meta: dict, state: AnalysisState) -> html.Div:
+    """A shared view's title line: no links into the app, no version choice."""
+    version = _chosen_version(meta, state)
+    number = version["version"] if version else None
+    fixed = str(state.version or "latest")
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(meta.get("name") or "Dataset", className="h3 mb-0"),
+                    # The sync callback reads the version select; here it is fixed.
+                    html.Div(
+                        [
+                            dbc.Label(
+                                "Version",
+                                html_for=ids.VERSION,
+                                class_name="visually-hidden",
+                            ),
+                            select(
+                                ids.VERSION,
+                                [{"label": f"v{number}", "value": fixed}],
+                                fixed,
+                                disabled=True,
+                                className="ib-version-picker",
+                            ),
+                        ]
+                    ),
+                    status_badge(version["status"] if version else None),
+                    dbc.Badge(
+                        [icon("eye"), "Shared view · read-only"],
+                        color="light",
+                        text_color="dark",
+                        class_name="border",
+                        id="share-badge",
+                    ),
+                ],
+                className="d-flex flex-wrap align-items-center gap-2",
+            ),
+            html.Div([download_button(), dcc.Download(id=ids.DOWNLOAD)]),
+        ],
+        className="d-flex flex-wrap justify-content-between align-items-end gap-3 mb-3",
+    )
+
+
 def version_picker(meta: dict, state: AnalysisState) -> html.Div:
     """A compact version select beside the title (a change reloads the page)."""
     return html.Div(
@@ -351,16 +443,29 @@ def share_actions() -> html.Div:
                 title="Copy a link that reopens exactly this view",
                 className="btn btn-outline-primary btn-sm",
             ),
-            dbc.Button(
-                [icon("download"), "Anomalies CSV"],
-                id=ids.DOWNLOAD_BUTTON,
-                color="primary",
-                size="sm",
+            html.Button(
+                [icon("share"), "Share"],
+                id=share_ids.OPEN,
+                type="button",
+                title="Create a read-only link to this view for people without an "
+                "account",
+                className="btn btn-outline-primary btn-sm",
             ),
+            download_button(),
             dcc.Download(id=ids.DOWNLOAD),
             report_button("analysis"),
         ],
         className="d-flex flex-wrap gap-2",
+    )
+
+
+def download_button() -> dbc.Button:
+    """The anomalies CSV download."""
+    return dbc.Button(
+        [icon("download"), "Anomalies CSV"],
+        id=ids.DOWNLOAD_BUTTON,
+        color="primary",
+        size="sm",
     )
 
 
@@ -648,9 +753,27 @@ def notices_alert(notices: list[str]) -> dbc.Alert:
 
 
 def analysis_page(
-    dataset_id: str, meta: dict, state: AnalysisState, notices: list[str]
+    dataset_id: str,
+    meta: dict,
+    state: AnalysisState,
+    notices: list[str],
+    locked: frozenset[str] | None = None,
 ) -> html.Div:
-    """The full analysis page, or its embed form (no chrome, no controls)."""
+    """The full analysis page, its embed form (no chrome, no controls), or under a
+    share link (`locked` given) the read-only form with the locked controls off."""
+    if locked is not None and not state.embed:
+        return html.Div(
+            [
+                *stores(dataset_id, state, notices),
+                shared_header(meta, state),
+                notices_alert(notices),
+                controls_card(meta, state, locked),
+                html.Div(id=ids.STATUS),
+                main_content(),
+            ],
+            id=ids.PAGE,
+            className="ib-shared",
+        )
     if state.embed:
         return html.Div(
             [
@@ -672,6 +795,12 @@ def analysis_page(
             html.Div(id=ids.STATUS),
             main_content(),
             share_toast(),
+            share_dialog(
+                dataset_id,
+                url_state.lockable_keys(meta.get("dimensions")),
+                ["metric"],
+                page="analysis",
+            ),
         ],
         id=ids.PAGE,
     )

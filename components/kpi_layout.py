@@ -5,8 +5,10 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from components.kpi_state import PERIODS, KpiPageState
+from components.kpi_state import KEY_ORDER, PERIODS, KpiPageState
 from components.reports_layout import report_button
+from components.share_links import ids as share_ids
+from components.share_links import share_dialog
 from components.widgets import card, empty_state, icon
 from data.kpi.params import COMPARE_LABELS, SPEC, WEEKDAYS
 
@@ -85,8 +87,11 @@ def _select(component_id: str, options: list[dict], value, **extra) -> dbc.Selec
     return dbc.Select(id=component_id, options=options, value=value, size="sm", **extra)
 
 
-def period_controls(meta: dict, state: KpiPageState) -> dbc.Row:
-    """Period, dates, granularity, comparison and the breakdown."""
+def period_controls(
+    meta: dict, state: KpiPageState, locked: frozenset[str] = frozenset()
+) -> dbc.Row:
+    """Period, dates, granularity, comparison and the breakdown (a shared view's
+    locked ones are disabled)."""
     breakdown = [{"label": "None", "value": "none"}] + [
         {"label": _title(name), "value": name} for name in meta["dimensions"]
     ]
@@ -95,7 +100,12 @@ def period_controls(meta: dict, state: KpiPageState) -> dbc.Row:
         [
             _field(
                 "Period",
-                _select(ids.PERIOD, _options(PERIODS), state.period),
+                _select(
+                    ids.PERIOD,
+                    _options(PERIODS),
+                    state.period,
+                    disabled="period" in locked,
+                ),
                 ids.PERIOD,
                 2,
             ),
@@ -103,6 +113,7 @@ def period_controls(meta: dict, state: KpiPageState) -> dbc.Row:
                 "Custom range",
                 dcc.DatePickerRange(
                     id=ids.DATES,
+                    disabled=bool({"from", "to", "period"} & locked),
                     display_format="YYYY-MM-DD",
                     first_day_of_week=1,
                     start_date=state.start.isoformat() if state.start else None,
@@ -120,20 +131,30 @@ def period_controls(meta: dict, state: KpiPageState) -> dbc.Row:
                     ids.GRANULARITY,
                     _options(GRANULARITY_LABELS),
                     state.granularity,
-                    disabled=state.period != "custom",
+                    disabled=state.period != "custom" or "granularity" in locked,
                 ),
                 ids.GRANULARITY,
                 2,
             ),
             _field(
                 "Compare with",
-                _select(ids.COMPARE, _options(COMPARE_LABELS), state.compare),
+                _select(
+                    ids.COMPARE,
+                    _options(COMPARE_LABELS),
+                    state.compare,
+                    disabled="compare" in locked,
+                ),
                 ids.COMPARE,
                 2,
             ),
             _field(
                 "Break down by",
-                _select(ids.BREAKDOWN, breakdown, state.breakdown or "none"),
+                _select(
+                    ids.BREAKDOWN,
+                    breakdown,
+                    state.breakdown or "none",
+                    disabled="breakdown" in locked,
+                ),
                 ids.BREAKDOWN,
                 2,
             ),
@@ -147,6 +168,7 @@ def period_controls(meta: dict, state: KpiPageState) -> dbc.Row:
                     step=1,
                     value=state.top,
                     size="sm",
+                    disabled="top" in locked,
                 ),
                 ids.TOP,
                 1,
@@ -160,7 +182,9 @@ def _title(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-def measure_control(meta: dict, state: KpiPageState) -> dbc.Row:
+def measure_control(
+    meta: dict, state: KpiPageState, locked: frozenset[str] = frozenset()
+) -> dbc.Row:
     """Which measures the cards and the chart show."""
     measures = [
         {"label": m.get("label") or m["name"], "value": m["name"]}
@@ -175,6 +199,7 @@ def measure_control(meta: dict, state: KpiPageState) -> dbc.Row:
                 multi=True,
                 value=list(state.measures),
                 placeholder="The first five",
+                disabled="measures" in locked,
             ),
             ids.MEASURES,
             12,
@@ -183,7 +208,9 @@ def measure_control(meta: dict, state: KpiPageState) -> dbc.Row:
     )
 
 
-def hours_controls(state: KpiPageState) -> dbc.Row:
+def hours_controls(
+    state: KpiPageState, locked: frozenset[str] = frozenset()
+) -> dbc.Row:
     """Business hours: from/to local hour, weekdays and the time zone."""
     start, end = state.hours.split("-") if state.hours else ("", "")
     zones = list(dict.fromkeys([state.tz, *COMMON_ZONES]))
@@ -192,13 +219,23 @@ def hours_controls(state: KpiPageState) -> dbc.Row:
         [
             _field(
                 "Hours from",
-                _select(ids.HOURS_FROM, _hour_options(False), start),
+                _select(
+                    ids.HOURS_FROM,
+                    _hour_options(False),
+                    start,
+                    disabled="hours" in locked,
+                ),
                 ids.HOURS_FROM,
                 2,
             ),
             _field(
                 "Hours to",
-                _select(ids.HOURS_TO, _hour_options(True), end),
+                _select(
+                    ids.HOURS_TO,
+                    _hour_options(True),
+                    end,
+                    disabled="hours" in locked,
+                ),
                 ids.HOURS_TO,
                 2,
             ),
@@ -213,7 +250,12 @@ def hours_controls(state: KpiPageState) -> dbc.Row:
                             inline=True,
                             value=days,
                             options=[
-                                {"label": d.title(), "value": d} for d in WEEKDAYS
+                                {
+                                    "label": d.title(),
+                                    "value": d,
+                                    "disabled": "days" in locked,
+                                }
+                                for d in WEEKDAYS
                             ],
                         ),
                         role="group",
@@ -225,7 +267,13 @@ def hours_controls(state: KpiPageState) -> dbc.Row:
             ),
             _field(
                 "Time zone",
-                dcc.Dropdown(id=ids.TZ, options=zones, value=state.tz, clearable=False),
+                dcc.Dropdown(
+                    id=ids.TZ,
+                    options=zones,
+                    value=state.tz,
+                    clearable=False,
+                    disabled="tz" in locked,
+                ),
                 ids.TZ,
                 3,
             ),
@@ -238,8 +286,11 @@ def _expand_days(days: str | None) -> list[str]:
     return list(WEEKDAYS) if not days else days.split(",")
 
 
-def filter_controls(meta: dict, state: KpiPageState) -> dbc.Row:
-    """One multi-select filter per dimension."""
+def filter_controls(
+    meta: dict, state: KpiPageState, locked: frozenset[str] = frozenset()
+) -> dbc.Row:
+    """One multi-select filter per dimension (a shared view's locked one offers
+    only its own values, disabled)."""
     return dbc.Row(
         [
             _field(
@@ -247,9 +298,13 @@ def filter_controls(meta: dict, state: KpiPageState) -> dbc.Row:
                 dcc.Dropdown(
                     id={"type": ids.FILTER, "dimension": name},
                     multi=True,
-                    options=[{"label": v or "(empty)", "value": v} for v in values],
+                    options=[
+                        {"label": v or "(empty)", "value": v}
+                        for v in filter_values(name, values, state, locked)
+                    ],
                     value=list(state.filters.get(name, ())),
                     placeholder="All",
+                    disabled=f"filter.{name}" in locked,
                     className=f"ib-kpi-filter ib-kpi-filter-{name}",
                 ),
                 f"{ids.FILTER}-{name}",
@@ -261,20 +316,28 @@ def filter_controls(meta: dict, state: KpiPageState) -> dbc.Row:
     )
 
 
-def controls_card(meta: dict, state: KpiPageState) -> dbc.Card:
+def filter_values(name: str, values, state: KpiPageState, locked) -> list:
+    """A filter's choices: the dimension's values, or only the chosen ones when
+    a share link locks it."""
+    return list(state.filters.get(name, ())) if f"filter.{name}" in locked else values
+
+
+def controls_card(
+    meta: dict, state: KpiPageState, locked: frozenset[str] = frozenset()
+) -> dbc.Card:
     """Every control of the view (each one is in the URL)."""
     opened = bool(state.hours or state.days or state.tz != "UTC" or state.measures)
     return card(
         [
-            period_controls(meta, state),
-            filter_controls(meta, state),
+            period_controls(meta, state, locked),
+            filter_controls(meta, state, locked),
             html.Details(
                 [
                     html.Summary(
                         "Measures, business hours and time zone", className="small mt-2"
                     ),
-                    measure_control(meta, state),
-                    hours_controls(state),
+                    measure_control(meta, state, locked),
+                    hours_controls(state, locked),
                 ],
                 open=opened,
             ),
@@ -315,12 +378,45 @@ def header(meta: dict) -> html.Div:
                         className="btn btn-outline-primary btn-sm",
                         title="Copy a link that reopens exactly this view",
                     ),
+                    html.Button(
+                        [icon("share"), "Share"],
+                        id=share_ids.OPEN,
+                        type="button",
+                        className="btn btn-outline-primary btn-sm",
+                        title="Create a read-only link to this view for people "
+                        "without an account",
+                    ),
                     report_button("kpi"),
                 ],
                 className="d-flex gap-2",
             ),
         ],
         className="d-flex flex-wrap justify-content-between align-items-end gap-3 mb-3",
+    )
+
+
+def shared_header(meta: dict) -> html.Div:
+    """A shared page's title: no links into the app."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(
+                        f"{meta['name']} · KPIs", className="h3 mb-0 ib-page-title"
+                    ),
+                    dbc.Badge(
+                        [icon("eye"), "Shared view · read-only"],
+                        color="light",
+                        text_color="dark",
+                        class_name="border",
+                        id="share-badge",
+                    ),
+                ],
+                className="d-flex flex-wrap align-items-center gap-2",
+            ),
+            html.Div(id=ids.SUBTITLE, className="small text-muted"),
+        ],
+        className="mb-3",
     )
 
 
@@ -377,27 +473,75 @@ def content() -> html.Div:
     )
 
 
-def kpi_page(dataset_id: str, meta: dict, state: KpiPageState, notices) -> html.Div:
-    """The whole page for one dataset version."""
+def kpi_page(
+    dataset_id: str,
+    meta: dict,
+    state: KpiPageState,
+    notices,
+    locked: frozenset[str] | None = None,
+    embed: bool = False,
+) -> html.Div:
+    """The whole page for one dataset version; under a share link (`locked`
+    given) read-only with the locked controls off, or with `embed` only the
+    numbers, filling their frame."""
+    stores = [
+        dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.DATASET, data=dataset_id),
+    ]
+    if embed:
+        return html.Div(
+            [
+                *stores,
+                html.H1(f"{meta['name']} · KPIs", className="h6 text-muted mb-1"),
+                html.Div(id=ids.SUBTITLE, className="small text-muted mb-2"),
+                body(),
+            ],
+            id=ids.PAGE,
+            className="ib-embed",
+        )
+    if locked is not None:
+        top = [shared_header(meta), notices_alert(notices)]
+        return html.Div(
+            [*stores, *top, controls_card(meta, state, locked), body()],
+            id=ids.PAGE,
+            className="ib-shared",
+        )
     return html.Div(
         [
-            dcc.Location(id=ids.URL, refresh=False),
-            dcc.Store(id=ids.DATASET, data=dataset_id),
+            *stores,
             header(meta),
-            dbc.Alert(
-                id=ids.NOTICES,
-                children=[html.Div(n) for n in notices],
-                color="warning",
-                is_open=bool(notices),
-                dismissable=True,
-            ),
+            notices_alert(notices),
             controls_card(meta, state),
-            html.Div(id=ids.STATUS),
-            content(),
+            body(),
             share_toast(),
+            share_dialog(
+                dataset_id, kpi_lockable_keys(meta["dimensions"]), [], page="kpi"
+            ),
         ],
         id=ids.PAGE,
     )
+
+
+def kpi_lockable_keys(dimensions) -> list[str]:
+    """The KPI parameters a share link may lock, and each dimension's filter."""
+    keys = [key for key in KEY_ORDER if key != "version"]
+    return [*keys, *(f"filter.{name}" for name in dimensions or [])]
+
+
+def notices_alert(notices) -> dbc.Alert:
+    """What the page dropped from its URL (dismissable)."""
+    return dbc.Alert(
+        id=ids.NOTICES,
+        children=[html.Div(n) for n in notices],
+        color="warning",
+        is_open=bool(notices),
+        dismissable=True,
+    )
+
+
+def body() -> html.Div:
+    """The status line and the numbers."""
+    return html.Div([html.Div(id=ids.STATUS), content()])
 
 
 def not_found_page() -> html.Div:

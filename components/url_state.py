@@ -233,6 +233,15 @@ def serialise(state: AnalysisState) -> str:
     return "?" + urlencode(to_query(state), quote_via=quote)
 
 
+# What a share link may lock: every control, and each dimension's filter.
+LOCKABLE = (*[key for key in KEY_ORDER if key != "version"], "from", "to")
+
+
+def lockable_keys(dimensions) -> list[str]:
+    """The parameters a share link of a dataset with these dimensions may lock."""
+    return [*LOCKABLE, *(FILTER_PREFIX + name for name in dimensions or [])]
+
+
 def to_params(state: AnalysisState) -> dict:
     """The analytics service's `params` (docs/contracts.md) for a state."""
     return {

@@ -26,7 +26,7 @@ from typing import BinaryIO
 import pymongo.errors
 import redis
 
-from data import report_records
+from data import report_records, shares
 from data.cache import bump_generation
 from data.errors import (
     Conflict,
@@ -35,7 +35,7 @@ from data.errors import (
     TooLarge,
     ValidationFailed,
 )
-from data.ingest import lifecycle, repository
+from data.ingest import append, lifecycle, repository
 from data.ingest.analysis import Analysis, analyse, sample_size
 from data.ingest.processing import stale_before
 from data.ingest.schema import Choice
@@ -48,6 +48,7 @@ MAX_NAME = 120
 COPY_BLOCK = 1024 * 1024
 __all__ = [
     "Choice",
+    "append_records",
     "delete_dataset",
     "find_version_document",
     "get_dataset",
@@ -193,9 +194,26 @@ def reprocess_dataset(
     return get_dataset(services, owner_id, dataset_id, document["version"])
 
 
+def append_records(
+    services: Services,
+    owner_id: str,
+    dataset_id: str,
+    batch_id: object,
+    records: object,
+) -> tuple[dict, bool]:
+    """Append a batch of records to the owner's latest version (a new revision);
+    (result, created): created is False when the batch was already appended."""
+    if not isinstance(dataset_id, str) or not DATASET_ID.match(dataset_id):
+        raise NotFound("No such dataset.")
+    batch = append.make_batch(batch_id, records, services.settings.append_max_records)
+    return append.append_records(services, owner_id, dataset_id, batch)
+
+
 def delete_dataset(services: Services, owner_id: str, dataset_id: str) -> None:
     """Remove every version: files, records, roll-ups, analytics and cache entries."""
     versions = _versions_or_404(services, owner_id, dataset_id)
+    # Its share links die first: no link may outlive what it shows.
+    shares.revoke_dataset_links(services, owner_id, dataset_id)
     # Its reports and report schedules go first: none may outlive its data.
     report_records.forget_dataset(services, owner_id, dataset_id)
     try:

@@ -98,3 +98,10 @@ class ServiceUnavailable(DomainError):
 
     status = 503
     code = "service_unavailable"
+
+
+class Gone(DomainError):
+    """The resource existed but is no longer available (a revoked or expired link)."""
+
+    status = 410
+    code = "gone"

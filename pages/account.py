@@ -8,6 +8,7 @@ from auth import service
 from auth.identity import current_user_or_none
 from components.account import sign_in_prompt
 from components.auth_forms import password_card, profile_card, tokens_card
+from components.share_links import share_list_card
 from data.services import get_services
 
 dash.register_page(
@@ -30,6 +31,7 @@ def layout(**_query) -> html.Div:
                     dbc.Col(tokens_card(tokens), lg=7),
                 ]
             ),
+            share_list_card(),
         ],
         id="account-page",
     )

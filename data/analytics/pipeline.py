@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from data.ingest.repository import committed_filter
 from data.timeunits import add_units
 
 MAX_HISTOGRAM_BINS = 100
@@ -463,13 +464,16 @@ def view_pipeline(
     bounds: tuple[dt.datetime | None, dt.datetime | None],
     filter_keys: dict[str, list[str]],
     max_buckets: int,
+    revision: int | None = None,
 ) -> tuple[str, list[dict]]:
-    """The collection to aggregate and the full pipeline for one analysis view.
+    """The collection to aggregate and the full pipeline for one analysis view
+    (of the committed `revision`'s documents, when given).
 
     Bucketed views also return `span` (first and last bucket with data), from
     which the caller counts the buckets and refuses views over max_buckets."""
     granularity = params["granularity"]
     match = {"datasetId": dataset_id, "version": version}
+    match |= committed_filter(revision)
     facets: dict = {"dimensions": dimension_stages()}
     if granularity == "raw":
         collection = "records"

@@ -124,6 +124,7 @@ def build_query(dataset: dict, params: dict) -> tuple[str, list[dict]]:
         _bounds(params),
         _filter_keys(dataset, params),
         MAX_BUCKETS,
+        dataset.get("revision"),
     )
 
 

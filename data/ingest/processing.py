@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from data.errors import DomainError, TooLarge, Unprocessable
 from data.ingest import repository
-from data.ingest.readers import ReadPlan, SourceStream, read_chunks
+from data.ingest.changes import announce
+from data.ingest.readers import ReadPlan, SourceStream, batch_frame, read_chunks
 from data.ingest.repository import KPI_ROLLUPS, RECORDS, ROLLUPS
 from data.ingest.rollups import RollupAccumulator
 from data.ingest.transform import (
@@ -91,7 +94,10 @@ def process_version(
     if document is None:
         return "skipped"
     revision = document["revision"]
+    announce(services, dataset_id, version, revision, "processing")
     repository.delete_older_revisions(db, dataset_id, version, revision)
+    # An append that died before its commit may have used this revision number.
+    repository.delete_version_data(db, dataset_id, version, revision)
     totals = RunTotals()
     try:
         final = ingest(services, document, totals)
@@ -106,8 +112,15 @@ def process_version(
     if not repository.finish(db, doc_id, revision, final):
         repository.delete_version_data(db, dataset_id, version, revision)
         return "superseded"
+    announce(services, dataset_id, version, revision, "processed")
     after_processing(services, owner_id, dataset_id, version)
+    if repository.find_version(db, owner_id, dataset_id, version, "cached"):
+        announce(services, dataset_id, version, revision, "cached")
     return "processed"
+
+
+def _ids(document: dict) -> tuple[str, int, int]:
+    return document["datasetId"], document["version"], document["revision"]
 
 
 def _fail(services: Services, document: dict, message: str, totals: RunTotals) -> str:
@@ -116,6 +129,7 @@ def _fail(services: Services, document: dict, message: str, totals: RunTotals) -
     repository.delete_version_data(db, dataset_id, version, document["revision"])
     fields = {**totals.summary(), "rowCount": 0}
     repository.fail(db, document["_id"], document["revision"], message, fields)
+    announce(services, *_ids(document), "failed")
     return "failed"
 
 
@@ -123,11 +137,15 @@ def ingest(services: Services, document: dict, totals: RunTotals) -> dict:
     """Read the stored file, write records and roll-ups; return the final fields."""
     settings, db = services.settings, services.mongo
     read_plan, convert_plan = plans(document, settings)
-    sink = VersionSink(db, document)
+    ids = _ids(document)
+    sink = VersionSink(db, document, lambda: announce(services, *ids, "processing"))
     kpi = kpi_accumulator(document, convert_plan)
+    appended = appended_batches(services, document, read_plan, convert_plan)
     with contextlib.closing(services.store.open(document["objectKey"])) as raw:
         stream = _source_stream(raw, document, settings)
-        write_version(stream, read_plan, convert_plan, sink, totals, settings, kpi)
+        write_version(
+            stream, read_plan, convert_plan, sink, totals, settings, kpi, appended
+        )
     sink.progress(totals, document["sizeBytes"])  # still ours, right before cleanup
     dataset_id, version = document["datasetId"], document["version"]
     repository.delete_older_revisions(db, dataset_id, version, document["revision"])
@@ -139,14 +157,17 @@ class VersionSink:
     """Where a run's documents go: MongoDB, with an ownership check (heartbeat)
     before every write. The benchmark passes a sink that writes nowhere."""
 
-    def __init__(self, db, document: dict) -> None:
+    def __init__(self, db, document: dict, on_progress=None) -> None:
         self.db = db
         self.document = document
         self.ids = (document["datasetId"], document["version"], document["revision"])
+        self.on_progress = on_progress
 
     def progress(self, totals: RunTotals, bytes_read: int) -> None:
         """Heartbeat; raises Superseded when another run or a delete took over."""
         _heartbeat(self.db, self.document, totals, bytes_read)
+        if self.on_progress is not None:
+            self.on_progress()
 
     def insert(self, collection: str, documents: list[dict]) -> None:
         """Bulk-insert one batch."""
@@ -161,28 +182,59 @@ def write_version(
     totals: RunTotals,
     settings,
     kpi: KpiRollupAccumulator | None = None,
+    appended: Iterable[tuple[Converted, int]] = (),
 ) -> None:
-    """Parse the stream in chunks into record documents, then roll-ups and KPI
-    roll-ups in batches (never all at once: 1M rows by the minute make 200,000
-    hourly roll-ups)."""
-    rollups = RollupAccumulator(
-        [key for _, key, _ in convert_plan.metrics],
-        [key for _, key in convert_plan.dimensions],
+    """Parse the stream in chunks into record documents, then the appended batches
+    (converted, seq) in order, then roll-ups and KPI roll-ups in batches (never all
+    at once: 1M rows by the minute make 200,000 hourly roll-ups)."""
+    rollups = rollup_accumulator(convert_plan)
+    source = (
+        (convert_chunk(frame, convert_plan), None)
+        for frame in read_chunks(stream, read_plan)
     )
-    for frame in read_chunks(stream, read_plan):
-        converted = convert_chunk(frame, convert_plan)
+    for converted, seq in itertools.chain(source, appended):
         totals.add(converted)
         _check_row_limit(totals, settings.max_rows)
         sink.progress(totals, stream.bytes_read)
-        sink.insert(RECORDS, record_documents(*sink.ids, converted))
+        documents = record_documents(*sink.ids, converted, append_seq=seq)
+        sink.insert(RECORDS, documents)
         rollups.add(converted)
         if kpi is not None:
             kpi.add(converted)
     _check_bad_rows(totals, settings.max_bad_row_fraction)
+    flush_rollups(sink, rollups, kpi, lambda: sink.progress(totals, stream.bytes_read))
+
+
+def rollup_accumulator(plan: ConvertPlan) -> RollupAccumulator:
+    """The analysis roll-ups of the plan's metrics and dimensions."""
+    return RollupAccumulator(
+        [key for _, key, _ in plan.metrics], [key for _, key in plan.dimensions]
+    )
+
+
+def flush_rollups(sink, rollups, kpi, beat: Callable[[], None]) -> None:
+    """Write both kinds of roll-ups in batches, checking ownership before each."""
     for collection, source in ((ROLLUPS, rollups), (KPI_ROLLUPS, kpi)):
         for batch in source.batches(*sink.ids) if source is not None else ():
-            sink.progress(totals, stream.bytes_read)
+            beat()
             sink.insert(collection, batch)
+
+
+def appended_batches(
+    services: Services, document: dict, read_plan: ReadPlan, plan: ConvertPlan
+) -> Iterator[tuple[Converted, int]]:
+    """The version's committed appended batches, converted, in order (read from
+    the object store one at a time)."""
+    entries = repository.committed_appends(
+        services.mongo,
+        document["datasetId"],
+        document["version"],
+        document.get("appendCount", 0),
+    )
+    for entry in entries:
+        payload = json.loads(services.store.get(entry["objectKey"]))
+        frame = batch_frame(payload["records"], read_plan)
+        yield convert_chunk(frame, plan), entry["seq"]
 
 
 def kpi_accumulator(document: dict, plan: ConvertPlan) -> KpiRollupAccumulator:

@@ -225,6 +225,27 @@ def records_frame(batch: list[object], start: int, plan: ReadPlan) -> pd.DataFra
     return pd.DataFrame(columns, index=index, dtype="object")
 
 
+def batch_frame(records: list[object], plan: ReadPlan) -> pd.DataFrame:
+    """An appended batch as the frame of a JSON upload's chunk (rows from 1);
+    a record with a field the version does not have is a bad row naming it."""
+    known = set(plan.names)
+    checked = [_known_fields(record, known) for record in records]
+    return records_frame(checked, 0, plan)
+
+
+def _known_fields(record: object, known: set[str]) -> object:
+    if not isinstance(record, dict):
+        return record
+    unknown = sorted(str(name) for name in record if name not in known)
+    if not unknown:
+        return record
+    return BadRecord(
+        f"{', '.join(repr(n) for n in unknown[:3])} "
+        f"{'is not a column' if len(unknown) == 1 else 'are not columns'} "
+        "of this version"
+    )
+
+
 def _cell(value: object) -> object:
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)[:1000]

@@ -2,9 +2,10 @@
 
 Every dataset read and write filters by `userId`. Records and roll-ups carry the
 `revision` that wrote them (`r`), so a superseded or crashed run's leftovers can be
-told apart and removed; readers never need `r`, because a version is only readable
-once its status is processed/cached, and by then only the current revision's
-documents remain.
+told apart and removed. A version is only readable once its status is
+processed/cached; appended batches (data/ingest/append.py) then add documents of
+the next revision before that revision is committed, so readers keep only
+documents of committed revisions (`committed_filter`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from data.mongo import IndexDefinitions
 
 DATASETS, RECORDS, ROLLUPS, ANALYTICS = "datasets", "records", "rollups", "analytics"
 KPI_ROLLUPS = "kpi_rollups"  # data/kpi/rollups.py
+APPENDS = "appends"  # one document per appended batch (data/ingest/append.py)
 DERIVED = (RECORDS, ROLLUPS, KPI_ROLLUPS)
 READABLE = ("processed", "cached")
 REPROCESSABLE = ("uploaded", "processed", "cached", "failed")
@@ -42,9 +44,18 @@ INDEXES: IndexDefinitions = {
     KPI_ROLLUPS: [
         ([("datasetId", 1), ("version", 1), ("g", 1), ("k", 1), ("v", 1), ("b", 1)], {})
     ],
+    APPENDS: [([("datasetId", 1), ("version", 1), ("seq", 1)], {})],
 }
 
 Database = pymongo.database.Database
+
+
+def committed_filter(revision: int | None) -> dict:
+    """The condition keeping documents of committed revisions (r <= revision);
+    documents written without `r` count as committed. None: no condition."""
+    if revision is None:
+        return {}
+    return {"r": {"$not": {"$gt": revision}}}
 
 
 def now() -> dt.datetime:
@@ -85,9 +96,13 @@ def owner_versions(db: Database, owner_id: str) -> list[dict]:
     return list(db[DATASETS].find({"userId": owner_id}).sort("version", 1))
 
 
-def find_version(db: Database, owner_id: str, dataset_id: str, version: int) -> dict:
-    """One version of the owner's dataset, or None."""
+def find_version(
+    db: Database, owner_id: str, dataset_id: str, version: int, status=None
+) -> dict:
+    """One version of the owner's dataset (in that status, when given), or None."""
     query = {"_id": version_id(dataset_id, version), "userId": owner_id}
+    if status is not None:
+        query["status"] = status
     return db[DATASETS].find_one(query)
 
 
@@ -101,6 +116,8 @@ def claim(db: Database, owner_id: str, doc_id: str, stale_before: dt.datetime):
             {"status": "uploaded"},
             {"status": "processing", "heartbeatAt": {"$lt": stale_before}},
         ],
+        # Never while an append holds the version (its lease is live).
+        "$nor": [{"appendLease.at": {"$gte": stale_before}}],
     }
     update = {
         "$set": {
@@ -247,7 +264,7 @@ def delete_dataset(db: Database, owner_id: str, dataset_id: str) -> int:
     """Remove the owner's version documents, then every derived document."""
     removed = db[DATASETS].delete_many({"userId": owner_id, "datasetId": dataset_id})
     query = {"datasetId": dataset_id}
-    for collection in (*DERIVED, ANALYTICS):
+    for collection in (*DERIVED, ANALYTICS, APPENDS):
         delete_where(db[collection], query)
     return removed.deleted_count
 
@@ -255,3 +272,83 @@ def delete_dataset(db: Database, owner_id: str, dataset_id: str) -> int:
 def delete_where(collection, query: dict) -> int:
     """delete_many, returning how many documents it removed."""
     return collection.delete_many(query).deleted_count
+
+
+def acquire_append_lease(
+    db: Database, owner_id: str, doc_id: str, token: str, stale_before: dt.datetime
+):
+    """Hold a readable version for one append (no other append or processing run
+    meanwhile); the version document, or None when it is busy or not readable."""
+    moment = now()
+    query = {
+        "_id": doc_id,
+        "userId": owner_id,
+        "status": {"$in": list(READABLE)},
+        "$or": [
+            {"appendLease": None},
+            {"appendLease.at": {"$lt": stale_before}},
+        ],
+    }
+    update = {"$set": {"appendLease": {"token": token, "at": moment}}}
+    return db[DATASETS].find_one_and_update(
+        query, update, return_document=ReturnDocument.AFTER
+    )
+
+
+def renew_append_lease(db: Database, doc_id: str, token: str) -> bool:
+    """Refresh the lease before a write; False when this append lost it."""
+    result = db[DATASETS].update_one(
+        {"_id": doc_id, "appendLease.token": token},
+        {"$set": {"appendLease.at": now()}},
+    )
+    return result.matched_count == 1
+
+
+def release_append_lease(db: Database, doc_id: str, token: str) -> None:
+    """Give the lease back without committing (a refused or failed append)."""
+    db[DATASETS].update_one(
+        {"_id": doc_id, "appendLease.token": token}, {"$unset": {"appendLease": ""}}
+    )
+
+
+def commit_append(
+    db: Database, doc_id: str, token: str, revision: int, fields: dict, counts: dict
+) -> bool:
+    """The commit point of an append: revision -> revision + 1 in one document
+    update, only for the lease holder; False when the lease was lost."""
+    moment = now()
+    result = db[DATASETS].update_one(
+        {"_id": doc_id, "revision": revision, "appendLease.token": token},
+        {
+            "$set": {**fields, "revision": revision + 1, "updatedAt": moment},
+            "$inc": counts,
+            "$unset": {"appendLease": ""},
+        },
+    )
+    return result.matched_count == 1
+
+
+def delete_uncommitted(db: Database, document: dict) -> int:
+    """Remove what appends that died before their commit left: documents of later
+    revisions and batches past the committed count (only the lease holder calls
+    this, so no live append is writing them)."""
+    ids = {"datasetId": document["datasetId"], "version": document["version"]}
+    count = document.get("appendCount", 0)
+    db[APPENDS].delete_many({**ids, "seq": {"$gt": count}})
+    return _delete_derived(db, {**ids, "r": {"$gt": document["revision"]}})
+
+
+def find_append(db: Database, doc_id: str, batch_id: str) -> dict | None:
+    """The stored batch with this id for one version, committed or not."""
+    return db[APPENDS].find_one({"_id": f"{doc_id}:{batch_id}"})
+
+
+def save_append(db: Database, document: dict) -> None:
+    """Record a batch about to be written (replacing a dead attempt's entry)."""
+    db[APPENDS].replace_one({"_id": document["_id"]}, document, upsert=True)
+
+
+def committed_appends(db: Database, dataset_id: str, version: int, count: int):
+    """The version's committed batches (seq 1..count), in order."""
+    query = {"datasetId": dataset_id, "version": version, "seq": {"$lte": count}}
+    return list(db[APPENDS].find(query).sort("seq", 1))

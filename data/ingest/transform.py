@@ -164,9 +164,14 @@ def _text(cells: pd.Series) -> np.ndarray:
 
 
 def record_documents(
-    dataset_id: str, version: int, revision: int, converted: Converted
+    dataset_id: str,
+    version: int,
+    revision: int,
+    converted: Converted,
+    append_seq: int | None = None,
 ) -> list[dict]:
-    """One document per accepted row, in the `records` shape of docs/contracts.md."""
+    """One document per accepted row, in the `records` shape of docs/contracts.md;
+    rows of an appended batch carry its number `a` (their `row` counts in it)."""
     count = len(converted.rows)
     times = converted.times.dt.to_pydatetime().tolist()
     metrics = _mappings(
@@ -189,6 +194,9 @@ def record_documents(
             converted.rows.tolist(), times, metrics, dims, strict=True
         )
     ]
+    if append_seq is not None:
+        for document in documents:
+            document["a"] = append_seq
     if converted.identifiers:
         hashed = {key: values.tolist() for key, values in converted.identifiers.items()}
         for document, ids in zip(documents, _mappings(hashed, count), strict=True):

@@ -9,6 +9,9 @@ process:
   expressions (`{$avg: {$map: ...}}` averages the array);
 - expressions `$sortArray`, `$range` and `$dateTrunc` (units hour to year, binSize
   1, `timezone` and `startOfWeek`, DST-correct through zoneinfo);
+- the date-part operators' document form without a time zone (`{$hour: {date:
+  <expr>}}`, which the manual defines as UTC; mongomock reads only `{date,
+  timezone}` or a bare date);
 - stages `$setWindowFields` (documents and range windows, accumulators,
   `$documentNumber`, `$rank`, `$denseRank`, `$shift`) and `$densify`;
 - unique indexes checked atomically with the write, as on a server (see
@@ -125,9 +128,17 @@ def _install_expressions() -> None:
             return _round(parser, operator, values)
         return original_arithmetic(parser, operator, values)
 
+    original_date = aggregate._Parser._handle_date_operator
+
+    def handle_date_operator(parser, operator, values):
+        if isinstance(values, dict) and values.keys() == {"date"}:
+            values = values["date"]  # no timezone: the manual's UTC
+        return original_date(parser, operator, values)
+
     aggregate._Parser._handle_project_operator = handle_project_operator
     aggregate._Parser._handle_array_operator = handle_array_operator
     aggregate._Parser._handle_arithmetic_operator = handle_arithmetic_operator
+    aggregate._Parser._handle_date_operator = handle_date_operator
 
 
 _ROUNDING = {"$ceil": math.ceil, "$floor": math.floor, "$trunc": math.trunc}

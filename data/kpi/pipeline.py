@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from data.ingest.repository import committed_filter
 from data.kpi.measures import DISTINCT_KINDS
 
 ADDITIVE_FIELDS = {
@@ -47,6 +48,7 @@ def slice_match(
         "version": dataset["version"],
         "g": grain,
         "k": key,
+        **committed_filter(dataset.get("revision")),
     }
     if values is not None:
         match["v"] = values[0] if len(values) == 1 else {"$in": list(values)}

@@ -21,7 +21,7 @@ from data.analytics.detectors import detect_modified_zscore
 from data.analytics.service import load_dataset
 from data.cache import cache_get, cache_set
 from data.errors import Unprocessable, ValidationFailed
-from data.ingest.repository import KPI_ROLLUPS, RECORDS
+from data.ingest.repository import KPI_ROLLUPS, RECORDS, committed_filter
 from data.kpi import compute, pipeline
 from data.kpi.params import KpiQuery, parse_kpi_query
 from data.kpi.periods import (
@@ -194,7 +194,8 @@ def exact_query(
         for m in needed if m["kind"] == "distinct"
     ]  # fmt: skip
     match = {"datasetId": dataset["datasetId"], "version": dataset["version"],
-             "t": {"$gte": period.start, "$lt": period.end}}  # fmt: skip
+             "t": {"$gte": period.start, "$lt": period.end},
+             **committed_filter(dataset.get("revision"))}  # fmt: skip
     for name, values in query.filters.items():
         key = dimension_key(dataset, name, f"filter.{name}")
         match[f"d.{key}"] = {"$in": list(values)}
@@ -437,7 +438,7 @@ def kpi_meta(
     for name in dataset.get("dimensionColumns") or []:
         key = dimension_key(dataset, name, "breakdown")
         query = {"datasetId": dataset_id, "version": dataset["version"], "g": "day",
-                 "k": key}  # fmt: skip
+                 "k": key, **committed_filter(dataset.get("revision"))}  # fmt: skip
         values = sorted(rollups.distinct("v", query))[:MAX_DIMENSION_VALUES]
         dimensions[name] = values
     _first, end = data_bounds(dataset)

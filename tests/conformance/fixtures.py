@@ -3,7 +3,9 @@
 A World is what a pipeline reads: `datasets` documents in every lifecycle state,
 and one dataset version's `records` and `rollups` built from a pandas frame by
 tests/analytics_data.py (which follows docs/contracts.md independently of the
-ingest code). Every document carries an explicit `_id`, so all engines see the
+ingest code), and its KPI roll-ups (`kpi_rollups`, written by the ingest's own
+accumulator: the suite compares engines on them, the KPI oracle tests check
+them). Every document carries an explicit `_id`, so all engines see the
 same documents.
 """
 
@@ -16,6 +18,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from data.ingest.repository import KPI_ROLLUPS
+from data.ingest.transform import Converted
+from data.kpi.measures import parse_measures
+from data.kpi.rollups import KpiRollupAccumulator, measure_inputs
 from tests.analytics_data import dataset_document, record_documents, rollup_documents
 
 OWNER = "owner-1"
@@ -138,6 +144,7 @@ def world_of(name: str, rows, dimensions=DIMENSIONS) -> World:
         if name == "missing-null" and index % 3 == 0:
             record["m"] = {}  # the metric field absent, not null
     rollups = _with_ids("rol", rollup_documents(dataset, frame))
+    dataset["measures"] = kpi_measures(dataset)
     return World(
         name=name,
         dataset=dataset,
@@ -145,8 +152,51 @@ def world_of(name: str, rows, dimensions=DIMENSIONS) -> World:
             "datasets": [dataset, *_version_states()],
             "records": records,
             "rollups": rollups,
+            KPI_ROLLUPS: _with_ids("kpi", kpi_rollup_documents(dataset, frame)),
         },
     )
+
+
+# The KPI measures of every world: each additive kind, a where, a distinct count.
+KPI_MEASURES = [
+    {"name": "rows", "kind": "count"},
+    {"name": "sales", "kind": "sum", "column": "sales"},
+    {"name": "mean_sales", "kind": "mean", "column": "sales"},
+    {"name": "low", "kind": "min", "column": "sales"},
+    {"name": "high", "kind": "max", "column": "sales"},
+    {"name": "web_sales", "kind": "sum", "column": "sales",
+     "where": {"column": "channel", "value": "web"}},
+    {"name": "regions", "kind": "distinct", "column": "region"},
+]  # fmt: skip
+
+
+def kpi_measures(dataset: dict) -> list[dict]:
+    """The stored form of KPI_MEASURES."""
+    return [m.document() for m in parse_measures(KPI_MEASURES, dataset["columns"])]
+
+
+def kpi_rollup_documents(dataset: dict, frame: pd.DataFrame) -> list[dict]:
+    """The version's KPI roll-ups, as ingest writes them (hour and day grains)."""
+    keys = {column["name"]: column["key"] for column in dataset["columns"]}
+    dimensions = dataset["dimensionColumns"]
+    accumulator = KpiRollupAccumulator(
+        measure_inputs(dataset["measures"], dataset["columns"]),
+        [keys[name] for name in dimensions],
+    )
+    accumulator.add(
+        Converted(
+            rows=np.arange(len(frame)) + 1,
+            times=frame["t"],
+            metrics={keys["sales"]: frame["sales"].to_numpy(float)},
+            dimensions={keys[d]: frame[d].to_numpy(object) for d in dimensions},
+            total=len(frame),
+            bad=0,
+        )
+    )
+    documents = []
+    for batch in accumulator.batches(dataset["datasetId"], dataset["version"], 1):
+        documents.extend(batch)
+    return documents
 
 
 def edge_worlds() -> list[World]:

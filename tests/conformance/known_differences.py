@@ -15,7 +15,10 @@ when mingo is fixed, that test fails and the entry must go) and on our engine
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import math
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -186,6 +189,82 @@ def _overflow_nan_or_infinity(pipeline, path: Path, ours, theirs) -> bool:
     )
 
 
+# The span whose time-zone transitions the zoned-date rewrite knows (every document
+# of the suite lies well inside it).
+_ZONE_SPAN = (
+    dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+    dt.datetime(2040, 1, 1, tzinfo=dt.UTC),
+)
+
+
+@functools.cache
+def _transitions(zone: str) -> tuple[tuple[dt.datetime, int], ...]:
+    """(instant, UTC offset in ms from then on) at the span's start and at each
+    offset change in it, from the IANA rules (zoneinfo)."""
+    tz = zoneinfo.ZoneInfo(zone)
+
+    def offset(moment: dt.datetime) -> int:
+        return int(moment.astimezone(tz).utcoffset().total_seconds() * 1000)
+
+    start, end = _ZONE_SPAN
+    changes = [(start, offset(start))]
+    day = start
+    while day < end:
+        following = day + dt.timedelta(days=1)
+        if offset(following) != offset(day):
+            low, high = day, following  # bisect to the minute
+            while high - low > dt.timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                low, high = (
+                    (middle, high) if offset(middle) == offset(day) else (low, middle)
+                )
+            changes.append((high, offset(following)))
+        day = following
+    return tuple(changes)
+
+
+def _offset_at(date, zone: str, local: bool = False) -> dict:
+    """The zone's UTC offset (ms) at `date`, as a $switch over its transitions; with
+    `local`, `date` is a local wall time written as if UTC."""
+    changes = _transitions(zone)
+    branches = []
+    for (_, before), (instant, _after) in itertools.pairwise(changes):
+        # A local wall time is before a transition while it is below the
+        # transition instant in the old offset's wall time.
+        limit = instant + dt.timedelta(milliseconds=before) if local else instant
+        branches.append({"case": {"$lt": [date, limit]}, "then": before})
+    return {"$switch": {"branches": branches, "default": changes[-1][1]}}
+
+
+def _zoned_trunc_in_utc(spec: dict) -> dict:
+    """{$dateTrunc: {date, unit, timezone}} computed with UTC operations only: the
+    local wall time (date + offset at date), truncated as UTC, then back to an
+    instant (minus the offset at that local start; for hours, the offset at date,
+    since zones change offset only on a whole local hour)."""
+    zone, date = spec["timezone"], spec["date"]
+    utc_spec = {key: value for key, value in spec.items() if key != "timezone"}
+    local = {"$add": [date, _offset_at(date, zone)]}
+    start = {"$dateTrunc": {**utc_spec, "date": local}}
+    if spec["unit"] in ("hour", "minute", "second", "millisecond"):
+        back = _offset_at(date, zone)
+    else:
+        back = _offset_at("$$start", zone, local=True)
+    return {"$let": {"vars": {"start": start}, "in": {"$subtract": ["$$start", back]}}}
+
+
+def _zoned_dates_in_utc(node):
+    """Every $dateTrunc with a time zone other than UTC rewritten (see above)."""
+    if isinstance(node, list):
+        return [_zoned_dates_in_utc(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    spec = node.get("$dateTrunc")
+    if isinstance(spec, dict) and spec.get("timezone") not in (None, "UTC"):
+        inner = {**spec, "date": _zoned_dates_in_utc(spec["date"])}
+        return _zoned_trunc_in_utc(inner)
+    return {key: _zoned_dates_in_utc(value) for key, value in node.items()}
+
+
 def _hour(hour: int) -> dt.datetime:
     return dt.datetime(2021, 5, 18, hour, tzinfo=dt.UTC)
 
@@ -284,6 +363,41 @@ KNOWN_DIFFERENCES: tuple[KnownDifference, ...] = (
         proof_pipeline=[{"$group": {"_id": None, "s": {"$stdDevPop": "$x"}}}],
         expected=[{"_id": None, "s": math.nan}],
         tolerates=_overflow_nan_or_infinity,
+    ),
+    KnownDifference(
+        key="date-trunc-in-a-time-zone",
+        manual="https://www.mongodb.com/docs/v7.0/reference/operator/aggregation/dateTrunc/",
+        rule=(
+            "$dateTrunc: 'timezone: The timezone to carry out the operation' (an "
+            "Olson identifier); the result is the start of the unit holding `date` "
+            "in that zone's local time, returned as an instant; a date exactly on "
+            "a unit's start is that start."
+        ),
+        mingo=(
+            "mingo 7.2.7 misplaces the local unit in zones other than UTC: a date "
+            "on a local midnight truncates to the day before in Europe/Berlin, an "
+            "evening in America/New_York to the next day, and Asia/Kolkata hours "
+            "start on the UTC hour ($dateFromParts with a timezone is off the same "
+            "way). Sent to mingo as UTC arithmetic on the local wall time, with "
+            "the zone's offsets from the IANA rules (_zoned_trunc_in_utc)."
+        ),
+        # 2024-02-01 00:00 in Berlin (CET, +01:00) is 2024-01-31T23:00Z.
+        proof_documents=[{"_id": 1, "t": dt.datetime(2024, 1, 31, 23, tzinfo=dt.UTC)}],
+        proof_pipeline=[
+            {
+                "$project": {
+                    "d": {
+                        "$dateTrunc": {
+                            "date": "$t",
+                            "unit": "day",
+                            "timezone": "Europe/Berlin",
+                        }
+                    }
+                }
+            }
+        ],
+        expected=[{"_id": 1, "d": dt.datetime(2024, 1, 31, 23, tzinfo=dt.UTC)}],
+        rewrite=_zoned_dates_in_utc,
     ),
 )
 

@@ -76,6 +76,7 @@ ANALYSIS_CONTROLS = [
     "analysis-version",
     "analysis-kpi-link",
     "analysis-copy-link",
+    "share-open",
     "analysis-download-button",
     "analysis-metric",
     "analysis-aggregation",

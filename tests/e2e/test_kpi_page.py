@@ -160,3 +160,57 @@ def test_analyst_compares_two_versions_side_by_side(dash_duo, make_app):
     wait_for(lambda: "a=1" in dash_duo.driver.current_url)
     dash_duo.wait_for_contains_text("#compare-summary", "Mean", timeout=30)
     shot(dash_duo, "compare-versions-laptop")
+
+
+def test_a_manager_opens_a_shared_kpi_page_without_an_account(dash_duo, make_app):
+    """The owner shares the KPI page from its Share dialog with the traffic
+    source locked; a fresh browser with no account sees the same cards, read-only:
+    no navbar, the locked filter disabled, the comparison still changeable."""
+    app = make_app(ingest_mode="inline")
+    dash_duo.start_server(app, port=free_port())
+    user = register_user(app.server.test_client())
+    dataset_id = events_for(app, user)
+    sign_in_in_browser(dash_duo, user["email"], user["password"])
+    dash_duo.driver.get(
+        f"{dash_duo.server_url}/kpi/{dataset_id}?filter.traffic_source=email"
+    )
+    wait_for(
+        lambda: len(dash_duo.driver.find_elements("css selector", CARDS)) == 5,
+        message="five KPI cards",
+    )
+    owners_cards = cards_text(dash_duo)
+    click(dash_duo, "#share-open")
+    wait_for(lambda: dash_duo.driver.find_elements("css selector", "#share-locks"))
+    lock = dash_duo.driver.find_element(
+        "css selector", "#share-locks input[value='filter.traffic_source']"
+    )
+    dash_duo.driver.execute_script("arguments[0].click()", lock)
+    click(dash_duo, "#share-create")
+    url = wait_for(
+        lambda: dash_duo.find_element("#share-url").get_attribute("value"),
+        20,
+        "the new link",
+    )
+    assert "/share/ibs_" in url
+
+    dash_duo.driver.delete_all_cookies()  # a fresh browser: no account at all
+    dash_duo.driver.get(url)
+    wait_for(
+        lambda: cards_text(dash_duo) == owners_cards,
+        message="the owner's cards under the link",
+    )
+    assert dash_duo.driver.get_cookies() == []
+    assert "Shared view" in dash_duo.find_element("#share-badge").text
+    assert not dash_duo.driver.find_elements(
+        "css selector", "#navbar, #share-open, #kpi-copy-link"
+    )
+    source = dash_duo.find_element(".ib-kpi-filter-traffic_source")
+    assert "is-disabled" in source.get_attribute(
+        "innerHTML"
+    ) or not source.find_elements("css selector", "input:not([disabled])")
+    assert_accessible(dash_duo, state="shared KPI page")
+    shot(dash_duo, "share-kpi-manager")
+    Select(dash_duo.find_element("#kpi-compare")).select_by_value("wow")
+    wait_for(lambda: "last week" in cards_text(dash_duo), message="wow cards")
+    assert "compare=wow" in dash_duo.driver.current_url
+    assert "/share/" in dash_duo.driver.current_url

@@ -82,6 +82,8 @@ def served_document_app() -> Flask:
     return server
 
 
+# NDJSON bodies (appended records) are documented as text: sent as such.
+schemathesis.serializer.alias("application/x-ndjson", "text/plain")
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", served_document_app())
 
 

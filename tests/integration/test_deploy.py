@@ -30,6 +30,7 @@ from config import Settings
 from tests.services import free_port, stop_process, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[2]
+EMBEDDER = "http://127.0.0.2:8999"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SERVICES = {
     "app",
@@ -453,6 +454,7 @@ def stack(database_url, tmp_path_factory):
         LOCAL_STORE_DIR=str(tmp_path_factory.mktemp("stack-objects")),
         TRUSTED_PROXY_COUNT="1",
         LOG_LEVEL="WARNING",
+        EMBED_ALLOWED_ORIGINS=EMBEDDER,
     )
     gunicorn = subprocess.Popen(
         [
@@ -513,6 +515,20 @@ def logged_request_ids(stack, expected: set[str]) -> set[str]:
         time.sleep(0.05)
 
 
+SECURITY_HEADERS = (
+    "Content-Security-Policy",
+    "X-Frame-Options",
+    "X-Content-Type-Options",
+    "Referrer-Policy",
+    "Permissions-Policy",
+)
+
+
+def security_headers(headers) -> dict[str, list[str]]:
+    """Every value of each security header (a duplicate would show as two)."""
+    return {name: headers.get_all(name) or [] for name in SECURITY_HEADERS}
+
+
 def test_health_through_nginx_carries_the_security_headers(stack):
     status, headers, body = fetch(stack["nginx"], "/healthz")
     assert (status, json.loads(body)) == (200, {"status": "ok"})
@@ -521,6 +537,43 @@ def test_health_through_nginx_carries_the_security_headers(stack):
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["Server"] == "nginx"  # no versions, no gunicorn banner
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/login", "/api/datasets", "/share/x"])
+def test_nginx_passes_the_apps_security_headers_unchanged(stack, path):
+    """Once each, exactly as the app sent them: a share link's frame-ancestors
+    (and its missing X-Frame-Options) survive the proxy."""
+    _, direct, _ = fetch(stack["app"], path)
+    status, proxied, _ = fetch(stack["nginx"], path)
+    assert security_headers(proxied) == security_headers(direct), path
+    assert all(
+        len(values) == 1
+        for name, values in security_headers(proxied).items()
+        if name != "X-Frame-Options"
+    )
+    if path.startswith("/share/"):
+        assert status == 404
+        assert f"frame-ancestors {EMBEDDER}" in proxied["Content-Security-Policy"]
+        assert proxied.get_all("X-Frame-Options") is None
+
+
+def test_nginx_adds_the_strict_set_to_its_own_responses(stack):
+    _, headers, _ = fetch(stack["nginx"], "/nginx-health")
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert all(len(values) == 1 for values in security_headers(headers).values())
+
+
+def test_nginx_logs_share_paths_without_their_token(stack):
+    fetch(
+        stack["nginx"],
+        "/share/ibs_secret-looking-token",
+        headers={"X-Request-ID": "share-log"},
+    )
+    logged_request_ids(stack, {"share-log"})
+    text = (stack["directory"] / "access.log").read_text()
+    assert "secret-looking-token" not in text and "/share/[token]" in text
 
 
 def test_request_id_flows_from_client_through_nginx_to_the_app(stack):

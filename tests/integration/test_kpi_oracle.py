@@ -183,7 +183,11 @@ def test_every_kind_by_granularity_in_utc(leap_quarter, granularity, distinct_pa
 
 @pytest.mark.parametrize(
     ("tz", "change"),
-    [("Europe/Berlin", "2028-03-26"), ("America/New_York", "2028-03-12")],
+    [
+        ("Europe/Berlin", "2028-03-26"),
+        ("America/New_York", "2028-03-12"),
+        ("UTC", "2028-03-26"),
+    ],
 )
 @pytest.mark.parametrize("granularity", ["day", "week", "hour"])
 def test_business_hours_across_dst(leap_quarter, tz, change, granularity):

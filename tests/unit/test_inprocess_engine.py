@@ -811,3 +811,25 @@ def test_group_on_no_documents_outputs_none(database):
     assert list(database.items.aggregate(pipeline)) == []
     facet = [{"$facet": {"groups": pipeline}}]
     assert list(database.items.aggregate(facet)) == [{"groups": []}]
+
+
+def test_date_parts_of_a_date_document_without_a_time_zone(database):
+    """The manual's `{<operator>: {date: <expr>}}` form takes UTC when `timezone`
+    is left out (https://www.mongodb.com/docs/v7.0/reference/operator/aggregation/hour/,
+    its example date 2014-01-01T08:15:39.736Z: hour 8, a Wednesday); mongomock read
+    only the bare date or `{date, timezone}` (found by the conformance suite: the
+    KPI page's business hours in UTC failed)."""
+    moment = dt.datetime(2014, 1, 1, 8, 15, 39, 736000, tzinfo=dt.UTC)
+    database.items.insert_one({"_id": 1, "date": moment})
+    parts = {
+        "hour": {"$hour": {"date": "$date"}},
+        "weekday": {"$dayOfWeek": {"date": "$date"}},
+        "bare": {"$hour": "$date"},
+        "berlin": {"$hour": {"date": "$date", "timezone": "Europe/Berlin"}},
+    }
+    (result,) = database.items.aggregate([{"$project": {"_id": 0, **parts}}])
+    assert result == {"hour": 8, "weekday": 4, "bare": 8, "berlin": 9}
+    kept = database.items.aggregate(
+        [{"$match": {"$expr": {"$in": [{"$hour": {"date": "$date"}}, [8, 9]]}}}]
+    )
+    assert [doc["_id"] for doc in kept] == [1]
