@@ -70,6 +70,7 @@ ANALYSIS_CONTROLS = [
     "Insightboard",  # navbar: brand, pages, account, sign out
     "Home",
     "Datasets",
+    "Reports",
     "navbar-account",
     "navbar-sign-out",
     "Datasets",  # breadcrumb
@@ -78,6 +79,7 @@ ANALYSIS_CONTROLS = [
     "analysis-copy-link",
     "share-open",
     "analysis-download-button",
+    '{"page":"analysis","type":"reports-button"}',
     "analysis-metric",
     "analysis-aggregation",
     "analysis-granularity",
