@@ -65,7 +65,7 @@ def show_report_api(report_id: str):
     """One report: status, progress, size, download links."""
     services = get_services()
     row = reports.get_report_row(services, current_user().id, report_id)
-    return jsonify(reports.report_view(services, row, download_link))
+    return jsonify(reports.report_view(row, download_link))
 
 
 @api.delete("/reports/<report_id>")

@@ -135,7 +135,7 @@ def request_report(
         services, {**request, "owner_id": owner_id, "schedule_id": schedule_id}
     )
     lifecycle.runner_of(services).submit_task(TASK, str(row["id"]))
-    return report_view(services, records.report_by_id(services, str(row["id"])))
+    return report_view(records.report_by_id(services, str(row["id"])))
 
 
 def _request_of(row: dict) -> dict:
@@ -182,8 +182,7 @@ def _render_and_store(services: Services, row: dict, started: float):
     request = _request_of(row)
     view = compute_view(services, str(row["owner_id"]), request)
     records.update_report(services, report_id, progress=30)
-    context = {"reportId": report_id, "requestedAt": row["created_at"],
-               "started": started}  # fmt: skip
+    context = {"reportId": report_id, "started": started}
     rendered = services.extensions[RENDERER](
         row["page"], view, request["formats"], context
     )
@@ -234,7 +233,7 @@ def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def report_view(services: Services, row: dict, links: Callable | None = None) -> dict:
+def report_view(row: dict, links: Callable | None = None) -> dict:
     """A report as the API shows it; `links(row, fmt)` makes download links."""
     files = row.get("files") or {}
     return {
@@ -260,8 +259,8 @@ def report_view(services: Services, row: dict, links: Callable | None = None) ->
 
 def list_reports(services: Services, owner_id: str, links=None) -> list[dict]:
     """The owner's reports, newest first."""
-    return [report_view(services, row, links) for row in records.owner_reports(
-        services, owner_id)]  # fmt: skip
+    rows = records.owner_reports(services, owner_id)
+    return [report_view(row, links) for row in rows]
 
 
 def get_report_row(services: Services, owner_id: str, report_id: str) -> dict:
