@@ -17,11 +17,10 @@ COPY pyproject.toml constraints.txt ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
  && pip install -c constraints.txt -r requirements.txt
 COPY . .
-# Installing the project proves it builds with exactly these pins. The runtime runs
-# the source tree (Dash looks for pages/ and assets/ beside app.py), so the
-# installed copy is removed to leave one copy of the code.
-RUN pip install -c constraints.txt . \
- && pip uninstall --yes insightboard
+# The installed wheel is what runs: `pip install .` (not editable) puts every
+# package, the assets, the SQL migrations and the demo file into the virtualenv
+# (tests/integration/test_packaging.py builds the wheel and runs the app from it).
+RUN pip install -c constraints.txt .
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
@@ -31,7 +30,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HOST=0.0.0.0 \
     PORT=8050 \
     GUNICORN_WORKERS=2 \
-    GUNICORN_THREADS=4
+    GUNICORN_THREADS=64
 # Reports: Chromium for kaleido's chart images, pango and a font for WeasyPrint.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends chromium libpango-1.0-0 \
@@ -42,9 +41,10 @@ RUN groupadd --system --gid 10001 insightboard \
             --home-dir /nonexistent --shell /usr/sbin/nologin insightboard
 WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
-# The code belongs to root and is read-only for the app; only var/ is writable
-# (the local object store, used when no S3 bucket is configured).
-COPY . .
+# The code is the installed package (root-owned, read-only for the app); the
+# working directory holds only the deployment files and var/, the one writable
+# place (the local object store, used when no S3 bucket is configured).
+COPY deploy ./deploy
 RUN mkdir -p /app/var && chown insightboard:insightboard /app/var
 USER 10001:10001
 EXPOSE 8050

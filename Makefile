@@ -41,6 +41,7 @@ lint: deps-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 test: system-deps deps-test node-deps lint
 	$(PY) -m pytest

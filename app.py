@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
@@ -15,6 +16,7 @@ import api
 import auth
 import callbacks
 from api.errors import install_error_handlers
+from api.live import init_live
 from api.observability import configure_logging, health, install_request_logging
 from api.security_headers import SecurityHeaders, install_security_headers
 from auth.share_guard import current_share
@@ -78,7 +80,8 @@ def configure_server(server: Flask, settings: Settings) -> None:
         # Only behind a known proxy chain may X-Forwarded-* set the client address,
         # scheme and host; otherwise any client could forge them.
         hops = settings.trusted_proxy_count
-        server.wsgi_app = ProxyFix(
+        # Flask's documented way to wrap the WSGI app.
+        server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
 
@@ -144,15 +147,18 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     install_error_handlers(server)
     server.register_blueprint(health)
     api.register(server)
+    init_live(server, services)
     auth.init_app(server)
+    # Dash's annotations reject a Flask server and update_title=None, both of
+    # which its documentation describes; the options go in untyped.
+    options: dict[str, Any] = {"server": server, "update_title": None}
     app = dash.Dash(
         __name__,
-        server=server,
         use_pages=True,
         title="Insightboard",
-        update_title=None,
         suppress_callback_exceptions=True,
         index_string=INDEX_STRING,
+        **options,
     )
     app.layout = serve_layout
     auth.init_dash(app, sign_in_layout=sign_in_prompt)

@@ -137,7 +137,7 @@ def _text(value: str | None, field: str) -> str:
 
 
 def _names(form, *fields: str) -> tuple[str, ...]:
-    names = []
+    names: list[str] = []
     for field in fields:
         names.extend(_text(value, field) for value in form.getlist(field))
     return tuple(name for name in names if name)

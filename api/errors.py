@@ -55,9 +55,11 @@ def install_error_handlers(server: Flask) -> None:
         if not _is_api_request():
             return error
         code = (error.name or "error").lower().replace(" ", "_")
-        response, status = error_response(error.code or 500, code, error.description)
-        if error.code == 405 and error.valid_methods:
-            response.headers["Allow"] = ", ".join(error.valid_methods)
+        description = error.description or error.name or "error"
+        response, status = error_response(error.code or 500, code, description)
+        allowed = getattr(error, "valid_methods", None)
+        if error.code == 405 and allowed:
+            response.headers["Allow"] = ", ".join(allowed)
         return response, status
 
     @server.errorhandler(Exception)

@@ -6,6 +6,8 @@ part would make it raise. The checks mirror what dash.Dash.dispatch reads.
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash._utils import clean_property_name
 from dash.dependencies import ALL, Output
 
@@ -52,14 +54,14 @@ def _is_multi_valued(defined: Output) -> bool:
     return isinstance(component, dict) and ALL in component.values()
 
 
-def _output_matches(slot: object, defined: Output) -> bool:
+def _output_matches(slot: Any, defined: Output) -> bool:
     if isinstance(slot, list) != _is_multi_valued(defined):
         return False
     entries = slot if isinstance(slot, list) else [slot]
     return all(_entry_matches(entry, defined) for entry in entries)
 
 
-def _outputs_ok(definition: object, outputs: object) -> bool:
+def _outputs_ok(definition: Any, outputs: Any) -> bool:
     """`outputs` has the definition's shape and names its components.
 
     Dash picks the function by the `output` key but then checks the separate

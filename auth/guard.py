@@ -11,11 +11,13 @@ registration forms), and for the page router when it renders a public page.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import dash
 from flask import Flask, Response, current_app, jsonify, redirect, request
 from plotly.io.json import to_json_plotly
+from werkzeug.wrappers import Response as BaseResponse
 
 from auth.callback_requests import callback_request_problem
 from auth.identity import current_user_or_none
@@ -83,7 +85,7 @@ def is_public_path(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
-def guard_request() -> Response | None:
+def guard_request() -> BaseResponse | None:
     """Refuse anonymous access to anything not public; None lets the request on."""
     if request.method in UNSAFE_METHODS and not _same_origin():
         return json_error(403, "cross_origin", "Cross-site request refused.")
@@ -98,6 +100,19 @@ def guard_request() -> Response | None:
     return _refuse_anonymous()
 
 
+def guard_socket() -> str | None:
+    """The checks of this guard for a live-update socket's handshake (it reaches
+    the app beside Flask's request hooks, so the socket server calls this): the
+    Origin must be our own, and the caller signed in (session or bearer token).
+    Returns why the handshake is refused, or None."""
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        return "Cross-site socket refused."
+    if current_user_or_none() is None:
+        return "Sign in to receive live updates."
+    return None
+
+
 def _same_origin() -> bool:
     """Cookie-carrying writes must come from our own pages (CSRF defence in depth,
     on top of SameSite=Lax). Bearer requests carry no ambient credential."""
@@ -107,7 +122,7 @@ def _same_origin() -> bool:
     return urlsplit(origin).netloc == request.host
 
 
-def _refuse_anonymous() -> Response:
+def _refuse_anonymous() -> BaseResponse:
     if request.path.startswith(("/api/", "/_")) or request.method != "GET":
         response = json_error(
             401, "unauthorized", "Sign in, or send a bearer token, to use this."
@@ -140,7 +155,7 @@ def _guard_callback() -> Response | None:
     return _refuse_anonymous_callback(request.get_json(silent=True))
 
 
-def _refuse_anonymous_callback(body: object) -> Response | None:
+def _refuse_anonymous_callback(body: Any) -> Response | None:
     key = body.get("output") if isinstance(body, dict) else None
     if not isinstance(key, str):
         return json_error(400, "bad_request", "Malformed callback request.")

@@ -18,6 +18,7 @@ import logging
 import math
 import threading
 import time
+from typing import Any
 
 from flask import Flask, current_app
 from flask_limiter import Limiter
@@ -101,7 +102,7 @@ class AuthRateLimits:
 
 def init_limits(server: Flask, settings) -> AuthRateLimits:
     """Bind a Limiter with its own storage to this app."""
-    options = {"wrap_exceptions": True}
+    options: dict[str, Any] = {"wrap_exceptions": True}
     if settings.redis_url:
         options.update(redis_options(settings.redis_timeout_s))
     limiter = Limiter(

@@ -84,7 +84,7 @@ def authenticate(
     else:
         user, password_hash = found
         accepted = verify_password(password, password_hash) and user.is_active
-    if not accepted:
+    if not accepted or user is None:
         record_event(
             services.postgres,
             "login",

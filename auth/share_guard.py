@@ -106,7 +106,7 @@ def _check_callback(link: shares.ShareLink, output_ids) -> Response | None:
         return refusal(DomainError("Dash callbacks must send JSON."))
     body = request.get_json(silent=True)
     key = body.get("output") if isinstance(body, dict) else None
-    if not isinstance(key, str):
+    if not isinstance(body, dict) or not isinstance(key, str):
         return refusal(DomainError("Malformed callback request."))
     outputs = output_ids(key)
     if outputs == ROUTER_OUTPUTS:

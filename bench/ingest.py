@@ -37,6 +37,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -142,7 +143,7 @@ class DiscardingSink:
     """processing.write_version's sink for the bench: documents are built, then
     dropped (no database, no heartbeat)."""
 
-    ids = ("b" * 32, 1, 1)
+    ids: tuple[str, int, int] = ("b" * 32, 1, 1)
 
     def progress(self, totals, bytes_read: int) -> None:
         """No ownership to check."""
@@ -248,11 +249,11 @@ def run_case(case: str, path: Path, database_url: str | None) -> dict:
         plans_for(path)
         rows = 0  # the first megabyte only
     elif case == "parse":
-        rows = run_parse(path, plans)
+        rows = run_parse(path, cast(tuple, plans))
     elif case == "pipeline":
-        rows = run_pipeline(path, plans, config)
+        rows = run_pipeline(path, cast(tuple, plans), config)
     else:
-        extra = run_end_to_end(path, database_url)
+        extra = run_end_to_end(path, database_url or "")
         rows = extra["rows"]
     return {
         "rows": rows,

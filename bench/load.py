@@ -59,6 +59,8 @@ class Scenario:
     method: str = "GET"
     headers: dict = field(default_factory=dict)
     body: str | None = None
+    # Text that marks a failed answer that still came back 200 (a page's alert).
+    refuse: str = "\x00never"
 
 
 @dataclass
@@ -139,12 +141,49 @@ def prepare(base: str, rows: int) -> dict:
     )
     browser.post(f"{base}/_dash-update-component", json=sign_in).raise_for_status()
     dataset_id = upload_and_wait(base, bearer, rows)
+    events_id = upload_events(base, bearer)
+    share = requests.post(
+        f"{base}/api/shares",
+        headers=bearer,
+        json={"datasetId": dataset_id, "page": "analysis", "query": {}},
+    )
+    share.raise_for_status()
     return {
         "bearer": bearer,
         "cookie": f"session={browser.cookies['session']}",
         "callbacks": callbacks,
         "dataset_id": dataset_id,
+        "events_id": events_id,
+        "share_path": "/share/" + share.json()["url"].rsplit("/share/", 1)[1],
+        "base": base,
     }
+
+
+def upload_events(base: str, bearer: dict, events: int = 20_000) -> str:
+    """The demo's web-analytics generator (fixed seed) with its KPI measures."""
+    from data.demo_events import DEMO_DIMENSIONS, DEMO_MEASURES, generate_events
+    from data.demo_events import to_csv as events_csv
+
+    files = {"file": ("events.csv", events_csv(generate_events(events=events)))}
+    form = {
+        "datasetName": "Bench events",
+        "timeColumn": "timestamp",
+        "metricColumn": "revenue",
+        "dimensionColumn": ",".join(DEMO_DIMENSIONS),
+    }
+    upload = requests.post(
+        f"{base}/api/datasets/upload", headers=bearer, files=files, data=form
+    )
+    upload.raise_for_status()
+    events_id = upload.json()["id"]
+    wait_until_ready(base, bearer, events_id)
+    requests.put(
+        f"{base}/api/datasets/{events_id}/measures",
+        headers=bearer,
+        json={"measures": DEMO_MEASURES},
+    ).raise_for_status()  # new measures reprocess the version: wait again
+    wait_until_ready(base, bearer, events_id)
+    return events_id
 
 
 def upload_and_wait(base: str, bearer: dict, rows: int, timeout_s=1800) -> str:
@@ -156,6 +195,12 @@ def upload_and_wait(base: str, bearer: dict, rows: int, timeout_s=1800) -> str:
     )
     upload.raise_for_status()
     dataset_id = upload.json()["id"]
+    wait_until_ready(base, bearer, dataset_id, timeout_s)
+    return dataset_id
+
+
+def wait_until_ready(base: str, bearer: dict, dataset_id: str, timeout_s=1800):
+    """Poll until the dataset's default view is cached."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         status = requests.get(f"{base}/api/datasets/{dataset_id}", headers=bearer)
@@ -164,12 +209,10 @@ def upload_and_wait(base: str, bearer: dict, rows: int, timeout_s=1800) -> str:
         time.sleep(2)
     if status.json()["status"] != "cached":
         raise RuntimeError(f"dataset not cached: {status.json()}")
-    return dataset_id
 
 
 def scenarios(context: dict) -> list[Scenario]:
-    """Every measured request. The KPI page (issue 13) and a share page (issue 15)
-    join here as further Scenario entries once they exist."""
+    """Every measured request."""
     callbacks, dataset_id = context["callbacks"], context["dataset_id"]
     cookie = {"Cookie": context["cookie"], "Content-Type": "application/json"}
     toggles = callbacks.body(
@@ -185,6 +228,18 @@ def scenarios(context: dict) -> list[Scenario]:
         },
         "analysis-state.data",
     )
+    kpi = callbacks.body(
+        "kpi-status.children",
+        {
+            "kpi-url.search": "?period=weeks&compare=wow",
+            "kpi-dataset.data": context["events_id"],
+        },
+        "kpi-url.search",
+    )
+    shared = {
+        "Content-Type": "application/json",
+        "Referer": context["base"] + context["share_path"],
+    }
     callback_path = "/_dash-update-component"
     return [
         Scenario(FLOOR, "/healthz"),
@@ -207,6 +262,24 @@ def scenarios(context: dict) -> list[Scenario]:
             f"/api/analytics/{dataset_id}?granularity=day",
             headers=context["bearer"],
         ),
+        Scenario(
+            "KPI page main callback, 20k events, weeks vs last week (cached)",
+            callback_path,
+            "POST",
+            cookie,
+            json.dumps(kpi),
+            refuse="cannot be shown",
+        ),
+        Scenario(
+            "share page (the HTML shell of /share/<token>)", context["share_path"]
+        ),
+        Scenario(
+            "cached analysis view under the share link (no account)",
+            callback_path,
+            "POST",
+            shared,
+            json.dumps(view),
+        ),
     ]
 
 
@@ -218,7 +291,8 @@ def check(base: str, scenario: Scenario) -> int:
         headers=scenario.headers,
         data=scenario.body,
     )
-    if response.status_code != 200 or b'"error"' in response.content[:200]:
+    problem = b'"error"' in response.content[:200] or scenario.refuse in response.text
+    if response.status_code != 200 or problem:
         raise RuntimeError(f"{scenario.name}: {response.status_code} {response.text}")
     return len(response.content)
 
@@ -276,14 +350,14 @@ def run_wrk(base, scenario, connections, duration_s, directory, pid) -> Result:
 
 def parse_wrk(name: str, connections: int, output: str) -> Result:
     """Requests per second, p50, p99 and errors from wrk's --latency report."""
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    rate = float(_found(r"Requests/sec:\s+([\d.]+)", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     sockets = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
     )
     errors = int(non_2xx.group(1)) if non_2xx else 0
     errors += sum(int(value) for value in sockets.groups()) if sockets else 0
-    total = int(re.search(r"(\d+) requests in", output).group(1))
+    total = int(_found(r"(\d+) requests in", output).group(1))
     return Result(
         name,
         connections,
@@ -295,9 +369,17 @@ def parse_wrk(name: str, connections: int, output: str) -> Result:
     )
 
 
+def _found(pattern: str, output: str, flags: int = 0) -> re.Match[str]:
+    """The match of a line wrk always prints (an error naming it if absent)."""
+    match = re.search(pattern, output, flags)
+    if match is None:
+        raise ValueError(f"wrk's output has no line matching {pattern!r}")
+    return match
+
+
 def percentile(output: str, p: int) -> float:
     """A latency percentile of wrk's distribution, in milliseconds."""
-    value, unit = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
+    value, unit = _found(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
@@ -314,7 +396,7 @@ def worker_pid(master_pid: int) -> int:
 
 def report(results: list[Result], rows: int, duration_s: int, top) -> str:
     """The Markdown section."""
-    floors = {}
+    floors: dict[int, list[float]] = {}
     for result in results:
         if result.scenario == FLOOR:
             floors.setdefault(result.connections, []).append(result.requests_per_s)
@@ -366,6 +448,9 @@ def server_environment(port: int, database_url: str, redis_url: str, store: str)
         DATABASE_URL=database_url,
         REDIS_URL=redis_url,
         LOCAL_STORE_DIR=store,
+        # One link is requested thousands of times a second here; a real link's
+        # 300/minute would make the share scenarios measure 429s.
+        SHARE_RATE_LIMIT="10000000/minute",
     )
     return environment
 
@@ -454,7 +539,8 @@ def _finish_profile(spy: subprocess.Popen, directory: Path) -> list:
     spy.wait(timeout=120)
     if keep := os.environ.get("BENCH_PROFILE_RAW"):  # the stacks, for a closer look
         shutil.copy(directory / "profile.txt", keep)
-    inclusive, total = Counter(), 0
+    inclusive: Counter[str] = Counter()
+    total = 0
     for line in (directory / "profile.txt").read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = {_frame_name(f.strip()) for f in stack.split(";") if f.strip()}

@@ -134,8 +134,8 @@ def measure(services, owner_id, dataset_id, search, repeat) -> dict:
         "service": service,
         "uncached": uncached,
         "full": full,
-        "bytes": len(payload.encode()),
-        "full_bytes": len(full_payload.encode()),
+        "bytes": len(str(payload).encode()),
+        "full_bytes": len(str(full_payload).encode()),
     }
 
 

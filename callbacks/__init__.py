@@ -12,11 +12,13 @@ from callbacks import (
     login,
     navbar,
     registration,
+    render_cache,
     reports,
     share_links,
     shared_view,
     versions,
 )
+from components.analysis_layout import ids as analysis_ids
 
 
 def register(app: dash.Dash) -> None:
@@ -31,4 +33,8 @@ def register(app: dash.Dash) -> None:
     navbar.register(app)
     share_links.register(app)
     shared_view.register()
+    # The analysis view's main callback is served from its rendered responses.
+    render_cache.register(
+        app, f"{analysis_ids.STATUS}.children", f"{analysis_ids.DATASET}.data"
+    )
     reports.register(app)

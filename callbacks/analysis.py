@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 import dash
 from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
@@ -29,6 +30,7 @@ from components.formatting import (
     format_percent,
     format_timestamp,
 )
+from components.live import register_live_trigger
 from components.theme import SEVERITIES
 from components.url_state import AnalysisState
 from data.analytics import spec
@@ -69,7 +71,7 @@ def page_layout(dataset_id: str | None, query: dict) -> object:
 
 def state_from_controls(values: dict, filter_ids: list, filter_values: list):
     """An AnalysisState from the controls' values (bad numbers become defaults)."""
-    query = {key: _text(values.get(key)) for key in url_state.KEY_ORDER}
+    query: dict[str, Any] = {key: _text(values.get(key)) for key in url_state.KEY_ORDER}
     query["version"] = _text(values.get("version"))
     query["from"] = _date_text(values.get("from"))
     query["to"] = _date_text(values.get("to"))
@@ -257,8 +259,8 @@ def _render(services, owner_id, dataset_id, search, notices: list[str]) -> dict:
     notices.extend(stale)
     version = _version_entry(meta, state.version)
     problem = readiness_problem(meta, version)
-    if problem is not None:
-        return problem_outputs(*problem)
+    if problem is not None or version is None:  # no version: readiness says so
+        return problem_outputs(*(problem or (dataset_gone(), False)))
     try:
         view = gateway.analysis_view(
             services, owner_id, dataset_id, url_state.to_params(state), state.version
@@ -471,7 +473,7 @@ def anomaly_rows(anomalies: list[dict], unit: str | None, granularity: str) -> l
             "deviation_pct": a.get("deviation_pct"),
             "deviation_text": format_percent(a.get("deviation_pct")),
             "severity": a.get("severity"),
-            "severity_rank": SEVERITY_RANK.get(a.get("severity"), 0),
+            "severity_rank": SEVERITY_RANK.get(str(a.get("severity")), 0),
             "methods_text": methods_text(a.get("methods") or []),
             "methods_full": methods_text(a.get("methods") or []),
         }
@@ -508,6 +510,7 @@ def register(app: dash.Dash) -> None:
     _register_download(app)
     _register_share(app)
     _register_toggles(app)
+    register_live_trigger(app, ids.POLL)
 
 
 def _register_sync(app: dash.Dash) -> None:
@@ -538,7 +541,6 @@ def _register_view(app: dash.Dash) -> None:
     outputs = {
         "status": Output(ids.STATUS, "children"),
         "content_class": Output(ids.CONTENT, "className"),
-        "poll_disabled": Output(ids.POLL, "disabled"),
         "kpis": Output(ids.KPIS, "children"),
         "timeseries": Output(ids.TIMESERIES, "figure"),
         "subtitle": Output(ids.CHART_SUBTITLE, "children"),
@@ -560,7 +562,7 @@ def _register_view(app: dash.Dash) -> None:
         output=outputs,
         inputs={
             "search": Input(ids.STATE, "data"),
-            "tick": Input(ids.POLL, "n_intervals"),
+            "tick": Input(ids.POLL, "data"),
             "link_notices": Input(ids.LINK_NOTICES, "data"),
             "dataset_id": State(ids.DATASET, "data"),
             "filter_ids": State(FILTER_IDS, "id"),
@@ -585,7 +587,8 @@ def _register_view(app: dash.Dash) -> None:
             if dims is no_update
             else filter_options(dims, filter_ids, chosen, viewer.locked)
         )
-        polled = list(ctx.triggered_prop_ids) == [f"{ids.POLL}.n_intervals"]
+        result.pop("poll_disabled")  # the live push refreshes; nothing to poll
+        polled = list(ctx.triggered_prop_ids) == [f"{ids.POLL}.data"]
         result.update(notice_outputs(result["notices"], polled))
         return result
 

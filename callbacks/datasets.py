@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from pathlib import Path
+from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
@@ -15,7 +16,8 @@ from callbacks import gateway
 from callbacks.disclosure import register_disclosure
 from components import datasets_layout as layout
 from components.datasets_layout import ids
-from components.widgets import message_alert
+from components.live import live_socket, register_live_trigger
+from components.widgets import aria, message_alert
 from data.errors import DomainError, NotFound
 from data.services import get_services
 
@@ -49,7 +51,7 @@ def feedback(text: str, colour: str = "success", icon_name: str | None = None):
     never wears a success check)."""
     icon_name = icon_name or FEEDBACK_ICONS.get(colour, "info-circle")
     return dbc.Alert(
-        [html.I(className=f"bi bi-{icon_name} me-2", **{"aria-hidden": "true"}), text],
+        [html.I(className=f"bi bi-{icon_name} me-2", **aria(hidden="true")), text],
         color=colour,
         dismissable=True,
         duration=8000,
@@ -61,13 +63,14 @@ def feedback(text: str, colour: str = "success", icon_name: str | None = None):
 
 
 def list_outputs(datasets: list[dict], chosen: dict) -> dict:
-    """Grid rows, progress panel, empty state and whether to keep polling."""
+    """Grid rows, progress panel, empty state and the datasets in flight (whose
+    live events the page listens to)."""
     busy = layout.in_flight(datasets)
     names = sorted(((d["name"], d["id"]) for d in datasets), key=lambda p: p[0].lower())
     return {
         "rows": layout.grid_rows(datasets, chosen),
         "progress": layout.progress_panel(busy),
-        "poll_disabled": not busy,
+        "watched": sorted({dataset["id"] for dataset, _ in busy}),
         "empty_class": "" if not datasets else "d-none",
         "grid_class": "d-none" if not datasets else "",
         "toggle_class": "d-none" if not datasets else "btn btn-primary",
@@ -87,13 +90,15 @@ def register(app: dash.Dash) -> None:
 
 
 def _register_list(app: dash.Dash) -> None:
-    """The list, refreshed after actions and polled while something processes."""
+    """The list, refreshed after actions and on live events while something
+    processes."""
 
     @app.callback(
         output={
             "rows": Output(ids.GRID, "rowData"),
             "progress": Output(ids.PROGRESS, "children"),
-            "poll_disabled": Output(ids.POLL, "disabled"),
+            "socket": Output(ids.LIVE_HOLDER, "children"),
+            "watched": Output(ids.WATCHED, "data"),
             "empty_class": Output(ids.EMPTY, "className"),
             "grid_class": Output(ids.GRID_CARD, "className"),
             "toggle_class": Output(ids.UPLOAD_TOGGLE, "className"),
@@ -103,13 +108,14 @@ def _register_list(app: dash.Dash) -> None:
         },
         inputs={
             "refresh": Input(ids.REFRESH, "data"),
-            "tick": Input(ids.POLL, "n_intervals"),
+            "tick": Input(ids.POLL, "data"),
             "chosen": Input(ids.CHOSEN_VERSIONS, "data"),
+            "current": State(ids.WATCHED, "data"),
         },
         # Runs on page load too; the feedback output is shared with the actions.
         prevent_initial_call="initial_duplicate",
     )
-    def refresh_list(refresh, tick, chosen):
+    def refresh_list(refresh, tick, chosen, current):
         """Read the user's datasets (with each version's status and progress)."""
         user = gateway.user_or_none()
         if user is None:
@@ -120,9 +126,12 @@ def _register_list(app: dash.Dash) -> None:
         outputs["grid_options"] = Patch()
         outputs["grid_options"]["pagination"] = len(datasets) > PAGE_SIZE
         outputs["feedback"] = finished_feedback(
-            ctx.triggered_id == ids.POLL, outputs["poll_disabled"]
+            ctx.triggered_id == ids.POLL, not outputs["watched"]
         )
+        outputs["socket"] = watching(outputs["watched"], current)
         return outputs
+
+    register_live_trigger(app, ids.POLL, every_event=True)
 
     @app.callback(
         Output(ids.GRID, "dashGridOptions", allow_duplicate=True),
@@ -136,8 +145,16 @@ def _register_list(app: dash.Dash) -> None:
         return patch
 
 
+def watching(watched: list[str], current: list[str] | None):
+    """The live socket for the versions in flight: a new one only when that set
+    changes (re-rendering it would reconnect), none when nothing is in flight."""
+    if watched == (current or []):
+        return no_update
+    return live_socket(ids.POLL, watched) if watched else None
+
+
 def finished_feedback(polled: bool, idle: bool):
-    """Clear the "uploaded/reprocessing" message once the poll sees everything
+    """Clear the "uploaded/reprocessing" message once a live event shows everything
     finished (the list's badges say Ready or Failed by then); else leave it."""
     return None if polled and idle else no_update
 
@@ -177,7 +194,7 @@ def suggested_name(filename: str) -> str:
 
 def preview_failure(message: str) -> dict:
     """Hide the preview and say what is wrong with the file."""
-    outputs = dict.fromkeys(PREVIEW_KEYS, no_update)
+    outputs: dict[str, Any] = dict.fromkeys(PREVIEW_KEYS, no_update)
     outputs["error"] = message_alert(
         "This file cannot be used", message, "danger", "exclamation-octagon"
     )
@@ -415,9 +432,10 @@ def _register_row_actions(app: dash.Dash) -> None:
 
 def handle_row_action(owner_id: str, event: dict, chosen: dict, refresh: int) -> dict:
     """Version change, reprocess or the delete confirmation for one row."""
-    outputs = dict.fromkeys(ROW_ACTION_KEYS, no_update)
+    outputs: dict[str, Any] = dict.fromkeys(ROW_ACTION_KEYS, no_update)
     dataset_id = str(event.get("rowId") or "")
-    value = event.get("value") if isinstance(event.get("value"), dict) else {}
+    raw_value = event.get("value")
+    value = raw_value if isinstance(raw_value, dict) else {}
     action, version = value.get("action"), value.get("version")
     services = get_services()
     try:

@@ -110,8 +110,9 @@ def dataset_meta(
 ) -> dict:
     """What the analysis controls need for one version (latest when unknown).
 
-    {"id", "name", "versions": [...], "metrics", "dimensions", "units",
-    "timeColumn"}; raises NotFound for a missing dataset or someone else's.
+    {"id", "name", "version", "revision", "status", "versions": [...], "metrics",
+    "dimensions", "units", "timeColumn"}; raises NotFound for a missing dataset or
+    someone else's.
     """
     view = dataset_service.get_dataset(services, owner_id, dataset_id)
     known = [entry["version"] for entry in view["versions"]]
@@ -130,6 +131,8 @@ def dataset_meta(
         "id": view["id"],
         "name": view["name"],
         "version": view["version"],
+        "revision": view.get("revision", 0),
+        "status": view["status"],
         "versions": versions,
         "metrics": list(view.get("metricColumns") or []),
         "dimensions": list(view.get("dimensionColumns") or []),

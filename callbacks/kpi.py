@@ -17,6 +17,7 @@ from components.kpi_cards import breakdown_table, kpi_card
 from components.kpi_figures import breakdown_spec, trend_spec
 from components.kpi_layout import ids, kpi_page, not_found_page
 from components.kpi_state import KpiPageState, api_query, parse_page_query, serialise
+from components.live import register_live_trigger
 from components.widgets import message_alert
 from data.errors import Conflict, DomainError, NotFound
 from data.kpi.params import WEEKDAYS
@@ -211,7 +212,7 @@ def subtitle(view: dict) -> str:
 def view_outputs(view: dict) -> dict:
     """Cards, figures and the breakdown of a KPI view."""
     label = VERSUS[view["query"]["compare"]]
-    breakdown = view.get("breakdown")
+    breakdown: dict = view.get("breakdown") or {}
     shown = bool(breakdown and breakdown["measures"])
     first = next(
         (
@@ -262,9 +263,11 @@ def register(app: dash.Dash) -> None:
         },
         inputs={
             "search": Input(ids.URL, "search"),
+            "live": Input(ids.LIVE, "data"),
             "dataset_id": State(ids.DATASET, "data"),
         },
     )(_view)
+    register_live_trigger(app, ids.LIVE)
     app.clientside_callback(
         """
         function(clicks) {
@@ -282,7 +285,7 @@ def register(app: dash.Dash) -> None:
     )
 
 
-def _view(search, dataset_id):
+def _view(search, dataset_id, live=None):
     viewer = gateway.viewer()
     if viewer is None:
         return _problem(NotFound("Sign in to see this view."))

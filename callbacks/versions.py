@@ -16,7 +16,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from callbacks import gateway
 from components.figures import figure_spec, plot_time, scatter
 from components.formatting import format_number, format_percent
-from components.widgets import card, empty_state, message_alert
+from components.widgets import aria, card, empty_state, message_alert
 from data.analytics.versions import SUMMARY_FIELDS, compare_versions
 from data.errors import DomainError, NotFound
 from data.services import Services, get_services
@@ -112,7 +112,7 @@ def page_layout(dataset_id: str | None, query: dict):
                     html.Span(" / "),
                 ],
                 className="small text-muted",
-                **{"aria-label": "Breadcrumb"},
+                **aria(label="Breadcrumb"),
             ),
             html.H1(
                 f"{meta['name']} · compare versions", className="h3 mb-3 ib-page-title"

@@ -7,11 +7,13 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components import url_state
+from components.live import live_socket, live_store, shown_revision
 from components.reports_layout import report_button
 from components.share_links import ids as share_ids
 from components.share_links import share_dialog
 from components.url_state import AnalysisState
 from components.widgets import (
+    aria,
     card,
     checklist_field,
     empty_state,
@@ -270,10 +272,10 @@ def controls_card(
                     id=ids.PARAMS_TOGGLE,
                     type="button",
                     className="btn btn-link btn-sm px-0 text-decoration-none",
-                    **{
-                        "aria-controls": ids.PARAMS_COLLAPSE,
-                        "aria-expanded": "true" if state.filters else "false",
-                    },
+                    **aria(
+                        controls=ids.PARAMS_COLLAPSE,
+                        expanded="true" if state.filters else "false",
+                    ),
                 ),
                 className="d-flex justify-content-end mt-1",
             ),
@@ -319,7 +321,7 @@ def header(meta: dict, state: AnalysisState) -> html.Div:
                     html.Nav(
                         [dcc.Link("Datasets", href="/datasets"), html.Span(" / ")],
                         className="small text-muted",
-                        **{"aria-label": "Breadcrumb"},
+                        **aria(label="Breadcrumb"),
                     ),
                     html.Div(
                         [
@@ -712,9 +714,11 @@ def insights_card() -> dbc.Card:
     )
 
 
-def stores(dataset_id: str, state: AnalysisState, notices: list[str]) -> list:
-    """The page-local URL, the canonical state, what the link had wrong and the
-    processing poll."""
+def stores(
+    dataset_id: str, state: AnalysisState, notices: list[str], meta: dict
+) -> list:
+    """The page-local URL, the canonical state, what the link had wrong and what
+    the live push updates (components/live.py)."""
     return [
         # Writes the query string without re-rendering (history.pushState only).
         dcc.Location(id=ids.URL, refresh=False),
@@ -725,7 +729,7 @@ def stores(dataset_id: str, state: AnalysisState, notices: list[str]) -> list:
         dcc.Store(id=ids.STATE, data=url_state.serialise(state)),
         # Notices about the URL the state came from (the view callback shows them).
         dcc.Store(id=ids.LINK_NOTICES, data=list(notices)),
-        dcc.Interval(id=ids.POLL, interval=2000, disabled=True),
+        live_store(ids.POLL, {dataset_id: shown_revision(meta)}),
     ]
 
 
@@ -764,7 +768,7 @@ def analysis_page(
     if locked is not None and not state.embed:
         return html.Div(
             [
-                *stores(dataset_id, state, notices),
+                *stores(dataset_id, state, notices, meta),
                 shared_header(meta, state),
                 notices_alert(notices),
                 controls_card(meta, state, locked),
@@ -777,7 +781,7 @@ def analysis_page(
     if state.embed:
         return html.Div(
             [
-                *stores(dataset_id, state, notices),
+                *stores(dataset_id, state, notices, meta),
                 notices_alert(notices),
                 html.Div(id=ids.STATUS),
                 html.H1(meta.get("name") or "Dataset", className="h6 text-muted mb-2"),
@@ -788,7 +792,9 @@ def analysis_page(
         )
     return html.Div(
         [
-            *stores(dataset_id, state, notices),
+            *stores(dataset_id, state, notices, meta),
+            # Share links and embeds get no socket yet (README, live updates).
+            live_socket(ids.POLL, [dataset_id]),
             header(meta, state),
             notices_alert(notices),
             controls_card(meta, state),

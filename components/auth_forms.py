@@ -276,7 +276,7 @@ def password_card() -> dbc.Card:
     )
 
 
-def token_table(tokens: list) -> html.Div:
+def token_table(tokens: list) -> html.Div | html.P:
     """The user's live personal API tokens, each with a revoke button."""
     if not tokens:
         return html.P(

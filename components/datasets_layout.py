@@ -7,7 +7,9 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.formatting import format_count, format_timestamp
+from components.live import live_store
 from components.widgets import (
+    aria,
     card,
     checklist_field,
     empty_state,
@@ -32,6 +34,8 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.GRID
     SAMPLE = f"{PREFIX}-sample"
     SAMPLE_EMPTY = f"{PREFIX}-sample-empty"
     POLL = f"{PREFIX}-poll"
+    WATCHED = f"{PREFIX}-watched"
+    LIVE_HOLDER = f"{PREFIX}-live"
     REFRESH = f"{PREFIX}-refresh"
     CHOSEN_VERSIONS = f"{PREFIX}-chosen-versions"
     PROGRESS = f"{PREFIX}-progress"
@@ -87,7 +91,7 @@ def header() -> html.Div:
                 id=ids.UPLOAD_TOGGLE,
                 type="button",
                 className="btn btn-primary",
-                **{"aria-controls": ids.UPLOAD_COLLAPSE, "aria-expanded": "false"},
+                **aria(controls=ids.UPLOAD_COLLAPSE, expanded="false"),
             ),
         ],
         className="d-flex flex-wrap justify-content-between align-items-end gap-3 mb-3",
@@ -464,7 +468,11 @@ def datasets_page(max_size: int) -> html.Div:
             dcc.Store(id=ids.REFRESH, data=0),
             dcc.Store(id=ids.CHOSEN_VERSIONS, data={}),
             dcc.Store(id=ids.PENDING_DELETE),
-            dcc.Interval(id=ids.POLL, interval=1500, disabled=True),
+            # Live events of the versions in flight (the socket arrives with the
+            # list, only while something processes): components/live.py.
+            live_store(ids.POLL, {}),
+            dcc.Store(id=ids.WATCHED, data=[]),
+            html.Div(id=ids.LIVE_HOLDER),
             header(),
             html.Div(id=ids.FEEDBACK),
             upload_panel(max_size),
@@ -612,9 +620,8 @@ def schema_table(columns: list[dict]) -> html.Table:
     """Each column's inferred type, role and unit."""
     rows = []
     for column in columns:
-        colour, label = ROLE_BADGES.get(
-            column.get("role"), ("light", column.get("role"))
-        )
+        role = column.get("role") or ""
+        colour, label = ROLE_BADGES.get(role, ("light", role))
         rows.append(
             html.Tr(
                 [

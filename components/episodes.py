@@ -58,7 +58,7 @@ def point_row(anomaly: dict, parent: str, unit, granularity: str, methods) -> di
         "deviation_pct": anomaly.get("deviation_pct"),
         "deviation_text": format_percent(anomaly.get("deviation_pct")),
         "severity": anomaly.get("severity"),
-        "severity_rank": SEVERITY_RANK.get(anomaly.get("severity"), 0),
+        "severity_rank": SEVERITY_RANK.get(str(anomaly.get("severity")), 0),
         "methods_text": short_methods(methods(anomaly.get("methods") or [])),
         "methods_full": methods(anomaly.get("methods") or []),
     }

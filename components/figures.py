@@ -110,7 +110,7 @@ PERIOD_WORDS = {"hour": "Hours", "day": "Days", "week": "Weeks", "month": "Month
 def _period_word(view: dict) -> str:
     """What one histogram count is: days, weeks, ... (the series buckets)."""
     granularity = (view.get("params") or {}).get("granularity")
-    return PERIOD_WORDS.get(granularity, "Periods")
+    return PERIOD_WORDS.get(str(granularity), "Periods")
 
 
 def series_trace(view: dict, max_points: int) -> dict:
@@ -607,8 +607,8 @@ DIRECTION_WORDS = {"spike": "above", "drop": "below"}
 def plotted_quantity(view: dict) -> str:
     """What one point of the series is: 'Daily sum of revenue'."""
     params = view.get("params") or {}
-    granularity = params.get("granularity")
-    aggregation = params.get("aggregation")
+    granularity = params.get("granularity") or ""
+    aggregation = params.get("aggregation") or ""
     return (
         f"{GRANULARITY_WORDS.get(granularity, granularity or 'Periodic')} "
         f"{AGGREGATION_WORDS.get(aggregation, aggregation or 'value')} of "
@@ -702,7 +702,7 @@ def _anomaly_text(anomaly: dict, unit: str | None, granularity: str) -> str:
         f"{format_number(anomaly.get('value'), unit)}"
     )
     if anomaly.get("expected") is not None:
-        side = DIRECTION_WORDS.get(anomaly.get("direction"), "against")
+        side = DIRECTION_WORDS.get(anomaly.get("direction") or "", "against")
         text += f", {side} the expected {format_number(anomaly['expected'], unit)}"
     return f"{text} ({anomaly.get('severity')})"
 

@@ -42,7 +42,7 @@ def format_number(
     value: float | int | None, unit: str | None = None, decimals: int | None = None
 ) -> str:
     """A readable number: `format_number(36685.714, "₹")` → "₹36,686"."""
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return MISSING
     places = sensible_decimals(value) if decimals is None else decimals
     return with_unit(f"{abs(value):,.{places}f}", unit, negative=value < 0)
@@ -50,7 +50,7 @@ def format_number(
 
 def format_compact(value: float | int | None, unit: str | None = None) -> str:
     """A short number for tight spaces: 1,234,567 → "1.23M"; below a million, full."""
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return MISSING
     for step, suffix in COMPACT_STEPS:
         if abs(value) >= step:
@@ -61,14 +61,14 @@ def format_compact(value: float | int | None, unit: str | None = None) -> str:
 
 def format_count(value: int | None) -> str:
     """A whole count with thousands separators."""
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return MISSING
     return f"{int(value):,}"
 
 
 def format_percent(value: float | None, signed: bool = True) -> str:
     """A percentage already expressed in percent (262.9 → "+262.9%")."""
-    if _is_missing(value):
+    if value is None or _is_missing(value):
         return MISSING
     sign = "+" if signed and value > 0 else ("−" if value < 0 else "")
     return f"{sign}{abs(value):,.1f}%"

@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from components.formatting import format_count, format_number, format_percent
 from components.kpi_figures import sparkline_spec
+from components.widgets import aria
 
 MISSING = "–"
 
@@ -97,7 +98,7 @@ def kpi_card(measure: dict, previous_label: str) -> html.Div:
         ],
         className="ib-kpi ib-kpi-card",
         role="group",
-        **{"aria-label": f"{measure['label']}: {shown}, {words}"},
+        **aria(label=f"{measure['label']}: {shown}, {words}"),
     )
 
 

@@ -10,11 +10,8 @@ SPARK_HEIGHT = 48
 
 def _axis_kind(measure: dict) -> str:
     """What a measure's numbers are: percent, currency, or plain counts/amounts."""
-    return (
-        measure.get("format")
-        if measure.get("format") in ("percent", "currency")
-        else "number"
-    )
+    kind = measure.get("format")
+    return str(kind) if kind in ("percent", "currency") else "number"
 
 
 def sparkline_spec(measure: dict) -> dict:

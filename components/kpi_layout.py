@@ -6,10 +6,11 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.kpi_state import KEY_ORDER, PERIODS, KpiPageState
+from components.live import live_socket, live_store, shown_revision
 from components.reports_layout import report_button
 from components.share_links import ids as share_ids
 from components.share_links import share_dialog
-from components.widgets import card, empty_state, icon
+from components.widgets import aria, card, empty_state, icon
 from data.kpi.params import COMPARE_LABELS, SPEC, WEEKDAYS
 
 PREFIX = "kpi"
@@ -38,6 +39,7 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.PERIOD
     PAGE = f"{PREFIX}-page"
     URL = f"{PREFIX}-url"
     DATASET = f"{PREFIX}-dataset"
+    LIVE = f"{PREFIX}-live"
     MEASURES = f"{PREFIX}-measures"
     PERIOD = f"{PREFIX}-period"
     DATES = f"{PREFIX}-dates"
@@ -259,7 +261,7 @@ def hours_controls(
                             ],
                         ),
                         role="group",
-                        **{"aria-labelledby": f"{ids.DAYS}-label"},
+                        **aria(labelledby=f"{ids.DAYS}-label"),
                     ),
                 ],
                 xs=12,
@@ -356,7 +358,7 @@ def header(meta: dict) -> html.Div:
                     html.Nav(
                         [dcc.Link("Datasets", href="/datasets"), html.Span(" / ")],
                         className="small text-muted",
-                        **{"aria-label": "Breadcrumb"},
+                        **aria(label="Breadcrumb"),
                     ),
                     html.H1(
                         f"{meta['name']} · KPIs", className="h3 mb-0 ib-page-title"
@@ -487,6 +489,7 @@ def kpi_page(
     stores = [
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.DATASET, data=dataset_id),
+        live_store(ids.LIVE, {dataset_id: shown_revision(meta)}),
     ]
     if embed:
         return html.Div(
@@ -509,6 +512,9 @@ def kpi_page(
     return html.Div(
         [
             *stores,
+            # The live push: the store changes when the dataset gets a revision
+            # (share links and embeds get no socket yet: see README).
+            live_socket(ids.LIVE, [dataset_id]),
             header(meta),
             notices_alert(notices),
             controls_card(meta, state),

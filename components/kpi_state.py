@@ -139,7 +139,7 @@ def to_query(state: KpiPageState) -> list[tuple[str, str]]:
         else str(state.top),
         "version": str(state.version) if state.version else None,
     }
-    pairs = [(key, values[key]) for key in KEY_ORDER if values[key]]
+    pairs = [(key, value) for key in KEY_ORDER if (value := values[key])]
     for name in sorted(state.filters):
         if state.filters[name]:
             pairs.append((f"filter.{name}", ",".join(state.filters[name])))

@@ -6,6 +6,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
+from components.widgets import aria
+
 
 def nav_pages() -> list[dict]:
     """Registered pages that asked to be in the navbar (`nav_order`), in order."""
@@ -52,11 +54,7 @@ def navbar(
                     id="navbar-toggler",
                     type="button",
                     className="navbar-toggler",
-                    **{
-                        "aria-controls": "navbar-collapse",
-                        "aria-expanded": "false",
-                        "aria-label": "Menu",
-                    },
+                    **aria(controls="navbar-collapse", expanded="false", label="Menu"),
                 ),
                 dbc.Collapse(
                     [

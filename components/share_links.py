@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.formatting import format_timestamp
-from components.widgets import icon
+from components.widgets import aria, icon
 
 PREFIX = "share"
 
@@ -108,9 +108,7 @@ def share_dialog(
                         color="primary",
                         size="sm",
                     ),
-                    html.Div(
-                        id=ids.RESULT, className="mt-3", **{"aria-live": "polite"}
-                    ),
+                    html.Div(id=ids.RESULT, className="mt-3", **aria(live="polite")),
                     html.H2("Links to this dataset", className="h6 mt-4"),
                     share_list_container(scope),
                 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import html
@@ -19,9 +20,14 @@ STATUS_STYLES = {
 }
 
 
+def aria(**attributes: str) -> dict[str, Any]:
+    """ARIA attributes as component keywords: aria(label="x") -> {"aria-label": "x"}."""
+    return {f"aria-{name}": value for name, value in attributes.items()}
+
+
 def icon(name: str, class_name: str = "me-1") -> html.I:
     """A Bootstrap icon, hidden from screen readers (the text next to it speaks)."""
-    return html.I(className=f"bi bi-{name} {class_name}", **{"aria-hidden": "true"})
+    return html.I(className=f"bi bi-{name} {class_name}", **aria(hidden="true"))
 
 
 def card(children, class_name: str = "", body_class: str = "") -> dbc.Card:
@@ -93,18 +99,13 @@ def progress_bar(percent: int, name: str, height: str = "1rem") -> html.Div:
         className="progress",
         role="progressbar",
         style={"height": height},
-        **{
-            "aria-label": name,
-            "aria-valuenow": str(percent),
-            "aria-valuemin": "0",
-            "aria-valuemax": "100",
-        },
+        **aria(label=name, valuenow=str(percent), valuemin="0", valuemax="100"),
     )
 
 
 def status_style(status: str | None) -> tuple[str, str, str]:
     """(colour, word, icon) of a status badge; 'Ready' for processed and cached."""
-    return STATUS_STYLES.get(status, ("secondary", status or "", "dot"))
+    return STATUS_STYLES.get(status or "", ("secondary", status or "", "dot"))
 
 
 def status_badge(status: str | None, class_name: str = "") -> html.Span | None:
@@ -140,7 +141,7 @@ def kpi_card(label: str, value: str, hint: str | None = None, accent: bool = Fal
         ],
         className="ib-kpi" + (" ib-kpi-accent" if accent else ""),
         role="group",
-        **{"aria-label": f"{label}: {value}"},
+        **aria(label=f"{label}: {value}"),
     )
 
 
@@ -209,7 +210,7 @@ def insight_list(insights: list[str], notes: list[str]) -> list:
     """The first insights, the rest and the method notes behind disclosures."""
     if not insights and not notes:
         return [html.P("Nothing notable in this selection.", className="text-muted")]
-    parts = [_insight_items(insights[:VISIBLE_INSIGHTS])]
+    parts: list = [_insight_items(insights[:VISIBLE_INSIGHTS])]
     rest = insights[VISIBLE_INSIGHTS:]
     if rest:
         parts.append(

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import pymongo.errors
 import redis
@@ -293,7 +293,7 @@ def _spooled(stream: BinaryIO, limit: int, limit_mb: int) -> Iterator[_Upload]:
             digest.update(block)
             spool.write(block)
         spool.seek(0)
-        yield _Upload(spool, size, digest.hexdigest())
+        yield _Upload(cast(BinaryIO, spool), size, digest.hexdigest())
 
 
 def _analyse_upload(upload: _Upload, choice: Choice, settings) -> Analysis:
@@ -406,6 +406,22 @@ def _store_source(services: Services, document: dict, file: BinaryIO) -> None:
         with contextlib.suppress(Exception):
             services.store.delete(document["objectKey"])
         raise ServiceUnavailable("File storage is unavailable; try again.") from error
+
+
+AT_REST = ("processed", "cached", "failed")
+
+
+def version_stamp(services: Services, owner_id: str, dataset_id: str) -> list | None:
+    """What a rendering of the dataset depends on: each version's number, revision
+    and status (and the name), or None while a version is in flight. NotFound for
+    a missing dataset or someone else's."""
+    versions = _versions_or_404(services, owner_id, dataset_id)
+    if any(document.get("status") not in AT_REST for document in versions):
+        return None
+    return [
+        [d["version"], d.get("revision", 1), d["status"], d.get("datasetName")]
+        for d in versions
+    ]
 
 
 def _versions_or_404(services: Services, owner_id: str, dataset_id: str) -> list[dict]:

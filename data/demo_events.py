@@ -108,7 +108,7 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     return out.to_csv(index=False).encode()
 
 
-DEMO_MEASURES = [
+DEMO_MEASURES: list[dict] = [
     {"name": "dau", "label": "Daily active users", "kind": "distinct",
      "column": "user_id", "format": "integer"},
     {"name": "sessions", "label": "Sessions", "kind": "distinct",

@@ -33,7 +33,7 @@ def _check_postgres(services: Services) -> None:
 def readiness(services: Services) -> tuple[dict, bool]:
     """Each dependency's status; ready is False when a required one is down."""
     settings = services.settings
-    checks = {
+    checks: dict[str, tuple[bool, Callable[[], object]]] = {
         "postgres": (True, lambda: _check_postgres(services)),
         "mongodb": (True, lambda: mongo.ping(services.mongo)),
         "object_store": (True, services.store.check),

@@ -4,6 +4,7 @@ without one lives in data.inprocess)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import pymongo
 import pymongo.database
@@ -14,7 +15,7 @@ IndexDefinitions = Mapping[str, list[tuple[list[tuple[str, int]], dict]]]
 
 def connect(settings) -> pymongo.database.Database:
     """Return the app's database on the server at MONGO_URI, with bounded timeouts."""
-    client = pymongo.MongoClient(
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
         settings.mongo_uri,
         serverSelectionTimeoutMS=settings.mongo_timeout_ms,
         timeoutMS=settings.mongo_timeout_ms * 6,

@@ -10,6 +10,7 @@ request under a share; the pages apply the locked values themselves
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
 import re
@@ -395,7 +396,8 @@ class ShareRepository:
                 (link_id,),
             )
 
-    def views(self, link_id: str) -> list[tuple]:
+    # builtins.list: in this class `list` names the method above.
+    def views(self, link_id: str) -> builtins.list[tuple]:
         """(viewed_at, ip, user_agent) of every recorded view, oldest first."""
         with self.database.transaction() as cursor:
             cursor.execute(

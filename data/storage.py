@@ -200,7 +200,7 @@ class S3Store:
     def list(self, prefix: str = "") -> list[str]:
         """Keys that start with prefix, sorted."""
         paginator = self.client.get_paginator("list_objects_v2")
-        keys = []
+        keys: list[str] = []
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             keys.extend(item["Key"] for item in page.get("Contents", []))
         return sorted(keys)

@@ -4,7 +4,10 @@ import os
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Each open page's live-update WebSocket holds one thread of its worker for as long
+# as the page is open (Flask-SocketIO's threading mode), so the threads must cover
+# the sockets a worker carries plus its HTTP requests.
+threads = int(os.environ.get("GUNICORN_THREADS", "64"))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 graceful_timeout = 30

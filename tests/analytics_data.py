@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import uuid
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -128,7 +129,7 @@ def rollup_documents(dataset: dict, frame: pd.DataFrame) -> list[dict]:
             data[f"q{keys[metric]}"] = values**2
     for dimension in dimensions:
         data[dimension] = frame[dimension].astype(str)
-    documents = []
+    documents: list[dict] = []
     for granularity in ROLLUP_GRANULARITIES:
         data["__b"] = bucket_column(data["__t"], granularity)
         grouped = data.groupby(["__b", *dimensions], sort=True)
@@ -179,7 +180,7 @@ def insert_dataset(
     frame: pd.DataFrame,
     time_column: str,
     metrics: list[str],
-    dimensions: list[str] = (),
+    dimensions: Sequence[str] = (),
     dataset_id: str | None = None,
     **options,
 ) -> dict:

@@ -32,7 +32,7 @@ def _slot(item: dict, values: dict) -> dict | list:
 def callback_body(app, first_output: str, values: dict, triggered: str) -> dict:
     """The JSON body the renderer would send for this callback."""
     key, spec = find_callback(app, first_output)
-    outputs = []
+    outputs: list = []
     for part in key[2:-2].split("...") if key.startswith("..") else [key]:
         component, prop = part.rsplit(".", 1)
         prop = prop.split("@")[0]

@@ -81,7 +81,7 @@ def close(actual, expected, relative: float) -> bool:
     return bool(np.isclose(actual, expected, rtol=relative, atol=1e-9))
 
 
-ALL_KINDS = [
+ALL_KINDS: list[dict] = [
     *DEMO_MEASURES,
     {"name": "mean_revenue", "kind": "mean", "column": "revenue"},
     {
@@ -104,7 +104,7 @@ ALL_KINDS = [
     },
     {"name": "wau", "kind": "rolling_distinct", "column": "user_id", "windowDays": 7},
 ]
-COLUMNS = [
+COLUMNS: list[dict] = [
     {
         "name": "timestamp",
         "key": "c0",
@@ -206,6 +206,8 @@ def oracle(frame: pd.DataFrame, measure: dict, lookback: pd.DataFrame | None = N
     if kind == "distinct":
         return frame[column].nunique()
     if kind == "rolling_distinct":
+        if lookback is None:
+            raise ValueError("a rolling measure needs the rows its window sees")
         return lookback[column].nunique()
     raise KeyError(kind)
 

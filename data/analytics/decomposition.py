@@ -65,7 +65,7 @@ def analyse(positions: np.ndarray, values: np.ndarray, step: float) -> Analysis 
 
 def _at_present(change: Change, at: np.ndarray) -> Change:
     """The change with its index among the present points (not the grid)."""
-    index = int(min(np.searchsorted(at, change.index), len(at) - 1))
+    index = min(int(np.searchsorted(at, change.index)), len(at) - 1)
     return Change(
         index,
         change.kind,

@@ -17,7 +17,7 @@ from data.analytics import spec
 def _annotation(parameter: spec.Parameter) -> Any:
     """The Python type of one canonical parameter value."""
     if parameter.kind == "choice":
-        return Literal[parameter.choices]  # type: ignore[valid-type]
+        return Literal[parameter.choices]
     if parameter.kind == "integer":
         return int
     if parameter.kind == "number":

@@ -11,7 +11,7 @@ the link parser and the page control all follow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Kind = Literal["choice", "number", "integer", "text", "date", "filters"]
 
@@ -41,7 +41,7 @@ class Parameter:
     short_label: str  # the control's label ("Max outliers")
     help: str
     options: tuple[Option, ...] = ()
-    default: str | float | None = None
+    default: Any = None  # str for choices, a number or None for numbers
     low: float | None = None
     high: float | None = None
 

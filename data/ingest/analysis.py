@@ -56,7 +56,8 @@ def analyse(sample: bytes, complete: bool, choice: Choice, settings) -> Analysis
     max_line = settings.max_line_kb * 1024
     file_format, text = sniff.sniff(sample, complete, max_line)
     if file_format.kind == "csv":
-        names, rows = _csv_table(text, file_format.delimiter, settings.max_columns)
+        delimiter = file_format.delimiter or ","  # always set for CSV
+        names, rows = _csv_table(text, delimiter, settings.max_columns)
         fields = names
     else:
         names, rows, fields = _json_table(text, file_format.kind, complete, settings)

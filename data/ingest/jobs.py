@@ -138,8 +138,10 @@ class ThreadRunner(InlineRunner):
         self.executor.shutdown(wait=True, cancel_futures=True)
 
 
-def rq_connection(url: str) -> redis.Redis:
+def rq_connection(url: str | None) -> redis.Redis:
     """A Redis client for RQ: short connect timeout, no read timeout (BLPOP)."""
+    if not url:
+        raise ValueError("RQ needs REDIS_URL")
     return redis.Redis.from_url(url, socket_connect_timeout=2, health_check_interval=30)
 
 
@@ -233,7 +235,7 @@ class LocalRqRunner(RqRunner):
         token = uuid.uuid4().hex
         name = f"{services.settings.ingest_queue}-local-{token}"
         super().__init__(services, server, name)
-        self.token = token
+        self.token = self.local_token = token
         self.timeout = -1  # no SIGALRM in threads; the heartbeat detects hung runs
         _REGISTRY[token] = (services, server)
         self._stop = threading.Event()
@@ -263,7 +265,7 @@ class LocalRqRunner(RqRunner):
         worker = _ThreadWorker(
             [self.queue],
             connection=self.connection,
-            name=f"insightboard-{self.token[:8]}-{uuid.uuid4().hex[:8]}",
+            name=f"insightboard-{self.local_token[:8]}-{uuid.uuid4().hex[:8]}",
         )
         worker.work(burst=True, logging_level="WARNING", with_scheduler=False)
 
@@ -272,7 +274,7 @@ class LocalRqRunner(RqRunner):
         self._stop.set()
         self._wake.set()
         self.thread.join(timeout=600)
-        _REGISTRY.pop(self.token, None)
+        _REGISTRY.pop(self.local_token, None)
         with contextlib.suppress(redis.exceptions.RedisError):
             self.queue.delete(delete_jobs=True)
             self.connection.delete(*(registry.key for registry in self._registries()))

@@ -26,6 +26,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from data.errors import DomainError, TooLarge, Unprocessable
 from data.ingest import repository
@@ -153,6 +154,18 @@ def ingest(services: Services, document: dict, totals: RunTotals) -> dict:
     return {**totals.summary(), "progress": progress, "timeRange": kpi.time_range()}
 
 
+class Sink(Protocol):
+    """Where write_version puts documents (VersionSink; the bench writes nowhere)."""
+
+    ids: tuple[str, int, int]
+
+    def progress(self, totals: RunTotals, bytes_read: int) -> None:
+        """Report progress (and check the run still owns the version)."""
+
+    def insert(self, collection: str, documents: list[dict]) -> None:
+        """Store one batch."""
+
+
 class VersionSink:
     """Where a run's documents go: MongoDB, with an ownership check (heartbeat)
     before every write. The benchmark passes a sink that writes nowhere."""
@@ -160,7 +173,11 @@ class VersionSink:
     def __init__(self, db, document: dict, on_progress=None) -> None:
         self.db = db
         self.document = document
-        self.ids = (document["datasetId"], document["version"], document["revision"])
+        self.ids: tuple[str, int, int] = (
+            document["datasetId"],
+            document["version"],
+            document["revision"],
+        )
         self.on_progress = on_progress
 
     def progress(self, totals: RunTotals, bytes_read: int) -> None:
@@ -178,7 +195,7 @@ def write_version(
     stream: SourceStream,
     read_plan: ReadPlan,
     convert_plan: ConvertPlan,
-    sink,
+    sink: Sink,
     totals: RunTotals,
     settings,
     kpi: KpiRollupAccumulator | None = None,

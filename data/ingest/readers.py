@@ -37,6 +37,12 @@ _FIELDS_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _WHITESPACE = re.compile(r"[ \t\r\n]*")
 
 
+def _after_whitespace(text: str, position: int) -> int:
+    """The first position at or after `position` that is not JSON whitespace."""
+    match = _WHITESPACE.match(text, position)
+    return match.end() if match else position
+
+
 class SourceStream:
     """A read()-able stream of validated UTF-8 bytes from the stored file."""
 
@@ -107,7 +113,7 @@ class SourceStream:
         self._refuse_long_line(self.line_run)
 
     def _refuse_long_line(self, length: int) -> None:
-        if length > self.max_line_bytes:
+        if self.max_line_bytes is not None and length > self.max_line_bytes:
             raise TooLarge(
                 f"Line {self.lines + 1} is longer than the "
                 f"{self.max_line_bytes // 1024} KB line limit."
@@ -147,10 +153,12 @@ def csv_chunks(stream: SourceStream, plan: ReadPlan) -> Iterator[pd.DataFrame]:
     """
     special = {*plan.numeric_keys, *plan.category_keys, plan.date_key}
     text_keys = [key for key in plan.keep if key not in special]
-    dtypes = dict.fromkeys([*text_keys, EXTRA_COLUMN], str)
+    dtypes: dict[str, object] = dict.fromkeys([*text_keys, EXTRA_COLUMN], str)
     dtypes |= dict.fromkeys(plan.category_keys, "category")
     wanted = {*plan.keep, EXTRA_COLUMN}
-    stream.prepend((plan.delimiter.join("x" * (len(plan.keys) + 1)) + "\n").encode())
+    stream.prepend(
+        ((plan.delimiter or ",").join("x" * (len(plan.keys) + 1)) + "\n").encode()
+    )
     try:
         reader = pd.read_csv(
             stream,
@@ -300,7 +308,7 @@ class JsonScanner:
     def peek(self) -> str | None:
         """The next non-whitespace character (not consumed), None at the end."""
         while True:
-            self.position = _WHITESPACE.match(self.buffer, self.position).end()
+            self.position = _after_whitespace(self.buffer, self.position)
             if self.position < len(self.buffer):
                 return self.buffer[self.position]
             if not self._fill():

@@ -98,7 +98,7 @@ def owner_versions(db: Database, owner_id: str) -> list[dict]:
 
 def find_version(
     db: Database, owner_id: str, dataset_id: str, version: int, status=None
-) -> dict:
+) -> dict | None:
     """One version of the owner's dataset (in that status, when given), or None."""
     query = {"_id": version_id(dataset_id, version), "userId": owner_id}
     if status is not None:

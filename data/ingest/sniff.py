@@ -235,7 +235,7 @@ def _rows(text: str, delimiter: str):
 def read_header(text: str, delimiter: str) -> list[str]:
     """The header row's names, stripped."""
     try:
-        header = next(_rows(text, delimiter), [])
+        header: list[str] = next(_rows(text, delimiter), [])
     except csv.Error as error:
         raise UnsupportedMedia(f"The header row cannot be read: {error}.") from error
     return [name.strip().lstrip("\ufeff").strip() for name in header]

@@ -7,6 +7,8 @@ into mongomock's internals, so they refuse any mongomock but the pinned one.
 
 from __future__ import annotations
 
+from typing import Any
+
 import mongomock
 import pymongo.database
 
@@ -21,10 +23,11 @@ class EngineVersionError(RuntimeError):
 
 def install() -> None:
     """Patch mongomock once per process; refuse an unpinned mongomock version."""
-    if mongomock.__version__ != PINNED_MONGOMOCK:
+    found = getattr(mongomock, "__version__", None)
+    if found != PINNED_MONGOMOCK:
         raise EngineVersionError(
             f"the in-process engine needs mongomock {PINNED_MONGOMOCK} (its patches "
-            f"use that version's internals), found {mongomock.__version__}"
+            f"use that version's internals), found {found}"
         )
     patches.install()
     bulk.install()
@@ -32,5 +35,5 @@ def install() -> None:
 
 def connect(database_name: str) -> pymongo.database.Database:
     """A database on a fresh in-process client (install() first)."""
-    client = mongomock.MongoClient(tz_aware=True)
+    client: Any = mongomock.MongoClient(tz_aware=True)
     return client[database_name]

@@ -113,8 +113,9 @@ def _plain_value(value):
 
 def _mongo_datetime(value: dt.datetime) -> dt.datetime:
     milliseconds = value.microsecond // 1000 * 1000
-    if value.tzinfo is not None:
-        value = value - value.utcoffset()
+    offset = value.utcoffset()
+    if offset is not None:
+        value = value - offset
     return value.replace(tzinfo=None, microsecond=milliseconds)
 
 

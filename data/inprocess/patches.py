@@ -28,10 +28,13 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import math
 import numbers
 import threading
 import zoneinfo
+from collections.abc import Callable
+from typing import Any
 
 from mongomock import OperationFailure, aggregate, filtering, helpers
 from mongomock import collection as mongomock_collection
@@ -141,7 +144,11 @@ def _install_expressions() -> None:
     aggregate._Parser._handle_date_operator = handle_date_operator
 
 
-_ROUNDING = {"$ceil": math.ceil, "$floor": math.floor, "$trunc": math.trunc}
+_ROUNDING: dict[str, Callable[[float], int]] = {
+    "$ceil": math.ceil,
+    "$floor": math.floor,
+    "$trunc": math.trunc,
+}
 
 
 def _round(parser, operator: str, expression):
@@ -192,7 +199,7 @@ def _sort_documents(values: list, sort_by: dict) -> list:
     for key, direction in reversed(list(sort_by.items())):
         values = sorted(
             values,
-            key=lambda item, key=key: _sort_key(item, key),
+            key=functools.partial(_sort_key, key=key),
             reverse=direction < 0,
         )
     return values
@@ -262,7 +269,7 @@ def _zone(name: str) -> dt.tzinfo:
 
 def _local_unit_start(local: dt.datetime, unit: str, spec: dict) -> dt.datetime:
     if unit in ("second", "minute", "hour"):
-        fields = {
+        fields: dict[str, dict[str, Any]] = {
             "second": {"microsecond": 0},
             "minute": {"second": 0, "microsecond": 0},
         }
@@ -381,7 +388,7 @@ def _sorted_rows(rows: list[dict], sort_by: dict) -> list[dict]:
     for key, direction in reversed(list(sort_by.items())):
         rows = sorted(
             rows,
-            key=lambda row, key=key: filtering.resolve_sort_key(key, row),
+            key=functools.partial(filtering.resolve_sort_key, key),
             reverse=direction < 0,
         )
     return rows
@@ -568,7 +575,8 @@ def _densify_options(options: dict):
         raise OperationFailure("$densify 'field' must be a field name without '$'")
     partition_fields = list(options.get("partitionByFields", []))
     range_spec = options.get("range") or {}
-    step, unit = range_spec.get("step"), range_spec.get("unit")
+    step: Any = range_spec.get("step")
+    unit = range_spec.get("unit")
     bounds = range_spec.get("bounds")
     if not _is_number(step) or step <= 0:
         raise OperationFailure("$densify 'step' must be a positive number")
@@ -697,7 +705,7 @@ def _install_match_pushdown() -> None:
             return original_iter(collection, filter)
         return _prefiltered(list(collection._store.documents), filter, equalities)
 
-    Collection.aggregate = aggregate_with_pushdown
+    Collection.aggregate = aggregate_with_pushdown  # type: ignore[assignment]
     Collection._iter_documents = iter_documents
     mongomock_collection._copy_field = _copy_field
     original_unwind = aggregate._PIPELINE_HANDLERS["$unwind"]
@@ -842,7 +850,8 @@ def _prefiltered(documents: list, filter: dict, equalities: dict):
     exact = len(equalities) == len(filter)
     decidable = _DECIDABLE_TYPES
     for doc in documents:
-        verdict = True  # True: equalities hold; False: one fails; None: ask mongomock
+        # True: equalities hold; False: one fails; None: ask mongomock.
+        verdict: bool | None = True
         for key, wanted in items:
             stored = doc.get(key, _MISSING)
             if stored == wanted:

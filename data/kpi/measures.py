@@ -11,6 +11,7 @@ import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from data.errors import ValidationFailed
 
@@ -111,7 +112,7 @@ def _parse_one(index: int, item: object) -> Measure:
         raise _fail(field, f"{field}: {_explain(first)}", **_allowed(first)) from None
 
 
-def _explain(error: dict) -> str:
+def _explain(error: ErrorDetails) -> str:
     loc = error["loc"]
     if loc and loc[0] == "kind":
         return f"unknown kind; allowed kinds: {', '.join(KINDS)}."
@@ -127,7 +128,7 @@ def _explain(error: dict) -> str:
     return error["msg"] + "."
 
 
-def _allowed(error: dict) -> dict:
+def _allowed(error: ErrorDetails) -> dict:
     loc = error["loc"]
     if loc and loc[0] == "kind":
         return {"allowed": list(KINDS)}
@@ -254,5 +255,7 @@ def _flag_ratios(columns: list[dict], proposed: list[Measure]) -> list[Measure]:
 
 
 def _unique(measures: list[Measure]) -> list[Measure]:
-    seen: set[str] = set()
-    return [m for m in measures if not (m.name in seen or seen.add(m.name))]
+    by_name: dict[str, Measure] = {}
+    for measure in measures:
+        by_name.setdefault(measure.name, measure)
+    return list(by_name.values())

@@ -147,10 +147,11 @@ def _integer(query: Mapping, name: str) -> int | None:
     value = _single(query, name)
     if value is None:
         return spec.default if isinstance(spec.default, int) else None
-    if not value.isdigit() or not spec.low <= int(value) <= spec.high:
-        raise _fail(
-            name, f"{name} must be a whole number from {spec.low} to {spec.high}."
-        )
+    low, high = spec.low, spec.high
+    if low is None or high is None:
+        raise ValueError(f"KPI parameter {name} has no bounds")
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise _fail(name, f"{name} must be a whole number from {low} to {high}.")
     return int(value)
 
 

@@ -31,7 +31,7 @@ class Period:
 
     def document(self) -> dict:
         """The API's {from, to} (dates when asked as dates, else instants)."""
-        if self.first is not None:
+        if self.first is not None and self.last is not None:
             return {"from": self.first.isoformat(), "to": self.last.isoformat()}
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
 
@@ -101,28 +101,29 @@ def shift_months(day: dt.date, months: int) -> dt.date:
     )
 
 
-def _whole_months(period: Period) -> bool:
-    following = period.last + dt.timedelta(days=1)
-    return period.first.day == 1 and following.day == 1
+def _whole_months(first: dt.date, last: dt.date) -> bool:
+    following = last + dt.timedelta(days=1)
+    return first.day == 1 and following.day == 1
 
 
 def comparison_period(period: Period, compare: str, tz: str) -> Period | None:
     """The period a view compares with (None for compare=none)."""
     if compare == "none":
         return None
-    if period.first is None:
+    # first and last are set together (a period asked as dates) or not at all.
+    if period.first is None or period.last is None:
         return _shift_instants(period, compare)
+    first, last = period.first, period.last
     if compare in SHIFT_MONTHS:
         months = SHIFT_MONTHS[compare]
-        if _whole_months(period):
-            following = period.last + dt.timedelta(days=1)
-            last = shift_months(following, months) - dt.timedelta(days=1)
-            return date_period(shift_months(period.first, months), last, tz)
-        first = shift_months(period.first, months)
-        return date_period(first, shift_months(period.last, months), tz)
-    days = SHIFT_DAYS.get(compare, (period.last - period.first).days + 1)
+        if _whole_months(first, last):
+            following = last + dt.timedelta(days=1)
+            shifted_last = shift_months(following, months) - dt.timedelta(days=1)
+            return date_period(shift_months(first, months), shifted_last, tz)
+        return date_period(shift_months(first, months), shift_months(last, months), tz)
+    days = SHIFT_DAYS.get(compare, (last - first).days + 1)
     shift = dt.timedelta(days=days)
-    return date_period(period.first - shift, period.last - shift, tz)
+    return date_period(first - shift, last - shift, tz)
 
 
 def _shift_instants(period: Period, compare: str) -> Period:

@@ -120,7 +120,10 @@ class KpiRollupAccumulator:
             source = converted.identifiers.get(item.column_key)
             if source is None:
                 source = converted.dimensions[item.column_key]
-            frame[f"id_{name}"] = np.where(mask & (source != ""), source, None)
+            # An object column with None where the row has no entity (numpy's
+            # stubs do not list None as a fill value).
+            present = mask & (source != "")
+            frame[f"id_{name}"] = np.where(present, source, None)  # type: ignore[call-overload]
         elif item.kind == "count":
             frame[f"n_{name}"] = mask.astype("int64")
         else:
@@ -136,10 +139,11 @@ class KpiRollupAccumulator:
             wanted = where_text(item.where_value).casefold()
             return (text.str.casefold() == wanted).to_numpy(dtype=bool)
         try:
-            wanted = float(item.where_value)
+            # Any stored value: what float() refuses matches no row.
+            number = float(item.where_value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             return np.zeros(size, dtype=bool)
-        return converted.metrics[item.where_key] == wanted
+        return converted.metrics[item.where_key] == number
 
     def _numeric(self, frame: pd.DataFrame, key: str) -> pd.DataFrame:
         values = frame[key] if key else pd.Series(TOTAL, index=frame.index)

@@ -122,7 +122,7 @@ def data_bounds(dataset: dict) -> tuple[dt.datetime | None, dt.datetime | None]:
     """The first and the last hour with data (end of the last hour), from ingest."""
     span = dataset.get("timeRange") or {}
     first, last = span.get("first"), span.get("last")
-    if isinstance(first, str):
+    if isinstance(first, str) and isinstance(last, str):
         first, last = dt.datetime.fromisoformat(first), dt.datetime.fromisoformat(last)
     return first, (last + HOUR if last else None)
 
@@ -152,7 +152,7 @@ def period_result(
     stages = pipeline.period_pipeline(
         match, fetch_start, period.start, period.end, needed, _options(query)
     )
-    result = next(iter(services.mongo[KPI_ROLLUPS].aggregate(stages)), {})
+    result: dict = next(iter(services.mongo[KPI_ROLLUPS].aggregate(stages)), {})
     found = {
         "series": [_utc_id(g) for g in result.get("series", [])],
         "total": (result.get("total") or [{}])[0],
@@ -207,7 +207,7 @@ def _count_exactly(services, dataset, query, period, needed, found) -> None:
     distinct, stages = exact_query(dataset, query, period, needed)
     if not distinct:
         return
-    result = next(iter(services.mongo[RECORDS].aggregate(stages)), {})
+    result: dict = next(iter(services.mongo[RECORDS].aggregate(stages)), {})
     groups = {g["_id"]: g for g in found["series"]}
     for item in distinct:
         name = item["name"]
@@ -238,11 +238,13 @@ def measure_block(
 ) -> dict:
     """One period's value and series of one measure."""
     groups = {g["_id"]: g for g in result["series"]}
+    series: list[float | None]
+    value: float | None
     if measure["kind"] == "rolling_distinct":
         key = f"h_{measure['name']}"
         days = [(g["_id"], g.get(key) or []) for g in result["days"] or []]
         ends = [min(e, period.end) for e in [*starts[1:], period.end]]
-        series = compute.rolling_values(measure, days, ends, zone(tz))
+        series = list(compute.rolling_values(measure, days, ends, zone(tz)))
         value = series[-1] if series else 0
     else:
         series = [compute.value_of(measure, groups.get(t), by_name) for t in starts]
@@ -333,7 +335,7 @@ def compute_kpi(services: Services, dataset: dict, query: KpiQuery) -> dict:
         mine = measure_block(measure, current, starts, period, by_name, query.tz)
         theirs = (
             measure_block(measure, compared, other_starts, other, by_name, query.tz)
-            if other
+            if other and compared is not None
             else None
         )
         sketched = not exact_distinct(dataset)
@@ -388,7 +390,7 @@ def breakdown(services, dataset, query, period, chosen, needed, by_name) -> dict
             options,
             [r["value"] for r in top],
         )
-        group = next(iter(services.mongo[KPI_ROLLUPS].aggregate(stages)), {})
+        group: dict = next(iter(services.mongo[KPI_ROLLUPS].aggregate(stages)), {})
         other = {**_breakdown_row("other", group, shown, by_name), "values": len(rest)}
     return {"dimension": query.breakdown, "measures": [m["name"] for m in shown],
             "rows": top, "other": other}  # fmt: skip
@@ -446,6 +448,8 @@ def kpi_meta(
         "id": dataset_id,
         "name": dataset["datasetName"],
         "version": dataset["version"],
+        "revision": dataset.get("revision", 0),
+        "status": dataset["status"],
         "measures": dataset.get("measures") or [],
         "dimensions": dimensions,
         "dataEnd": (end - HOUR).isoformat() if end else None,

@@ -192,8 +192,10 @@ class ServerEngine:
     name = "server"
 
     def __init__(self, uri: str) -> None:
-        self.client = pymongo.MongoClient(uri, tz_aware=True)
-        self.options = CodecOptions(tz_aware=True, tzinfo=json_util.utc)
+        self.client: pymongo.MongoClient[dict] = pymongo.MongoClient(uri, tz_aware=True)
+        self.options: CodecOptions[dict] = CodecOptions(
+            tz_aware=True, tzinfo=json_util.utc
+        )
 
     def run_many(self, runs: Sequence[Run]) -> list[Outcome]:
         """Each run on its own database."""

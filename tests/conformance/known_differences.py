@@ -21,6 +21,7 @@ import math
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
@@ -39,7 +40,7 @@ class KnownDifference:
     proof_pipeline: list[dict]
     # The manual's result for the proof (where the manual gives no value, ours).
     expected: list[dict]
-    rewrite: Callable[[object], object] | None = None
+    rewrite: Callable[[Any], Any] | None = None
     tolerates: Callable[[list[dict], Path, object, object], bool] | None = None
 
 
@@ -204,7 +205,9 @@ def _transitions(zone: str) -> tuple[tuple[dt.datetime, int], ...]:
     tz = zoneinfo.ZoneInfo(zone)
 
     def offset(moment: dt.datetime) -> int:
-        return int(moment.astimezone(tz).utcoffset().total_seconds() * 1000)
+        delta = moment.astimezone(tz).utcoffset()
+        assert delta is not None, "an instant in a ZoneInfo zone has an offset"
+        return int(delta.total_seconds() * 1000)
 
     start, end = _ZONE_SPAN
     changes = [(start, offset(start))]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from data.analytics.params import AGGREGATIONS, parse_params
 from data.analytics.pipeline import view_pipeline
@@ -89,7 +90,7 @@ def _view(world: World, variant: Mapping) -> tuple[str, list[dict]]:
     if "max_buckets" not in variant:
         return collection, stages
     dataset = world.dataset
-    return collection, view_pipeline(
+    return view_pipeline(
         dataset["datasetId"],
         dataset["version"],
         _metric_key(dataset, params["metric"]),
@@ -186,7 +187,7 @@ class _RecordingCollection:
 
 
 class _EmptyCursor(list):
-    def sort(self, *unused, **unused_options) -> _EmptyCursor:
+    def sort(self, *unused, **unused_options) -> _EmptyCursor:  # type: ignore[override]
         return self
 
 
@@ -194,7 +195,7 @@ class _Counts:
     matched_count = deleted_count = modified_count = 0
 
 
-def _recorded(call: Callable[[_Recorder], object], index: int = 0):
+def _recorded(call: Callable[[Any], object], index: int = 0):
     """(collection, [{$match: filter}]) of the index-th call `call` makes."""
     recorder = _Recorder()
     call(recorder)
@@ -215,7 +216,8 @@ def _version(number: int) -> str:
     return repository.version_id(DATASET_ID, number)
 
 
-INGEST_FILTERS: dict[str, Callable[[_Recorder], object]] = {
+# The recorder stands in for a pymongo Database (duck-typed): the calls take Any.
+INGEST_FILTERS: dict[str, Callable[[Any], object]] = {
     "claim-uploaded": lambda db: repository.claim(db, OWNER, _version(2), STALE_BEFORE),
     "claim-dead-run": lambda db: repository.claim(db, OWNER, _version(3), STALE_BEFORE),
     "claim-live-run": lambda db: repository.claim(db, OWNER, _version(4), STALE_BEFORE),
@@ -294,7 +296,7 @@ register(
 def _kpi_exact(world: World, variant: Mapping) -> tuple[str, list[dict]]:
     """The production records pipeline of a KPI view's distinct measures: distinct
     regions (optionally where channel = web), by local bucket and over the period."""
-    measures = [{"name": "regions", "kind": "distinct", "column": "region"}]
+    measures: list[dict] = [{"name": "regions", "kind": "distinct", "column": "region"}]
     if variant.get("where"):
         measures.append({"name": "web_regions", "kind": "distinct", "column": "region",
                          "where": {"column": "channel", "value": "web"}})  # fmt: skip

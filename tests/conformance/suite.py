@@ -40,7 +40,7 @@ def case_run(pipeline: Pipeline, variant: Mapping, world: World) -> Run:
 
 def fixed_cases() -> list[Case]:
     """Every registered pipeline × variant × its edge-case worlds."""
-    cases = []
+    cases: list[Case] = []
     for pipeline in PIPELINES.values():
         names = pipeline.worlds or tuple(EDGE_WORLDS)
         for variant in pipeline.variants:

@@ -14,6 +14,7 @@ A browser test that passes without calling it fails (tests/e2e/conftest.py).
 
 from __future__ import annotations
 
+import time
 from functools import cache
 from pathlib import Path
 
@@ -51,6 +52,19 @@ def axe_source() -> str:
     return AXE_SCRIPT.read_text(encoding="utf-8")
 
 
+def settle_transitions(driver, timeout_s: float = 5.0) -> None:
+    """Wait until no CSS transition or animation is running (an alert fading in
+    has the contrast of its half-drawn frame: axe must judge the finished page).
+    Infinite animations (spinners) are left to run."""
+    finite = (
+        "return document.getAnimations().filter(a => a.playState === 'running'"
+        " && a.effect && a.effect.getComputedTiming().endTime !== Infinity).length"
+    )
+    deadline = time.monotonic() + timeout_s
+    while driver.execute_script(finite) and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def accessibility_violations(driver) -> list[dict]:
     """Run axe-core (injected when the page lacks it) on the current document."""
     if not driver.execute_script("return !!window.axe"):
@@ -84,6 +98,7 @@ def assert_accessible(dash_duo, state: str) -> None:
     failure message; wait for that state to be on screen before calling.
     """
     driver = dash_duo.driver
+    settle_transitions(driver)
     violations = accessibility_violations(driver)
     audits = getattr(dash_duo, "accessibility_audits", [])
     dash_duo.accessibility_audits = [*audits, (driver.current_url, state)]

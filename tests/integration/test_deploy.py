@@ -24,6 +24,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import websocket
 import yaml
 
 from config import Settings
@@ -238,6 +239,9 @@ def test_dockerfile_is_multi_stage_with_a_slim_runtime():
     builder, runtime = stages[0], stages[-1]
     assert any("pip install -c constraints.txt ." in line for line in builder)
     assert any(line.startswith("COPY --from=builder /opt/venv") for line in runtime)
+    # The runtime runs the installed wheel, not a copy of the source tree.
+    assert not any("pip uninstall" in line for line in builder)
+    assert not any(line.startswith("COPY . ") for line in runtime)
     assert not any("pip install" in line for line in runtime)
 
 
@@ -286,7 +290,7 @@ def test_dockerignore_keeps_local_state_out_and_the_code_in():
 
 def env_example_variables() -> dict[str, str]:
     """NAME -> shown value for every `NAME=value` or `# NAME=value` line."""
-    found = {}
+    found: dict[str, str] = {}
     for line in (ROOT / ".env.example").read_text().splitlines():
         match = re.fullmatch(r"#?\s*([A-Z][A-Z0-9_]*)=(.*)", line.strip())
         if match:
@@ -394,6 +398,7 @@ def test_gunicorn_defaults_match_the_app_and_keep_one_process_without_mongo(
     settings = gunicorn_settings(monkeypatch, GUNICORN_WORKERS="4")
     assert settings["bind"] == "127.0.0.1:8050"
     assert settings["workers"] == 1
+    assert settings["threads"] == 64  # each open page's socket holds a thread
 
 
 def test_gunicorn_never_recycles_the_worker_of_the_in_process_engine(monkeypatch):
@@ -614,6 +619,28 @@ def test_app_behind_nginx_sees_the_browser_host_for_same_origin_checks(stack):
     other = {**own, "Origin": "http://evil.example"}
     status, _, body = fetch(port, "/api/auth/login", "POST", other, b"{}")
     assert status == 403 and json.loads(body)["error"]["code"] == "cross_origin"
+
+
+def test_nginx_proxies_the_live_update_websocket(stack):
+    """A WebSocket upgrade through nginx reaches the app's socket server, which
+    opens the Engine.IO session and answers the page's connect packet (here:
+    refused, no session) over the proxied connection."""
+    port = stack["nginx"]
+    connection = websocket.create_connection(
+        f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket",
+        origin=f"http://127.0.0.1:{port}",
+        timeout=10,
+    )
+    try:
+        opened = json.loads(connection.recv()[1:])
+        assert opened["upgrades"] == [] and opened["pingInterval"] == 25000
+        connection.send('40{"datasets": ["' + "a" * 32 + '"]}')
+        answer = connection.recv()
+        assert answer.startswith("44") and "Sign in" in answer
+    finally:
+        connection.close()
+    polling = fetch(port, "/socket.io/?EIO=4&transport=polling")
+    assert polling[0] == 400  # WebSocket only: no long-polling fallback
 
 
 # ---------------------------------------------------------- container health checks

@@ -30,7 +30,7 @@ META = {
 FILTER_IDS = [{"type": "analysis-filter", "dimension": "region"}]
 
 
-def controls_for(state: AnalysisState) -> dict:
+def controls_for(state: AnalysisState) -> tuple[dict, list]:
     """The control values the page shows for a state."""
     values = analysis.control_values(state, FILTER_IDS)
     controls = dict(zip(analysis.CONTROL_KEYS, values[:-1], strict=True))

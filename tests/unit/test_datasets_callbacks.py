@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
+from dash import no_update
 
 from callbacks import datasets as callbacks
 from callbacks import gateway
@@ -63,10 +65,14 @@ def test_progress_panel_lists_versions_in_flight_with_rows_done():
     assert layout.progress_panel([]) is None
 
 
-def test_list_outputs_poll_only_while_something_processes():
+def test_list_outputs_watch_only_the_datasets_in_flight():
     busy = callbacks.list_outputs([SALES], {})
     idle = callbacks.list_outputs([SENSORS], {})
-    assert busy["poll_disabled"] is False and idle["poll_disabled"] is True
+    assert busy["watched"] == [SALES["id"]] and idle["watched"] == []
+    socket = callbacks.watching(busy["watched"], [])
+    assert socket.options["auth"] == {"datasets": [SALES["id"]]}
+    assert callbacks.watching(busy["watched"], busy["watched"]) is no_update
+    assert callbacks.watching([], busy["watched"]) is None
     empty = callbacks.list_outputs([], {})
     assert empty["empty_class"] == "" and empty["grid_class"] == "d-none"
     assert [o["label"] for o in busy["existing"]] == ["Sales 2024"]
@@ -195,7 +201,7 @@ def quick_filter_texts(row: dict) -> list[str]:
     """What AG Grid's quick filter matches for each column of a row."""
     texts = []
     for column in layout.GRID_COLUMNS:
-        getter = column.get("getQuickFilterText") or column.get("valueGetter")
+        getter: Any = column.get("getQuickFilterText") or column.get("valueGetter")
         if getter:
             texts.append(grid_expression(getter["function"], row))
         else:

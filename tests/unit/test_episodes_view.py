@@ -164,7 +164,9 @@ def auto_note(series: Series) -> str:
     params = runner.params_for(series)
     doc = runner.view_doc(series, params["window"])
     points = view.Points(doc, params["window"])
-    return view.run_detectors(points, doc, params)["auto"].note
+    note = view.run_detectors(points, doc, params)["auto"].note
+    assert note is not None, "auto always says what it chose"
+    return note
 
 
 def test_auto_says_what_it_chose_and_why():

@@ -33,7 +33,7 @@ def _ours(name: str) -> bool:
     return name.split(".")[0] in PROJECT
 
 
-def _where(path: Path, node: ast.AST) -> str:
+def _where(path: Path, node: ast.stmt) -> str:
     return f"{path.relative_to(ROOT)}:{node.lineno}"
 
 

@@ -86,7 +86,7 @@ def test_round_trip_with_awkward_names_and_values():
     granularity=st.sampled_from(url_state.GRANULARITY.choices),
     method=st.sampled_from(url_state.METHOD.choices),
     threshold=st.floats(url_state.THRESHOLD.low, url_state.THRESHOLD.high),
-    window=st.integers(url_state.WINDOW.low, url_state.WINDOW.high),
+    window=st.integers(int(url_state.WINDOW.low or 0), int(url_state.WINDOW.high or 0)),
     metric=st.text(min_size=1, max_size=30),
     values=st.lists(st.text(min_size=1, max_size=10), min_size=1, max_size=4),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -89,7 +90,7 @@ def summary_of(values: list[float]) -> dict:
 
 def build_view(
     times: list[str],
-    values: list[float | None],
+    values: Sequence[float | None],
     anomalies: list[dict],
     metric: str = "revenue",
     unit: str | None = "₹",
@@ -194,6 +195,7 @@ def large_view(points: int, anomaly_every: int = 9973, seed: int = 7) -> dict:
         values[i] = None
     anomalies = []
     for i in range(anomaly_every // 2, points, anomaly_every):
-        values[i] = 1000 + (-1) ** i * 400.0
-        anomalies.append(anomaly(times[i], values[i], 1000.0, "high"))
+        spike = 1000 + (-1) ** i * 400.0
+        values[i] = spike
+        anomalies.append(anomaly(times[i], spike, 1000.0, "high"))
     return build_view(times, values, anomalies, window=24)

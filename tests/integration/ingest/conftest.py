@@ -66,7 +66,8 @@ def fail_first_run(monkeypatch) -> None:
     """The first processing run hits an internal error (a transient fault)."""
     from data.ingest import processing
 
-    real, runs = processing.convert_chunk, []
+    real = processing.convert_chunk
+    runs: list = []
 
     def convert_chunk(frame, plan):
         if not runs:

@@ -222,7 +222,7 @@ def merged_rollups(services, dataset_id: str) -> dict:
     """Analysis and KPI roll-ups merged per bucket and slice (deltas summed)."""
     merged: dict = {}
     for document in services.mongo.rollups.find({"datasetId": dataset_id}):
-        key = (
+        key: tuple = (
             "a",
             document["g"],
             document["b"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from config import load_settings
@@ -12,7 +14,7 @@ from data.ingest.schema import Choice, column_names, header_tokens, infer_column
 SETTINGS = load_settings({"app_env": "test"})
 
 
-def csv_of(header: list[str], rows: list[list[object]]) -> bytes:
+def csv_of(header: list[str], rows: Sequence[Sequence[object]]) -> bytes:
     lines = [",".join(header)] + [",".join(str(cell) for cell in row) for row in rows]
     return ("\n".join(lines) + "\n").encode()
 

@@ -1,0 +1,78 @@
+"""Browser test of the live push (issue 14): a KPI page is open, records are
+appended through the API, and the card's value changes without a reload; while
+nothing changes, the browser's network log shows no HTTP request at all."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import register_user
+from tests.e2e.helpers import assert_accessible, sign_in_in_browser
+from tests.e2e.test_kpi_page import CARDS, cards_text, events_for, wait_for
+from tests.services import free_port
+
+pytestmark = pytest.mark.browser
+IDLE_S = 7  # longer than the 5 s a polling page would wait between requests
+
+
+def http_requests(dash_duo) -> list[str]:
+    """The URLs of every HTTP request the page made since the last call, from the
+    browser's own network record (Resource Timing: fetches, XHRs, scripts, images;
+    a WebSocket's frames are not HTTP requests), then cleared."""
+    return dash_duo.driver.execute_script(
+        "performance.setResourceTimingBufferSize(100000);"
+        "const urls = performance.getEntriesByType('resource').map(e => e.name);"
+        "performance.clearResourceTimings(); return urls;"
+    )
+
+
+def page_views_records(count: int) -> list[dict]:
+    """Page views in the last hour of the uploaded log (inside the default period)."""
+    return [
+        {"timestamp": f"2026-11-30T23:{minute % 60:02d}:00Z", "user_id": f"live-{i}",
+         "session_id": f"live-s{i}", "page_type": "home", "traffic_source": "direct",
+         "campaign": "", "product_category": "", "bounced": "false", "revenue": 0}
+        for i, minute in enumerate(range(count))
+    ]  # fmt: skip
+
+
+def test_an_open_kpi_page_moves_when_records_are_appended(dash_duo, make_app):
+    """KPI page open; an append through the API changes the cards within 5 s with
+    no reload; idle, the page sends no HTTP request (the socket's keep-alive only)."""
+    app = make_app(ingest_mode="inline")
+    dash_duo.start_server(app, port=free_port())
+    client = app.server.test_client()
+    user = register_user(client)
+    dataset_id = events_for(app, user)
+    sign_in_in_browser(dash_duo, user["email"], user["password"])
+    dash_duo.driver.get(f"{dash_duo.server_url}/kpi/{dataset_id}")
+    wait_for(
+        lambda: len(dash_duo.driver.find_elements("css selector", CARDS)) == 5,
+        message="five KPI cards",
+    )
+    before = cards_text(dash_duo)
+    assert_accessible(dash_duo, state="KPI page with its live socket")
+    http_requests(dash_duo)  # what loading the page did is not idle traffic
+
+    dash_duo.driver.execute_script("window.liveMarker = 1;")  # no reload below
+    time.sleep(IDLE_S)
+    assert http_requests(dash_duo) == []
+
+    response = client.post(
+        f"/api/datasets/{dataset_id}/records",
+        json={"batchId": "live-browser-1", "records": page_views_records(40)},
+        headers=user["headers"],
+    )
+    assert response.status_code == 201, response.get_json()
+    changed = wait_for(
+        lambda: (text := cards_text(dash_duo)) and text != before and text,
+        timeout=5,
+        message="the cards to change within 5 s of the append",
+    )
+    assert dash_duo.driver.execute_script("return window.liveMarker;") == 1
+    requests = http_requests(dash_duo)
+    assert requests and all("/_dash-update-component" in url for url in requests)
+    assert changed != before
+    assert_accessible(dash_duo, state="KPI page after a live update")
