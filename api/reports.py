@@ -141,7 +141,7 @@ REPORT_SCHEMA = {
         "finishedAt": {"type": "string", "format": "date-time", "nullable": True},
     },
 }  # fmt: skip
-REQUEST_SCHEMA = {
+REQUEST_SCHEMA: dict = {
     "type": "object",
     "required": ["datasetId"],
     "properties": {

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from components.formatting import format_count, format_timestamp
-from components.widgets import empty_state, icon
+from components.widgets import aria, empty_state, icon
 
 PREFIX = "reports"
 STATUS_COLOURS = {"queued": "secondary", "running": "info", "done": "success",
@@ -74,7 +74,7 @@ def reports_page() -> html.Div:
                 "on a view to make one; downloads are for your account only.",
                 className="text-muted",
             ),
-            html.Div(id=ids.LIST, **{"aria-live": "polite"}),
+            html.Div(id=ids.LIST, **aria(live="polite")),
             html.H2("Scheduled reports", className="h5 mt-4"),
             html.Div(id=ids.SCHEDULES),
             dcc.Interval(id=ids.POLL, interval=2000, disabled=False),
@@ -95,7 +95,7 @@ def _size(report: dict) -> str:
 
 
 def _downloads(report: dict) -> list:
-    links = []
+    links: list = []
     for fmt, url in (report.get("downloads") or {}).items():
         links.append(
             html.A(

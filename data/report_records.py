@@ -94,13 +94,13 @@ def update_report(services: Services, report_id: str, **changes) -> None:
 
 def find_report(services: Services, owner_id: str, report_id: str) -> dict | None:
     """The owner's report, or None (also for a malformed id)."""
-    report_id = valid_id(report_id)
-    if report_id is None:
+    canonical = valid_id(report_id)
+    if canonical is None:
         return None
     with services.postgres.transaction() as cursor:
         cursor.execute(
             f"SELECT {REPORT_COLUMNS} FROM reports WHERE id = %s AND owner_id = %s",
-            (report_id, owner_id),
+            (canonical, owner_id),
         )
         rows = _rows(cursor)
     return rows[0] if rows else None
@@ -199,14 +199,14 @@ def owner_schedules(services: Services, owner_id: str) -> list[dict]:
 
 def find_schedule(services: Services, owner_id: str, schedule_id: str) -> dict | None:
     """The owner's schedule, or None (also for a malformed id)."""
-    schedule_id = valid_id(schedule_id)
-    if schedule_id is None:
+    canonical = valid_id(schedule_id)
+    if canonical is None:
         return None
     with services.postgres.transaction() as cursor:
         cursor.execute(
             f"SELECT {SCHEDULE_COLUMNS} FROM report_schedules "
             "WHERE id = %s AND owner_id = %s",
-            (schedule_id, owner_id),
+            (canonical, owner_id),
         )
         rows = _rows(cursor)
     return rows[0] if rows else None

@@ -174,7 +174,7 @@ def analysis_parameters(view: dict) -> str:
 def analysis_cards(view: dict) -> str:
     """The KPI summary: the same cards as the page (components.widgets)."""
     summary, anomalies, unit = view["summary"], view["anomalies"], metric_unit(view)
-    severities = {}
+    severities: dict[str, int] = {}
     for anomaly in anomalies:
         severities[anomaly["severity"]] = severities.get(anomaly["severity"], 0) + 1
     hint = " · ".join(f"{n} {name}" for name, n in severities.items()) or "none found"

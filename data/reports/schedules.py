@@ -227,6 +227,8 @@ def _generate(services: Services, owner_id: str, request: dict, schedule_id) -> 
 
 def _mail(services: Services, owner_id: str, report_id: str, schedule) -> None:
     report = records.find_report(services, owner_id, report_id)
+    if report is None:
+        raise NotFound("The report was deleted before it could be mailed.")
     if report["status"] != "done":
         raise ValidationFailed(f"The report failed: {report['error']}")
     content = reports.report_file(services, report, "pdf")
