@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export REDIS_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run dev test test-mongo deps deps-test node-deps system-deps lint demo bench bench-load audit clean
+.PHONY: run dev live test test-mongo deps deps-test node-deps system-deps lint demo bench bench-load audit clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ demo: deps
 # gunicorn, as the container serves (one worker with the in-process engine).
 run: deps demo
 	$(PY) -m gunicorn --config deploy/gunicorn.conf.py app:server
+
+# A live feed for an app started with `make run`: a batch of page views appended to
+# the demo's web-analytics dataset every second (watch its KPI page move).
+live:
+	$(PY) -m demo.live
 
 # Flask's development server, restarted when a source file changes.
 dev: deps demo

@@ -9,7 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 import pymongo.database
 from dash import html
-from flask import Flask
+from flask import Flask, has_request_context
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import api
@@ -19,14 +19,18 @@ from api.errors import install_error_handlers
 from api.live import init_live
 from api.observability import configure_logging, health, install_request_logging
 from api.security_headers import SecurityHeaders, install_security_headers
+from auth.identity import current_user_or_none
 from auth.share_guard import current_share
 from components.account import account_nav, sign_in_prompt
-from components.navbar import memory_notice, navbar
+from components.navbar import count_badge, memory_notice, navbar
 from components.report.render import render_report
 from config import Settings, SettingsError, load_settings
 from data import cache as cache_module
-from data import inprocess, mongo, postgres, storage
+from data import datasets, inprocess, mongo, postgres, storage
+from data.alerts import schedule as alerts_schedule
+from data.alerts import service as alerts_service
 from data.analytics import service as analytics_service
+from data.errors import DomainError
 from data.ingest import lifecycle as ingest_lifecycle
 from data.ingest import processing as ingest_processing
 from data.ingest import repository as ingest_repository
@@ -119,10 +123,23 @@ def serve_layout() -> html.Div:
     notice = memory_notice() if get_services().settings.in_process_mongo else None
     return html.Div(
         [
-            navbar(user_label, account_links),
+            navbar(user_label, account_links, {"/alerts": alerts_badge()}),
             dbc.Container([notice, dash.page_container], fluid="lg", id="page-body"),
         ]
     )
+
+
+def alerts_badge() -> list:
+    """The navbar's count of the signed-in user's rules firing now (none when it
+    cannot be read: the page must still render)."""
+    user = current_user_or_none() if has_request_context() else None
+    if user is None:
+        return []
+    try:
+        count = alerts_service.firing_count(get_services(), user.id)
+    except DomainError:
+        return []
+    return count_badge(count, "firing")
 
 
 def create_app(overrides: dict | None = None) -> dash.Dash:
@@ -133,15 +150,19 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     configure_server(server, settings)
     services = build_services(settings)
     server.extensions["insightboard"] = services
-    # After processing, analytics warms the default view (and marks it cached).
+    # After processing, analytics warms the default view (and marks it cached),
+    # then the dataset's alert rules are evaluated.
     ingest_processing.set_after_processing(
-        services, analytics_service.warm_default_view
+        services, analytics_service.warm_default_view, alerts_service.evaluate_dataset
     )
+    # After an append, the rules are evaluated on a background thread.
+    datasets.set_after_append(services, alerts_service.evaluate_dataset_soon)
     # Reports: the data layer computes the view, the presentation layer renders it.
     reports_service.set_renderer(services, render_report)
     cache_module.cache.init_app(server, config=cache_module.cache_config(settings))
     # Ingest job runner, rebuild from the object store, requeue unfinished versions.
     ingest_lifecycle.start(services, server)
+    alerts_schedule.start(services, server)
     report_schedules.start_ticker(services, server)
     install_request_logging(server)
     install_error_handlers(server)

@@ -102,6 +102,13 @@ class Settings(BaseSettings):
     smtp_from: str = "insightboard@localhost"
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_timeout_s: float = Field(default=10, gt=0)
+    # Alerts (data/alerts): seconds between scheduled evaluations (0: never), and
+    # webhook deliveries: tries, and the first wait between them (then doubled).
+    alert_schedule_interval_s: int = Field(default=60, ge=0)
+    alert_webhook_retries: int = Field(default=4, ge=1, le=10)
+    alert_webhook_backoff_s: float = Field(default=1.0, ge=0, le=60)
+    # Webhooks to loopback/private/link-local addresses are refused unless true.
+    alert_webhook_allow_private: bool = False
 
     @model_validator(mode="after")
     def _refuse_weak_secret_in_production(self) -> Settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api import (  # noqa: F401  (the route modules attach to the blueprint)
+    alerts,
     analytics,
     auth,
     datasets,

@@ -18,6 +18,11 @@ ACTIONS = (
     "password_change",
     "token_create",
     "token_revoke",
+    # Alerts (data/alerts): rule changes and every notification's outcome.
+    "alert_rule_create",
+    "alert_rule_update",
+    "alert_rule_delete",
+    "alert_notification",
 )
 
 

@@ -6,6 +6,7 @@ import dash
 
 from callbacks import (
     account,
+    alerts,
     analysis,
     datasets,
     kpi,
@@ -24,6 +25,7 @@ from components.analysis_layout import ids as analysis_ids
 def register(app: dash.Dash) -> None:
     """Register every callback module on this app."""
     analysis.register(app)
+    alerts.register(app)
     kpi.register(app)
     versions.register(app)
     datasets.register(app)

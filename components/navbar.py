@@ -15,13 +15,32 @@ def nav_pages() -> list[dict]:
     return sorted(pages, key=lambda page: page["nav_order"])
 
 
+def count_badge(count: int | None, words: str) -> list:
+    """A page link's count (e.g. alerts firing now), spoken with its meaning."""
+    if not count:
+        return []
+    return [
+        dbc.Badge(str(count), color="danger", pill=True, class_name="ms-1",
+                  id="navbar-alerts-badge"),
+        html.Span(f" {words}", className="visually-hidden"),
+    ]  # fmt: skip
+
+
 def navbar(
-    user_label: str | None = None, account_links: list | None = None
+    user_label: str | None = None,
+    account_links: list | None = None,
+    badges: dict[str, list] | None = None,
 ) -> dbc.Navbar:
-    """The top bar; `account_links` are the right-hand items (sign in / sign out)."""
+    """The top bar; `account_links` are the right-hand items (sign in / sign out),
+    `badges` extra content of page links by path (the alerts firing now)."""
+    extra = badges or {}
     links = [
         dbc.NavItem(
-            dbc.NavLink(page["name"], href=page["relative_path"], active="exact")
+            dbc.NavLink(
+                [page["name"], *extra.get(page["path"], [])],
+                href=page["relative_path"],
+                active="exact",
+            )
         )
         for page in nav_pages()
     ]

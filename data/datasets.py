@@ -206,7 +206,30 @@ def append_records(
     if not isinstance(dataset_id, str) or not DATASET_ID.match(dataset_id):
         raise NotFound("No such dataset.")
     batch = append.make_batch(batch_id, records, services.settings.append_max_records)
-    return append.append_records(services, owner_id, dataset_id, batch)
+    result, created = append.append_records(services, owner_id, dataset_id, batch)
+    if created:
+        after_append(services, owner_id, dataset_id)
+    return result, created
+
+
+AFTER_APPEND = "datasets.after_append"
+
+
+def set_after_append(services: Services, hook) -> None:
+    """Wire what follows a committed append (the factory: evaluate the dataset's
+    alert rules in the background)."""
+    services.extensions[AFTER_APPEND] = hook
+
+
+def after_append(services: Services, owner_id: str, dataset_id: str) -> None:
+    """Run the wired after-append step, if any; never fail the append."""
+    hook = services.extensions.get(AFTER_APPEND)
+    if hook is None:
+        return
+    try:
+        hook(services, owner_id, dataset_id)
+    except Exception:
+        log.exception("the after-append step failed", extra={"dataset": dataset_id})
 
 
 def delete_dataset(services: Services, owner_id: str, dataset_id: str) -> None:

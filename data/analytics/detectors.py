@@ -18,7 +18,7 @@ from scipy import stats
 
 from data.analytics import decomposition, spec
 from data.analytics.decomposition import Analysis
-from data.analytics.seasonal import esd_outliers, tail_factor
+from data.analytics.seasonal import esd_outliers, significant_episodes, tail_factor
 
 MODIFIED_Z_SCALE = 0.6745  # Iglewicz & Hoaglin: MAD/0.6745 estimates sigma
 MEAN_AD_SCALE = 1.253314  # sqrt(pi/2): mean absolute deviation to sigma (MAD = 0)
@@ -325,7 +325,8 @@ def detect_seasonal_esd(analysis: Analysis | None, count: int, alpha: float):
         return detection
     z = parts.robust_z
     label = _expected_label(analysis)
-    for index, critical in esd_outliers(z, alpha).items():
+    flagged = significant_episodes(z, esd_outliers(z, alpha), alpha)
+    for index, critical in flagged.items():
         detection.findings[index] = Finding(
             float(z[index]), float(parts.expected[index]), abs(z[index]) / critical,
             label,
@@ -346,7 +347,10 @@ def _decomposition_note(analysis: Analysis) -> str:
         if factor > 1.05
         else ""
     )
-    return f"{found}; residuals scored with median and MAD{tails}"
+    return (
+        f"{found}; residuals scored with median and MAD{tails}; an episode is kept "
+        "when its block's largest |z| is itself an ESD outlier among the blocks"
+    )
 
 
 def detect_changepoints(analysis: Analysis | None, count: int) -> Detection:

@@ -217,7 +217,8 @@ def _write(
     services: Services, document: dict, token: str, batch: Batch, converted: Converted
 ) -> dict:
     db = services.mongo
-    repository.delete_uncommitted(db, document)
+    if document["deadLease"]:  # scanning for leftovers costs, so only after a kill
+        repository.delete_uncommitted(db, document)
     seq = document.get("appendCount", 0) + 1
     revision = document["revision"] + 1
     result = {

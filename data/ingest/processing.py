@@ -346,17 +346,19 @@ AFTER_PROCESSING = "ingest.after_processing"
 AfterProcessing = Callable[[Services, str, str, int], object]
 
 
-def set_after_processing(services: Services, hook: AfterProcessing) -> None:
-    """Wire the step that follows processing (the factory: warm the default view)."""
-    services.extensions[AFTER_PROCESSING] = hook
+def set_after_processing(services: Services, *hooks: AfterProcessing) -> None:
+    """Wire the steps that follow processing, run in order (the factory: warm the
+    default view, then evaluate the dataset's alert rules)."""
+    services.extensions[AFTER_PROCESSING] = hooks
 
 
 def after_processing(services: Services, owner_id: str, dataset_id: str, version: int):
-    """Run the wired after-processing step, if any; never fail ingest."""
-    hook = services.extensions.get(AFTER_PROCESSING)
-    if hook is None:
-        return
-    try:
-        hook(services, owner_id, dataset_id, version)
-    except Exception:
-        log.exception("warming the default view failed", extra={"dataset": dataset_id})
+    """Run the wired after-processing steps, each on its own; never fail ingest."""
+    for hook in services.extensions.get(AFTER_PROCESSING, ()):
+        try:
+            hook(services, owner_id, dataset_id, version)
+        except Exception:
+            log.exception(
+                "an after-processing step failed",
+                extra={"dataset": dataset_id, "step": getattr(hook, "__name__", "")},
+            )

@@ -278,7 +278,9 @@ def acquire_append_lease(
     db: Database, owner_id: str, doc_id: str, token: str, stale_before: dt.datetime
 ):
     """Hold a readable version for one append (no other append or processing run
-    meanwhile); the version document, or None when it is busy or not readable."""
+    meanwhile); the version document, or None when it is busy or not readable.
+    `deadLease` in the answer says a killed append held it before (its leftovers
+    must go)."""
     moment = now()
     query = {
         "_id": doc_id,
@@ -290,9 +292,13 @@ def acquire_append_lease(
         ],
     }
     update = {"$set": {"appendLease": {"token": token, "at": moment}}}
-    return db[DATASETS].find_one_and_update(
-        query, update, return_document=ReturnDocument.AFTER
+    before = db[DATASETS].find_one_and_update(
+        query, update, return_document=ReturnDocument.BEFORE
     )
+    if before is None:
+        return None
+    dead = before.get("appendLease") is not None
+    return {**before, "appendLease": update["$set"]["appendLease"], "deadLease": dead}
 
 
 def renew_append_lease(db: Database, doc_id: str, token: str) -> bool:

@@ -150,3 +150,48 @@ def test_a_flat_line_with_one_spike_is_one_flag_and_no_cycle():
     analysis = decomposition.analyse(np.arange(730, dtype=float), values, 86_400)
     assert analysis.periods == [] and analysis.changes == []
     assert list(seasonal.esd_outliers(analysis.decomposition.robust_z, 0.05)) == [380]
+
+
+def heavy_correlated_noise(length: int, seed: int) -> np.ndarray:
+    """Residuals as real series leave them: runs (AR(1), phi 0.5) of heavy-tailed
+    shocks (Student t, 3 degrees of freedom), as robust z (median, MAD)."""
+    rng = np.random.default_rng(seed)
+    shocks = rng.standard_t(3, length)
+    noise = np.empty(length)
+    noise[0] = shocks[0]
+    for i in range(1, length):
+        noise[i] = 0.5 * noise[i - 1] + shocks[i]
+    return (noise - np.median(noise)) / seasonal.robust_scale(noise)
+
+
+def test_runs_of_heavy_correlated_noise_are_mostly_not_episodes():
+    """The point-wise ESD flags the tails of the noise's runs (15 episodes here);
+    the block test keeps far fewer, and both real spikes."""
+    z = heavy_correlated_noise(4000, seed=3)
+    spikes = [1000, 3000]
+    z[spikes] += 25
+    flagged = seasonal.esd_outliers(z, 0.05)
+    gap = episode_gap(len(z))
+    kept = seasonal.significant_episodes(z, flagged, 0.05)
+    before = len(group_flags(sorted(flagged), gap))
+    after = len(group_flags(sorted(kept), gap))
+    assert set(spikes) <= set(kept)
+    assert before >= 10 and after <= before // 3, (before, after)
+
+
+def test_many_real_spikes_are_all_kept():
+    """No fixed number of episodes: fifteen separate 12-sigma spikes stay."""
+    z = np.random.default_rng(4).normal(0, 1, 6000)
+    spikes = list(range(200, 6000, 400))
+    z[spikes] += 12 * np.where(np.arange(len(spikes)) % 2, 1, -1)
+    kept = seasonal.significant_episodes(z, seasonal.esd_outliers(z, 0.05), 0.05)
+    assert set(spikes) <= set(kept)
+    assert len(group_flags(sorted(kept), episode_gap(len(z)))) == len(spikes)
+
+
+def test_short_series_keep_the_point_test():
+    """Fewer than MIN_BLOCKS blocks: the point-wise flags stand."""
+    z = np.random.default_rng(5).normal(0, 1, 25)
+    z[7] = 9.0
+    flagged = seasonal.esd_outliers(z, 0.05)
+    assert seasonal.significant_episodes(z, flagged, 0.05) == flagged

@@ -1,0 +1,1 @@
+"""Alerts: rules on a dataset's measure, their evaluation, history and notifications."""

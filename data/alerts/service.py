@@ -1,0 +1,502 @@
+"""Alert services: rules (owner-scoped), backtests, and the live evaluation.
+
+Live evaluation runs after a version finishes processing (ingest's after-processing
+hook, in whichever worker processed it, after the version is already visible, so
+it never delays or fails ingest) and on a schedule (data/alerts/schedule.py),
+which also feeds the no-data policy the buckets that never arrived. One evaluator
+runs at a time across processes (a Redis lock with an expiry; a process lock
+without Redis), and each evaluation commits only if nobody evaluated the rule
+meanwhile (state_version), so two processes never record or notify twice; every
+notification is keyed by (rule, event, bucket, channel) on top.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import redis
+from flask import current_app, has_app_context
+
+from auth.audit import record_event
+from data.alerts import delivery, engine, store
+from data.alerts.engine import ACTIVE, Bucket, Replay, RuleState
+from data.alerts.mutes import muted, silenced
+from data.alerts.rules import AlertRule, parse_rule, rule_document
+from data.alerts.series import load_buckets
+from data.analytics.pipeline import bucket_start, next_bucket
+from data.analytics.service import load_dataset
+from data.errors import DomainError
+from data.services import Services
+
+log = logging.getLogger(__name__)
+LOCK_KEY = "alerts:evaluator"
+LOCK_EXPIRY_S = 300  # a crashed evaluator's lock lapses after this
+LOCK_WAIT_S = 30
+MAX_TRAILING_BUCKETS = 1000
+NOTIFYING = ("firing", "resolved", "repeat")
+_PROCESS_LOCKS: dict[int, threading.Lock] = {}
+
+
+def now_utc() -> dt.datetime:
+    """The current time (UTC)."""
+    return dt.datetime.now(dt.UTC)
+
+
+# -- rules ----------------------------------------------------------------------
+
+
+SECRET_MASK = "whsec_********"
+
+
+def masked(definition: dict) -> dict:
+    """The definition with webhook secrets hidden (they are only ever written)."""
+    channels = [
+        {**c, "secret": SECRET_MASK} if c.get("type") == "webhook" else c
+        for c in definition.get("channels") or []
+    ]
+    return {**definition, "channels": channels}
+
+
+def unmasked(raw: object, stored: dict) -> object:
+    """A replacement body whose masked secrets keep the stored ones (same channel
+    position, same URL)."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("channels"), list):
+        return raw
+    before = stored.get("channels") or []
+    channels = []
+    for index, channel in enumerate(raw["channels"]):
+        old = before[index] if index < len(before) else {}
+        keep = isinstance(channel, dict) and channel.get("secret") == SECRET_MASK
+        if (
+            keep
+            and old.get("type") == "webhook"
+            and old.get("url") == channel.get("url")
+        ):
+            channel = {**channel, "secret": old["secret"]}
+        channels.append(channel)
+    return {**raw, "channels": channels}
+
+
+def rule_view(row: dict) -> dict:
+    """A stored rule as the API shows it: the definition (secrets masked), id and
+    state."""
+    return {
+        "id": str(row["id"]),
+        **masked(row["definition"]),
+        "state": row["state"],
+        "stateSince": _iso(row["state_since"]),
+        "lastError": row["last_error"],
+        "acknowledgedAt": _iso(row["acknowledged_at"]),
+        "silencedUntil": _iso(row["silenced_until"]),
+        "createdAt": _iso(row["created_at"]),
+        "updatedAt": _iso(row["updated_at"]),
+    }
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def checked_rule(services: Services, owner_id: str, raw: object):
+    """A valid rule whose dataset and measure exist: (rule, its buckets)."""
+    rule = parse_rule(raw)
+    return rule, load_buckets(services, owner_id, rule)
+
+
+def create_rule(services: Services, owner_id: str, raw: object) -> dict:
+    """Store a rule and evaluate it over the history it already has."""
+    rule, buckets = checked_rule(services, owner_id, raw)
+    row = store.create_rule(services.postgres, owner_id, rule_document(rule))
+    return rule_view(_evaluate(services, row, buckets, now_utc()) or row)
+
+
+def replace_rule(services: Services, owner_id: str, rule_id: str, raw: object) -> dict:
+    """Replace a rule; its evaluation starts over from the history."""
+    current = store.get_rule(services.postgres, owner_id, rule_id)
+    rule, buckets = checked_rule(
+        services, owner_id, unmasked(raw, current["definition"])
+    )
+    row = store.replace_rule(services.postgres, owner_id, rule_id, rule_document(rule))
+    return rule_view(_evaluate(services, row, buckets, now_utc()) or row)
+
+
+def backtest(services: Services, owner_id: str, raw: object) -> dict:
+    """What the rule would have done over the dataset's whole history."""
+    rule, buckets = checked_rule(services, owner_id, raw)
+    return engine.backtest(rule, buckets)
+
+
+def backtest_with_series(services: Services, owner_id: str, raw: object) -> dict:
+    """The backtest plus the series it ran on (the page draws both)."""
+    rule, buckets = checked_rule(services, owner_id, raw)
+    series = [{"t": _iso(b.t), "value": b.value} for b in buckets]
+    return {**engine.backtest(rule, buckets), "series": series}
+
+
+def measure_choices(services: Services, owner_id: str, dataset_id: str) -> list[dict]:
+    """What a rule on this dataset may watch: KPI measures, then metric columns."""
+    dataset = load_dataset(services, owner_id, dataset_id)
+    kpi = [
+        {"value": m["name"], "label": f"KPI: {m.get('label') or m['name']}"}
+        for m in dataset.get("measures") or []
+    ]
+    metrics = [
+        {"value": name, "label": f"Metric: {name}"}
+        for name in dataset.get("metricColumns") or []
+    ]
+    return kpi + metrics
+
+
+def recent_changes(services: Services, owner_id: str) -> list[dict]:
+    """The owner's latest state changes across rules, newest first."""
+    rows = store.recent_history(services.postgres, owner_id)
+    return [{**_history_item(row), "rule": row["name"]} for row in rows]
+
+
+def history_view(services: Services, owner_id: str, rule_id: str) -> dict:
+    """A rule's state history (newest first) and its notifications."""
+    row = store.get_rule(services.postgres, owner_id, rule_id)
+    changes = store.history(services.postgres, row["id"])
+    sent = store.notifications(services.postgres, row["id"])
+    return {
+        "id": str(row["id"]),
+        "state": row["state"],
+        "history": [_history_item(item) for item in changes],
+        "notifications": [_notification_item(item) for item in sent],
+    }
+
+
+def _history_item(item: dict) -> dict:
+    return {
+        "bucket": _iso(item["bucket"]),
+        "from": item["from_state"],
+        "to": item["to_state"],
+        "value": item["value"],
+        "reason": item["reason"],
+        "recordedAt": _iso(item["recorded_at"]),
+    }
+
+
+def _notification_item(item: dict) -> dict:
+    return {
+        "event": item["event"],
+        "bucket": _iso(item["bucket"]),
+        "channel": item["channel"],
+        "type": item["channel_type"],
+        "status": item["status"],
+        "attempts": item["attempts"],
+        "lastError": item["last_error"],
+        "createdAt": _iso(item["created_at"]),
+        "deliveredAt": _iso(item["delivered_at"]),
+    }
+
+
+# -- evaluation -----------------------------------------------------------------
+
+
+def _stored_state(row: dict) -> RuleState:
+    detail = RuleState.from_document(row["state_detail"])
+    return RuleState(**{**detail.document(), "state": row["state"]})
+
+
+def trailing_buckets(
+    buckets: list[Bucket], granularity: str, now: dt.datetime
+) -> list[Bucket]:
+    """Empty buckets from after the last one with data up to the last complete
+    bucket before `now` (the schedule's view of data that stopped arriving)."""
+    if not buckets:
+        return []
+    missing: list[Bucket] = []
+    current = bucket_start(now, granularity)
+    moment = next_bucket(buckets[-1].t, granularity)
+    previous = buckets[-1].value
+    while next_bucket(moment, granularity) <= current:
+        missing.append(Bucket(moment, None, previous))
+        previous = None
+        moment = next_bucket(moment, granularity)
+        if len(missing) >= MAX_TRAILING_BUCKETS:
+            break
+    return missing
+
+
+def plan(rule: AlertRule, row: dict, result: Replay, first: bool, now) -> list[dict]:
+    """Notification rows for the replay's events: every notifying event, except
+    on a rule's first evaluation (its history), where only a firing still on at
+    the end is announced. Muted or silenced ones are kept but not sent."""
+    events = [e for e in result.events if e.kind in NOTIFYING]
+    if first:
+        live = result.state.state in ACTIVE
+        events = [e for e in events if live and e.t == result.state.firing_since]
+        events = events[-1:]
+    quiet = muted(rule.mute_timings, now) or silenced(row["silenced_until"], now)
+    status = "muted" if quiet else "pending"
+    rows = []
+    for event in events:
+        payload = _payload(rule, row, event)
+        for index, channel in enumerate(rule.channels):
+            rows.append(
+                {
+                    "event": event.kind,
+                    "t": event.t,
+                    "channel": index,
+                    "type": channel.type,
+                    "status": status,
+                    "payload": payload,
+                }
+            )
+    return rows  # fmt: skip
+
+
+def _payload(rule: AlertRule, row: dict, event: engine.Event) -> dict:
+    return {
+        "ruleId": str(row["id"]),
+        "ruleName": rule.name,
+        "datasetId": rule.dataset_id,
+        "measure": rule.measure,
+        "event": event.kind,
+        "previous": event.previous,
+        "state": event.state,
+        "bucket": event.t,
+        "value": event.value,
+        "reason": event.reason,
+    }
+
+
+def _changes(result: Replay) -> list[dict]:
+    return [
+        {"t": e.t, "previous": e.previous, "state": e.state, "value": e.value,
+         "reason": e.reason}
+        for e in result.events
+        if e.kind != "repeat"
+    ]  # fmt: skip
+
+
+def _special(row: dict, state: str, reason: str, now) -> dict:
+    """An outcome for a rule that could not be evaluated (nodata or error)."""
+    previous = row["state"]
+    moved = [] if previous == state else [
+        {"t": _iso(now), "previous": previous, "state": state, "value": None,
+         "reason": reason}
+    ]  # fmt: skip
+    detail = {**_stored_state(row).document(), "state": state}
+    error = reason if state == "error" else None
+    return {"state": state, "detail": detail, "history": moved,
+            "notifications": [], "error": error}  # fmt: skip
+
+
+def _outcome(services, row: dict, buckets, now, scheduled: bool) -> dict:
+    rule = AlertRule.model_validate(row["definition"])
+    if not buckets:
+        return _special(row, "nodata", "the series has no buckets", now)
+    if scheduled and rule.no_data != "keep":  # keep: missing buckets change nothing
+        buckets = buckets + trailing_buckets(buckets, rule.granularity, now)
+    state = _stored_state(row)
+    result = engine.replay(rule, buckets, state)
+    return {
+        "state": result.state.state,
+        "detail": result.state.document(),
+        "history": _changes(result),
+        "notifications": plan(rule, row, result, state.through is None, now),
+        "error": None,
+    }
+
+
+def _evaluate(services, row: dict, buckets, now, scheduled: bool = False):
+    """Evaluate one rule on its buckets, commit, deliver; the new row or None."""
+    outcome = _outcome(services, row, buckets, now, scheduled)
+    inserted = store.save_evaluation(services.postgres, row, outcome)
+    if inserted is None:
+        log.info("alert evaluated elsewhere meanwhile", extra={"rule": str(row["id"])})
+        return None
+    deliver(services, row, inserted)
+    return store.get_rule(services.postgres, row["user_id"], str(row["id"]))
+
+
+def evaluate_row(services: Services, row: dict, now=None, scheduled=False):
+    """Load a rule's series and evaluate it; a series that cannot be read puts the
+    rule in `error` with the reason."""
+    now = now or now_utc()
+    rule = AlertRule.model_validate(row["definition"])
+    try:
+        buckets = load_buckets(services, str(row["user_id"]), rule)
+    except DomainError as problem:
+        outcome = _special(row, "error", problem.message, now)
+        store.save_evaluation(services.postgres, row, outcome)
+        return None
+    return _evaluate(services, row, buckets, now, scheduled)
+
+
+def deliver(services: Services, row: dict, inserted: list[dict]) -> None:
+    """Send each pending notification; record delivered or dead."""
+    rule = AlertRule.model_validate(row["definition"])
+    settings = services.settings
+    for item in inserted:
+        if item["status"] != "pending":
+            continue
+        channel = rule.channels[item["channel"]].model_dump(by_alias=True)
+        message_id = f"alert_{row['id']}_{item['event']}_{item['t']}_{item['channel']}"
+        send = _sender(settings, channel, message_id, item["payload"])
+        tries = settings.alert_webhook_retries if channel["type"] == "webhook" else 1
+        attempts, error = delivery.with_retries(
+            send, tries, settings.alert_webhook_backoff_s
+        )
+        status = "dead" if error else "delivered"
+        store.mark_notification(services.postgres, item["id"], status, attempts, error)
+        _audit_notification(services, row, item, status, attempts)
+
+
+def _audit_notification(services, row: dict, item: dict, status: str, attempts: int):
+    """Each notification's outcome goes to the audit trail (auth/audit.py)."""
+    details = {
+        "ruleId": str(row["id"]),
+        "event": item["event"],
+        "bucket": item["t"],
+        "channel": item["type"],
+        "status": status,
+        "attempts": attempts,
+    }
+    outcome = "success" if status == "delivered" else "failure"
+    record_event(
+        services.postgres, "alert_notification", outcome,
+        user_id=str(row["user_id"]), details=details,
+    )  # fmt: skip
+
+
+def _sender(settings, channel: dict, message_id: str, payload: dict):
+    if channel["type"] == "email":
+        return lambda: delivery.send_email(settings, channel, payload)
+    allow = settings.alert_webhook_allow_private
+    return lambda: delivery.post_webhook(channel, message_id, payload, allow)
+
+
+@contextlib.contextmanager
+def evaluator_lock(services: Services):
+    """One evaluator at a time: a Redis lock with an expiry (so a crashed process
+    cannot hold it forever), or a process lock without Redis. Yields False when
+    the lock could not be had within LOCK_WAIT_S (the schedule catches up)."""
+    if services.redis is None:
+        lock = _PROCESS_LOCKS.setdefault(id(services), threading.Lock())
+        got = lock.acquire(timeout=LOCK_WAIT_S)
+        try:
+            yield got
+        finally:
+            if got:
+                lock.release()
+        return
+    lock = services.redis.lock(
+        LOCK_KEY, timeout=LOCK_EXPIRY_S, blocking_timeout=LOCK_WAIT_S
+    )
+    got = _acquire(lock)
+    try:
+        yield got
+    finally:
+        if got:
+            with contextlib.suppress(redis.exceptions.RedisError):
+                lock.release()
+
+
+def _acquire(lock) -> bool:
+    try:
+        return bool(lock.acquire())
+    except redis.exceptions.RedisError:
+        log.warning("the alert evaluator lock is unavailable (Redis)")
+        return False
+
+
+def evaluate_rows(services: Services, rows: list[dict], now=None, scheduled=False):
+    """Evaluate rules under the evaluator lock; returns how many were evaluated."""
+    with evaluator_lock(services) as got:
+        if not got:
+            return 0
+        done = 0
+        for row in rows:
+            fresh = _fresh(services, row)
+            if fresh is None:
+                continue
+            try:
+                evaluate_row(services, fresh, now, scheduled)
+                done += 1
+            except Exception:  # one broken rule must not stop the others
+                log.exception("alert evaluation failed", extra={"rule": str(row["id"])})
+        return done
+
+
+def _fresh(services: Services, row: dict) -> dict | None:
+    """The rule as stored now (another evaluator may have moved it on)."""
+    try:
+        return store.get_rule(services.postgres, str(row["user_id"]), str(row["id"]))
+    except DomainError:
+        return None
+
+
+def evaluate_dataset(
+    services: Services, owner_id: str, dataset_id: str, version: int | None = None
+) -> int:
+    """After a version is processed (or records are appended): its rules."""
+    rows = store.rules_of_dataset(services.postgres, owner_id, dataset_id)
+    return evaluate_rows(services, rows) if rows else 0
+
+
+BACKGROUND = "alerts.background"
+
+
+def evaluate_dataset_soon(services: Services, owner_id: str, dataset_id: str) -> Future:
+    """After an append: evaluate the dataset's rules on this app's background
+    thread (inside its app context), so the append answers at once."""
+    executor = services.extensions.get(BACKGROUND)
+    if executor is None:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts")
+        services.extensions[BACKGROUND] = executor
+        services.closers.append(executor.shutdown)
+    server = current_app._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
+    return executor.submit(_in_context, server, services, owner_id, dataset_id)
+
+
+def _in_context(server, services: Services, owner_id: str, dataset_id: str) -> int:
+    if server is None:
+        return evaluate_dataset(services, owner_id, dataset_id)
+    with server.app_context():
+        return evaluate_dataset(services, owner_id, dataset_id)
+
+
+STALE_PENDING = dt.timedelta(minutes=10)
+
+
+def evaluate_all(services: Services, now=None) -> int:
+    """The schedule: every rule, with the no-data policy up to `now`; then the
+    notifications a crashed evaluator committed but never delivered."""
+    rows = store.every_rule(services.postgres)
+    done = evaluate_rows(services, rows, now, scheduled=True) if rows else 0
+    redeliver_stale(services, (now or now_utc()) - STALE_PENDING)
+    return done
+
+
+def redeliver_stale(services: Services, before: dt.datetime) -> int:
+    """Deliver notifications left pending since before `before` (under the lock,
+    so only one process picks each up)."""
+    with evaluator_lock(services) as got:
+        if not got:
+            return 0
+        stale = store.stale_pending(services.postgres, before)
+        for item in stale:
+            row = store.rule_by_id(services.postgres, item["rule_id"])
+            if row is not None:
+                deliver(services, row, [_pending_item(item)])
+        return len(stale)
+
+
+def _pending_item(item: dict) -> dict:
+    return {"id": item["id"], "event": item["event"], "t": _iso(item["bucket"]),
+            "channel": item["channel"], "type": item["channel_type"],
+            "status": "pending", "payload": item["payload"]}  # fmt: skip
+
+
+def firing_count(services: Services, owner_id: str) -> int:
+    """The navbar badge's number."""
+    return store.firing_count(services.postgres, owner_id)
