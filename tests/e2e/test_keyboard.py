@@ -70,6 +70,7 @@ ANALYSIS_CONTROLS = [
     "Insightboard",  # navbar: brand, pages, account, sign out
     "Home",
     "Datasets",
+    "Alerts",
     "Reports",
     "navbar-account",
     "navbar-sign-out",
