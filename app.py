@@ -152,10 +152,13 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     server.extensions["insightboard"] = services
     # After processing, analytics warms the default view (and marks it cached),
     # then the dataset's alert rules are evaluated.
+    # The evaluation runs on a background thread: ingest never waits for it.
     ingest_processing.set_after_processing(
-        services, analytics_service.warm_default_view, alerts_service.evaluate_dataset
+        services,
+        analytics_service.warm_default_view,
+        alerts_service.evaluate_dataset_soon,
     )
-    # After an append, the rules are evaluated on a background thread.
+    # After an append too (on the same thread), so the append answers at once.
     datasets.set_after_append(services, alerts_service.evaluate_dataset_soon)
     # Reports: the data layer computes the view, the presentation layer renders it.
     reports_service.set_renderer(services, render_report)

@@ -730,6 +730,7 @@ def stores(
         # Notices about the URL the state came from (the view callback shows them).
         dcc.Store(id=ids.LINK_NOTICES, data=list(notices)),
         live_store(ids.POLL, {dataset_id: shown_revision(meta)}),
+        live_socket(ids.POLL, [dataset_id]),
     ]
 
 
@@ -793,8 +794,6 @@ def analysis_page(
     return html.Div(
         [
             *stores(dataset_id, state, notices, meta),
-            # Share links and embeds get no socket yet (README, live updates).
-            live_socket(ids.POLL, [dataset_id]),
             header(meta, state),
             notices_alert(notices),
             controls_card(meta, state),

@@ -489,7 +489,9 @@ def kpi_page(
     stores = [
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.DATASET, data=dataset_id),
+        # The live push: the store changes when the dataset gets a revision.
         live_store(ids.LIVE, {dataset_id: shown_revision(meta)}),
+        live_socket(ids.LIVE, [dataset_id]),
     ]
     if embed:
         return html.Div(
@@ -512,9 +514,6 @@ def kpi_page(
     return html.Div(
         [
             *stores,
-            # The live push: the store changes when the dataset gets a revision
-            # (share links and embeds get no socket yet: see README).
-            live_socket(ids.LIVE, [dataset_id]),
             header(meta),
             notices_alert(notices),
             controls_card(meta, state),
