@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from components.kpi_state import KEY_ORDER, PERIODS, KpiPageState
 from components.live import live_socket, live_store, shown_revision
+from components.reports_layout import report_button
 from components.share_links import ids as share_ids
 from components.share_links import share_dialog
 from components.widgets import aria, card, empty_state, icon
@@ -387,6 +388,7 @@ def header(meta: dict) -> html.Div:
                         title="Create a read-only link to this view for people "
                         "without an account",
                     ),
+                    report_button("kpi"),
                 ],
                 className="d-flex gap-2",
             ),
