@@ -71,6 +71,7 @@ ANALYSIS_CONTROLS = [
     "Home",
     "Datasets",
     "Alerts",
+    "Reports",
     "navbar-account",
     "navbar-sign-out",
     "Datasets",  # breadcrumb
@@ -79,6 +80,7 @@ ANALYSIS_CONTROLS = [
     "analysis-copy-link",
     "share-open",
     "analysis-download-button",
+    '{"page":"analysis","type":"reports-button"}',
     "analysis-metric",
     "analysis-aggregation",
     "analysis-granularity",
