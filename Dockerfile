@@ -31,6 +31,11 @@ ENV PATH=/opt/venv/bin:$PATH \
     PORT=8050 \
     GUNICORN_WORKERS=2 \
     GUNICORN_THREADS=64
+# Reports: Chromium for kaleido's chart images, pango and a font for WeasyPrint.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends chromium libpango-1.0-0 \
+    libpangoft2-1.0-0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 insightboard \
  && useradd --system --uid 10001 --gid insightboard --no-create-home \
             --home-dir /nonexistent --shell /usr/sbin/nologin insightboard

@@ -23,6 +23,7 @@ from auth.identity import current_user_or_none
 from auth.share_guard import current_share
 from components.account import account_nav, sign_in_prompt
 from components.navbar import count_badge, memory_notice, navbar
+from components.report.render import render_report
 from config import Settings, SettingsError, load_settings
 from data import cache as cache_module
 from data import datasets, inprocess, mongo, postgres, storage
@@ -33,6 +34,8 @@ from data.errors import DomainError
 from data.ingest import lifecycle as ingest_lifecycle
 from data.ingest import processing as ingest_processing
 from data.ingest import repository as ingest_repository
+from data.reports import schedules as report_schedules
+from data.reports import service as reports_service
 from data.services import Services, get_services
 
 
@@ -149,15 +152,21 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     server.extensions["insightboard"] = services
     # After processing, analytics warms the default view (and marks it cached),
     # then the dataset's alert rules are evaluated.
+    # The evaluation runs on a background thread: ingest never waits for it.
     ingest_processing.set_after_processing(
-        services, analytics_service.warm_default_view, alerts_service.evaluate_dataset
+        services,
+        analytics_service.warm_default_view,
+        alerts_service.evaluate_dataset_soon,
     )
-    # After an append, the rules are evaluated on a background thread.
+    # After an append too (on the same thread), so the append answers at once.
     datasets.set_after_append(services, alerts_service.evaluate_dataset_soon)
+    # Reports: the data layer computes the view, the presentation layer renders it.
+    reports_service.set_renderer(services, render_report)
     cache_module.cache.init_app(server, config=cache_module.cache_config(settings))
     # Ingest job runner, rebuild from the object store, requeue unfinished versions.
     ingest_lifecycle.start(services, server)
     alerts_schedule.start(services, server)
+    report_schedules.start_ticker(services, server)
     install_request_logging(server)
     install_error_handlers(server)
     server.register_blueprint(health)

@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     append_lease_s: float = Field(default=30, gt=0)
     append_max_mb: int = Field(default=16, ge=1)
 
+    # Reports (data/reports): the largest stored file, and how long a presigned S3
+    # download link lives.
+    report_max_kb: int = Field(default=20 * 1024, ge=16, le=500 * 1024)
+    report_link_ttl_s: int = Field(default=300, ge=30, le=3600)
+    # Scheduled reports: seconds between looks for due schedules (0: never, e.g.
+    # tests that drive the schedule with their own clock).
+    report_schedule_interval_s: int = Field(default=60, ge=0)
     # Outgoing mail (scheduled reports now, alerts later): unset host = no mail.
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)

@@ -7,8 +7,9 @@ message queue relays every event to every app process, so an append handled by
 one process reaches pages connected to another.
 
 - **Handshake**: the request guard's socket checks (`auth.guard.guard_socket`:
-  Origin, then the session or a bearer token) and the dataset the page shows
-  (`auth.dataset`), which must be the caller's (owner-scoped, like every read).
+  Origin, then the session, a bearer token, or the share link of the page's path)
+  and the datasets the page shows (`auth.datasets`), which must be the caller's
+  (owner-scoped, like every read), or the share link's own dataset.
 - **Events**: `revision` with `{datasetId, version, revision, status}` (ids, the
   revision and the lifecycle status, never data);
   the page compares the revision with the one it shows and refreshes through its
@@ -29,9 +30,8 @@ from flask import Flask, request
 from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
 
 from auth.guard import guard_socket
-from auth.identity import current_user_or_none
 from data import datasets
-from data.errors import NotFound
+from data.errors import DomainError, NotFound
 from data.ingest.changes import set_change_listener
 from data.services import Services, get_services
 
@@ -74,25 +74,30 @@ def init_live(server: Flask, services: Services) -> SocketIO:
 def on_connect(auth=None) -> None:
     """Admit a page's socket to its datasets' rooms, or refuse the handshake;
     then tell it where each dataset stands (a reconnecting page catches up)."""
-    problem = guard_socket()
-    if problem is not None:
-        raise ConnectionRefusedError(problem)
-    wanted = auth.get("datasets") if isinstance(auth, dict) else None
+    auth = auth if isinstance(auth, dict) else {}
+    try:
+        owner_id, only = guard_socket(auth.get("pathname"))
+    except DomainError as error:
+        raise ConnectionRefusedError(error.message) from None
+    wanted = auth.get("datasets")
     if not isinstance(wanted, list) or not 0 < len(wanted) <= MAX_ROOMS:
         raise ConnectionRefusedError(f"Name 1 to {MAX_ROOMS} datasets to watch.")
-    user, services = current_user_or_none(), get_services()
-    if user is None:  # guard_socket refused anonymous callers already
-        raise ConnectionRefusedError("Sign in to receive live updates.")
     current = []
     for dataset_id in dict.fromkeys(str(item) for item in wanted):
-        try:
-            document = datasets.find_version_document(services, user.id, dataset_id)
-        except NotFound:
-            raise ConnectionRefusedError("No such dataset.") from None
-        current.append(event_of(document))
+        current.append(event_of(_watchable(owner_id, only, dataset_id)))
     for event in current:
         join_room(room(event["datasetId"]))
         emit(EVENT, event, to=request.sid)  # type: ignore[attr-defined]
+
+
+def _watchable(owner_id: str, only: str | None, dataset_id: str) -> dict:
+    """The owner's dataset (the share link's own, under a link), else refused."""
+    if only is not None and dataset_id != only:
+        raise ConnectionRefusedError("No such dataset.")
+    try:
+        return datasets.find_version_document(get_services(), owner_id, dataset_id)
+    except NotFound:
+        raise ConnectionRefusedError("No such dataset.") from None
 
 
 def event_of(document: dict) -> dict:

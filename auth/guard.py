@@ -21,8 +21,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from auth.callback_requests import callback_request_problem
 from auth.identity import current_user_or_none
-from auth.share_guard import guard_share, share_token
-from data.errors import error_body
+from auth.share_guard import guard_share, share_token, socket_share
+from data.errors import Forbidden, NotFound, Unauthorized, error_body
 
 PUBLIC_PATHS = frozenset(
     {
@@ -100,17 +100,24 @@ def guard_request() -> BaseResponse | None:
     return _refuse_anonymous()
 
 
-def guard_socket() -> str | None:
+def guard_socket(pathname: object = None) -> tuple[str, str | None]:
     """The checks of this guard for a live-update socket's handshake (it reaches
     the app beside Flask's request hooks, so the socket server calls this): the
-    Origin must be our own, and the caller signed in (session or bearer token).
-    Returns why the handshake is refused, or None."""
+    Origin must be our own, and the caller signed in (session or bearer token) or
+    on a page opened through a share link (`pathname`, sent by the page's socket).
+    Returns (owner id, the one dataset a share link allows, else None); raises a
+    DomainError saying why the handshake is refused."""
     origin = request.headers.get("Origin")
     if origin is not None and urlsplit(origin).netloc != request.host:
-        return "Cross-site socket refused."
-    if current_user_or_none() is None:
-        return "Sign in to receive live updates."
-    return None
+        raise Forbidden("Cross-site socket refused.")
+    user = current_user_or_none()
+    if user is not None:
+        return user.id, None
+    try:
+        link = socket_share(pathname)
+    except NotFound:
+        raise Unauthorized("Sign in to receive live updates.") from None
+    return link.owner_id, link.dataset_id
 
 
 def _same_origin() -> bool:

@@ -51,6 +51,17 @@ def share_token() -> str | None:
     return None
 
 
+def socket_share(pathname: object) -> shares.ShareLink:
+    """The live-update socket of a page opened through a share link: the link of
+    the page's path (`/share/<token>`), held to the same checks as the page (a
+    revoked, expired or rate-limited link raises its DomainError)."""
+    if not isinstance(pathname, str) or not pathname.startswith(SHARE_PREFIX):
+        raise NotFound("Not a share link.")
+    link = shares.resolve_token(get_services(), pathname[len(SHARE_PREFIX) :])
+    limits.enforce_share(link.id)
+    return link
+
+
 def guard_share(token: str, output_ids) -> Response | None:
     """Hold a request under a share to the link's scope; None lets it on.
 

@@ -14,6 +14,7 @@ from callbacks import (
     navbar,
     registration,
     render_cache,
+    reports,
     share_links,
     shared_view,
     versions,
@@ -38,3 +39,4 @@ def register(app: dash.Dash) -> None:
     render_cache.register(
         app, f"{analysis_ids.STATUS}.children", f"{analysis_ids.DATASET}.data"
     )
+    reports.register(app)

@@ -160,14 +160,20 @@ def locked_state(viewer: gateway.Viewer | None, search: str | None) -> KpiPageSt
     return state
 
 
+def view_query(services: Services, owner_id: str, dataset_id: str, search) -> dict:
+    """The GET /api/kpi query of the page's ?search (presets end on the data's
+    last day); the view callback and the Report button both use it."""
+    state, _ = parse_page_query(search_query(search))
+    end = kpi_data_end(services, owner_id, dataset_id, state.version)
+    moment = dt.datetime.fromisoformat(end) if end else dt.datetime.now(dt.UTC)
+    return api_query(state, local_date(moment, state.tz))
+
+
 def render_view(services: Services, owner_id: str, dataset_id: str, search) -> dict:
     """Everything the view callback outputs, from the service (thin)."""
-    state, _ = parse_page_query(search_query(search))
     try:
-        end = kpi_data_end(services, owner_id, dataset_id, state.version)
-        moment = dt.datetime.fromisoformat(end) if end else dt.datetime.now(dt.UTC)
-        last = local_date(moment, state.tz)
-        view = get_kpi(services, owner_id, dataset_id, api_query(state, last))
+        query = view_query(services, owner_id, dataset_id, search)
+        view = get_kpi(services, owner_id, dataset_id, query)
     except DomainError as error:
         return _problem(error)
     return view_outputs(view)

@@ -8,6 +8,7 @@ from dash import dcc, html
 
 from components import url_state
 from components.live import live_socket, live_store, shown_revision
+from components.reports_layout import report_button
 from components.share_links import ids as share_ids
 from components.share_links import share_dialog
 from components.url_state import AnalysisState
@@ -431,7 +432,8 @@ def _chosen_version(meta: dict, state: AnalysisState) -> dict | None:
 
 
 def share_actions() -> html.Div:
-    """ "Copy link" (a clipboard copy of the exact view) and the CSV download."""
+    """ "Copy link" (a clipboard copy of the exact view), the CSV download and
+    the PDF report."""
     return html.Div(
         [
             # A plain button (dcc.Clipboard renders nothing outside secure contexts
@@ -453,8 +455,9 @@ def share_actions() -> html.Div:
             ),
             download_button(),
             dcc.Download(id=ids.DOWNLOAD),
+            report_button("analysis"),
         ],
-        className="d-flex gap-2",
+        className="d-flex flex-wrap gap-2",
     )
 
 
@@ -727,6 +730,7 @@ def stores(
         # Notices about the URL the state came from (the view callback shows them).
         dcc.Store(id=ids.LINK_NOTICES, data=list(notices)),
         live_store(ids.POLL, {dataset_id: shown_revision(meta)}),
+        live_socket(ids.POLL, [dataset_id]),
     ]
 
 
@@ -790,8 +794,6 @@ def analysis_page(
     return html.Div(
         [
             *stores(dataset_id, state, notices, meta),
-            # Share links and embeds get no socket yet (README, live updates).
-            live_socket(ids.POLL, [dataset_id]),
             header(meta, state),
             notices_alert(notices),
             controls_card(meta, state),

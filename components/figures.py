@@ -754,3 +754,8 @@ def box_summary(view: dict) -> str:
         + f" {named} beyond the whiskers: {shown}"
         + (f" and {more:,} more." if more else ".")
     )
+
+
+def metric_unit(view: dict) -> str | None:
+    """The unit of the view's metric (for documents outside the page: reports)."""
+    return _unit(view)

@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from components.kpi_state import KEY_ORDER, PERIODS, KpiPageState
 from components.live import live_socket, live_store, shown_revision
+from components.reports_layout import report_button
 from components.share_links import ids as share_ids
 from components.share_links import share_dialog
 from components.widgets import aria, card, empty_state, icon
@@ -387,6 +388,7 @@ def header(meta: dict) -> html.Div:
                         title="Create a read-only link to this view for people "
                         "without an account",
                     ),
+                    report_button("kpi"),
                 ],
                 className="d-flex gap-2",
             ),
@@ -487,7 +489,9 @@ def kpi_page(
     stores = [
         dcc.Location(id=ids.URL, refresh=False),
         dcc.Store(id=ids.DATASET, data=dataset_id),
+        # The live push: the store changes when the dataset gets a revision.
         live_store(ids.LIVE, {dataset_id: shown_revision(meta)}),
+        live_socket(ids.LIVE, [dataset_id]),
     ]
     if embed:
         return html.Div(
@@ -510,9 +514,6 @@ def kpi_page(
     return html.Div(
         [
             *stores,
-            # The live push: the store changes when the dataset gets a revision
-            # (share links and embeds get no socket yet: see README).
-            live_socket(ids.LIVE, [dataset_id]),
             header(meta),
             notices_alert(notices),
             controls_card(meta, state),

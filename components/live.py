@@ -2,8 +2,10 @@
 
 `live_trigger(trigger_id, dataset_id, revision)` gives the socket (dash-socketio,
 WebSocket transport only) and a store whose `data` is the `{version, revision}`
-the page shows. A clientside callback (`register_live_trigger`) writes an event
-into the store only when it names another version or revision, so a page
+the page shows (the socket also sends the page's path: under a share link the
+server admits it by the link). A clientside callback (`register_live_trigger`)
+writes an event into the store only when it names another version or revision,
+so a page
 refreshes through its normal, cached callback when its dataset changed, and never
 otherwise. On every (re)connection the server sends the dataset's current revision
 to the new socket, so a page that missed events while disconnected catches up.
@@ -46,8 +48,7 @@ def live_socket(trigger_id: str, dataset_ids: list[str]) -> DashSocketIO:
 
 
 def live_store(trigger_id: str, shown: dict | None) -> dcc.Store:
-    """What the page shows ({datasetId: {version, revision, status}}); a page
-    without a socket (a shared link, for now) keeps it unchanged."""
+    """What the page shows ({datasetId: {version, revision, status}})."""
     return dcc.Store(id=trigger_id, data=shown or {})
 
 

@@ -26,7 +26,7 @@ from typing import BinaryIO, cast
 import pymongo.errors
 import redis
 
-from data import shares
+from data import report_records, shares
 from data.cache import bump_generation
 from data.errors import (
     Conflict,
@@ -237,6 +237,8 @@ def delete_dataset(services: Services, owner_id: str, dataset_id: str) -> None:
     versions = _versions_or_404(services, owner_id, dataset_id)
     # Its share links die first: no link may outlive what it shows.
     shares.revoke_dataset_links(services, owner_id, dataset_id)
+    # Its reports and report schedules go first: none may outlive its data.
+    report_records.forget_dataset(services, owner_id, dataset_id)
     try:
         # meta.json first: a rebuild can then never bring the dataset back.
         for document in versions:

@@ -47,6 +47,9 @@ class ObjectStore(Protocol):
     def list(self, prefix: str = "") -> list[str]: ...
     def check(self) -> None: ...
     def url(self, key: str) -> str: ...
+    def download_url(
+        self, key: str, seconds: int, filename: str, content_type: str
+    ) -> str | None: ...
 
 
 class LocalStore:
@@ -126,6 +129,12 @@ class LocalStore:
         """A file URL for the object (for display; never served directly)."""
         return self._path(key).as_uri()
 
+    def download_url(
+        self, key: str, seconds: int, filename: str, content_type: str
+    ) -> str | None:
+        """None: a local object is served by an authorised route of the app."""
+        return None
+
 
 class S3Store:
     """Objects in an S3 bucket (AWS or MinIO through S3_ENDPOINT_URL)."""
@@ -203,6 +212,21 @@ class S3Store:
     def url(self, key: str) -> str:
         """The s3:// address of the object."""
         return f"s3://{self.bucket}/{validate_key(key)}"
+
+    def download_url(
+        self, key: str, seconds: int, filename: str, content_type: str
+    ) -> str | None:
+        """A presigned GET that expires after `seconds`, saved as `filename`."""
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self.bucket,
+                "Key": validate_key(key),
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                "ResponseContentType": content_type,
+            },
+            ExpiresIn=seconds,
+        )
 
 
 class _CountingReader:

@@ -2,7 +2,9 @@
 # Debian packages the tests need: Chromium + driver (browser tests), nginx (config
 # check and the proxy test), redis-server (private Redis), make, python3-venv, and
 # Node.js + npm (`npm ci`: axe-core for the browser tests' accessibility check,
-# mingo for the conformance suite).
+# mingo for the conformance suite). Reports: Chromium again (kaleido's chart
+# images), pango and a font for WeasyPrint's PDF layout, poppler-utils (pdftotext,
+# pdftoppm) for the report tests.
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
@@ -10,6 +12,9 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v make >/dev/null || missing+=(make)
+command -v pdftotext >/dev/null || missing+=(poppler-utils)
+ldconfig -p | grep -q libpangoft2-1.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+fc-list 2>/dev/null | grep -q DejaVuSans || missing+=(fonts-dejavu-core)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 # Debian's python3 needs python3-venv for `python3 -m venv` (make creates .venv).

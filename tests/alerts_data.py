@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from data.alerts import service
 from tests.api_calls import post_file
 
 FIRST_DAY = dt.date(2026, 1, 1)
@@ -27,6 +28,8 @@ def upload_series(client, user, values=VALUES, name="Sensor") -> str:
         timeColumn="date", metricColumn="value",
     )  # fmt: skip
     assert response.status_code in (200, 202), response.get_json()
+    # Processing evaluates the dataset's rules on a background thread: wait for it.
+    service.wait_for_background(client.application.extensions["insightboard"])
     return response.get_json()["id"]
 
 

@@ -78,6 +78,9 @@ def build_app(default_database_url: str, store_dir: Path, **overrides):
         "register_rate_limit": "1000/minute",
         # Never the shared Redis that `make` exports for `make run`.
         "redis_url": None,
+        # No report-schedule ticker: tests drive schedules with their own clock
+        # (a ticker would deliver other tests' schedules from the shared database).
+        "report_schedule_interval_s": 0,
         **overrides,
     }
     return create_app(settings)

@@ -444,18 +444,35 @@ def evaluate_dataset(
 
 
 BACKGROUND = "alerts.background"
+_BACKGROUND_LOCK = threading.Lock()
 
 
-def evaluate_dataset_soon(services: Services, owner_id: str, dataset_id: str) -> Future:
-    """After an append: evaluate the dataset's rules on this app's background
-    thread (inside its app context), so the append answers at once."""
-    executor = services.extensions.get(BACKGROUND)
-    if executor is None:
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts")
-        services.extensions[BACKGROUND] = executor
-        services.closers.append(executor.shutdown)
+def _executor(services: Services) -> ThreadPoolExecutor:
+    """This app's one background evaluation thread (created on first use)."""
+    with _BACKGROUND_LOCK:
+        executor = services.extensions.get(BACKGROUND)
+        if executor is None:
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts")
+            services.extensions[BACKGROUND] = executor
+            services.closers.append(executor.shutdown)
+        return executor
+
+
+def evaluate_dataset_soon(
+    services: Services, owner_id: str, dataset_id: str, version: int | None = None
+) -> Future:
+    """After processing or an append: evaluate the dataset's rules on this app's
+    background thread (inside its app context), so neither the ingest worker nor
+    the append waits for the evaluation or its deliveries."""
     server = current_app._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
-    return executor.submit(_in_context, server, services, owner_id, dataset_id)
+    return _executor(services).submit(
+        _in_context, server, services, owner_id, dataset_id
+    )
+
+
+def wait_for_background(services: Services) -> None:
+    """Return once the evaluations submitted so far have run (tests, shutdown)."""
+    _executor(services).submit(lambda: None).result()
 
 
 def _in_context(server, services: Services, owner_id: str, dataset_id: str) -> int:

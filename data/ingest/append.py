@@ -27,7 +27,6 @@ incremental result is tested against).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import logging
@@ -94,13 +93,7 @@ def make_batch(batch_id: object, records: object, max_records: int) -> Batch:
             "per batch (APPEND_MAX_RECORDS).",
             details={"limit": max_records},
         )
-    return Batch(batch_id, records, fingerprint(records))
-
-
-def fingerprint(records: list) -> str:
-    """SHA-256 of the records' canonical JSON (key order does not matter)."""
-    text = json.dumps(records, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return Batch(batch_id, records, lifecycle.fingerprint(records))
 
 
 def append_records(
@@ -231,8 +224,8 @@ def _write(
         "rowErrors": converted.errors,
         "duplicate": False,
     }
-    key = batch_key(document, seq)
-    payload = {"batchId": batch.batch_id, "records": batch.records}
+    key = lifecycle.batch_key(document, seq)
+    payload = {"batchId": batch.batch_id, "records": batch.records, "result": result}
     try:
         services.store.put(key, io.BytesIO(json.dumps(payload, default=str).encode()))
     except Exception as error:
@@ -247,6 +240,7 @@ def _write(
         db, document["_id"], token, revision_now, fields, counts
     ):
         raise LeaseLost(document["_id"])
+    lifecycle.record_append_count(services, document, seq)
     return result
 
 
@@ -262,14 +256,6 @@ def _entry(document: dict, batch: Batch, seq: int, key: str, result: dict) -> di
         "result": result,
         "at": repository.now(),
     }
-
-
-def batch_key(document: dict, seq: int) -> str:
-    """Object-store key of a version's appended batch number `seq`."""
-    prefix = lifecycle.key_prefix(
-        document["userId"], document["datasetId"], document["version"]
-    )
-    return f"{prefix}appends/{seq:08d}.json"
 
 
 class AppendSink(VersionSink):

@@ -12,8 +12,11 @@ Settings.ingest_mode (`auto` chooses from REDIS_URL and MONGO_URI):
 - `inline`: the job runs inside the submitting call (scripts and tests).
 
 Every mode runs the same function, processing.process_version, inside the Flask
-app context (the analytics hook uses the app's cache). When Redis cannot take a job,
-it runs on the in-process thread instead, so an outage never loses an upload.
+app context (the analytics hook uses the app's cache). Other background work
+(reports) registers a named task (register_task) and is submitted with
+`runner.submit_task(name, *args)`, on the same queue and worker. When Redis cannot
+take a job, it runs on the in-process thread instead, so an outage never loses an
+upload.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import contextlib
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import redis
@@ -35,6 +39,13 @@ log = logging.getLogger(__name__)
 JOB_TIMEOUT_S = 2 * 3600
 _REGISTRY: dict[str, tuple[Services, object]] = {}
 _WORKER_CONTEXT: dict[str, tuple[Services, object]] = {}
+# Named background tasks other than ingest: name -> function(services, *args).
+TASKS: dict[str, Callable[..., object]] = {}
+
+
+def register_task(name: str, function: Callable[..., object]) -> None:
+    """Make `function(services, *args)` runnable as a queued task called `name`."""
+    TASKS[name] = function
 
 
 def register_worker_context(services: Services, server) -> None:
@@ -58,6 +69,21 @@ def run_in_context(services: Services, server, owner_id, dataset_id, version) ->
         return process_version(services, owner_id, dataset_id, int(version))
 
 
+def run_task(name: str, args: tuple, token: str | None = None):
+    """The RQ job function of a named task: this process's services, then the task."""
+    context = _REGISTRY.get(token) if token else _WORKER_CONTEXT.get("default")
+    if context is None:
+        raise RuntimeError("no job context in this process (start data.worker)")
+    return run_task_in_context(*context, name, args)
+
+
+def run_task_in_context(services: Services, server, name: str, args: tuple):
+    """A named task inside the app context when there is an app."""
+    scope = server.app_context() if server is not None else contextlib.nullcontext()
+    with scope:
+        return TASKS[name](services, *args)
+
+
 class InlineRunner:
     """Runs each job inside submit()."""
 
@@ -69,6 +95,10 @@ class InlineRunner:
     def submit(self, owner_id: str, dataset_id: str, version: int) -> None:
         """Process now."""
         run_in_context(self.services, self.server, owner_id, dataset_id, version)
+
+    def submit_task(self, name: str, *args) -> None:
+        """Run a named task now."""
+        run_task_in_context(self.services, self.server, name, args)
 
     def stop(self) -> None:
         """Nothing runs in the background."""
@@ -92,6 +122,16 @@ class ThreadRunner(InlineRunner):
             run_in_context(self.services, self.server, owner_id, dataset_id, version)
         except Exception:
             log.exception("ingest job crashed", extra={"dataset": dataset_id})
+
+    def submit_task(self, name: str, *args) -> None:
+        """Queue a named task on the thread (after the jobs already queued)."""
+        self.executor.submit(self._run_task, name, args)
+
+    def _run_task(self, name: str, args: tuple) -> None:
+        try:
+            run_task_in_context(self.services, self.server, name, args)
+        except Exception:
+            log.exception("background task crashed", extra={"task": name})
 
     def stop(self) -> None:
         """Finish the running job, drop queued ones (start-up recovery requeues)."""
@@ -136,6 +176,24 @@ class RqRunner:
                 "enqueue failed; running in process", extra={"error": str(error)}
             )
             self._fallback().submit(owner_id, dataset_id, version)
+        self.wake()
+
+    def submit_task(self, name: str, *args) -> None:
+        """Enqueue a named task; when Redis fails, run it on a thread instead."""
+        try:
+            self.queue.enqueue(
+                run_task,
+                args=(name, args, self.token),
+                job_timeout=self.timeout,
+                result_ttl=3600,
+                failure_ttl=7 * 24 * 3600,
+                description=f"{name} {args[0] if args else ''}",
+            )
+        except redis.exceptions.RedisError as error:
+            log.warning(
+                "enqueue failed; running in process", extra={"error": str(error)}
+            )
+            self._fallback().submit_task(name, *args)
         self.wake()
 
     def _fallback(self) -> ThreadRunner:

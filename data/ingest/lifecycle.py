@@ -14,6 +14,8 @@ heartbeat (their worker died) are queued again; claiming makes this idempotent.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
 import logging
 import re
@@ -61,6 +63,49 @@ def meta_document(document: dict) -> bytes:
     return json.dumps(kept, default=_iso, sort_keys=True).encode("utf-8")
 
 
+def batch_key(document: dict, seq: int) -> str:
+    """Object-store key of a version's appended batch number `seq`."""
+    prefix = key_prefix(document["userId"], document["datasetId"], document["version"])
+    return f"{prefix}appends/{seq:08d}.json"
+
+
+def fingerprint(records: list) -> str:
+    """SHA-256 of a batch's records' canonical JSON (key order does not matter)."""
+    text = json.dumps(records, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def record_append_count(services: Services, document: dict, count: int) -> None:
+    """meta.json learns how many batches are committed, so a rebuild replays
+    exactly those (best effort: a failure only costs that batch on a rebuild)."""
+    key = meta_key(document["objectKey"])
+    try:
+        meta = json.loads(services.store.get(key))
+        meta["appendCount"] = count
+        services.store.put(key, io.BytesIO(json.dumps(meta, sort_keys=True).encode()))
+    except Exception:
+        log.exception("meta.json not updated after an append", extra={"key": key})
+
+
+def _restore_appends(services: Services, document: dict) -> None:
+    """The `appends` entries of a rebuilt version, from its stored batch files."""
+    for seq in range(1, document.get("appendCount", 0) + 1):
+        key = batch_key(document, seq)
+        payload = json.loads(services.store.get(key))
+        entry = {
+            "_id": f"{document['_id']}:{payload['batchId']}",
+            "datasetId": document["datasetId"],
+            "version": document["version"],
+            "batchId": payload["batchId"],
+            "digest": fingerprint(payload["records"]),
+            "seq": seq,
+            "objectKey": key,
+            "result": payload["result"],
+            "at": repository.now(),
+        }
+        repository.save_append(services.mongo, entry)
+
+
 def _iso(value: object) -> str:
     if isinstance(value, dt.datetime):
         return value.isoformat()
@@ -92,6 +137,7 @@ def _rebuild_one(services: Services, key: str, match: re.Match) -> bool:
         document = _restored(json.loads(services.store.get(key)), match)
         if not services.store.exists(document["objectKey"]):
             raise ValueError("source file missing")
+        _restore_appends(services, document)
         repository.insert_version(services.mongo, document)
     except pymongo.errors.DuplicateKeyError:
         return False
@@ -110,6 +156,7 @@ def _restored(meta: dict, match: re.Match) -> dict:
     if not meta["objectKey"].startswith(prefix):
         raise ValueError("objectKey outside its version folder")
     document = {**meta}
+    document.pop("appendLease", None)
     for name in _DATETIME_FIELDS:
         document[name] = dt.datetime.fromisoformat(meta[name])
     moment = repository.now()

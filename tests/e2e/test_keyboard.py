@@ -70,6 +70,8 @@ ANALYSIS_CONTROLS = [
     "Insightboard",  # navbar: brand, pages, account, sign out
     "Home",
     "Datasets",
+    "Alerts",
+    "Reports",
     "navbar-account",
     "navbar-sign-out",
     "Datasets",  # breadcrumb
@@ -78,6 +80,7 @@ ANALYSIS_CONTROLS = [
     "analysis-copy-link",
     "share-open",
     "analysis-download-button",
+    '{"page":"analysis","type":"reports-button"}',
     "analysis-metric",
     "analysis-aggregation",
     "analysis-granularity",

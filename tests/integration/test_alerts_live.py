@@ -283,7 +283,7 @@ def test_an_append_evaluates_the_rules_in_the_background(make_app, new_user):
         )
         assert appended.status_code == 201, appended.get_json()
         services = app.server.extensions["insightboard"]
-        services.extensions[service.BACKGROUND].submit(lambda: None).result()
+        service.wait_for_background(services)
     shown = client.get(f"/api/alerts/{rule['id']}", headers=user["headers"]).get_json()
     assert shown["state"] == "firing"
     [sent] = receiver.requests

@@ -50,6 +50,7 @@ def fuzzed(database_url, tmp_path_factory):
             "register_rate_limit": "100000/minute",
             "redis_url": None,
             "ingest_mode": "inline",
+            "report_schedule_interval_s": 0,
         }
     )
     client = app.server.test_client()

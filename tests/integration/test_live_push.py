@@ -117,7 +117,9 @@ def test_a_page_socket_hears_each_new_revision_and_nothing_else(served):
         listener.close()
 
 
-def handshake(url: str, origin: str, cookie: str | None, datasets: list) -> str:
+def handshake(
+    url: str, origin: str, cookie: str | None, datasets: list, pathname: str = "/"
+) -> str:
     """A page's Socket.IO handshake by hand (Engine.IO 4 over a WebSocket): the
     server's answer to the connect packet, '40{...}' admitted, '44{...}' refused."""
     ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
@@ -126,7 +128,8 @@ def handshake(url: str, origin: str, cookie: str | None, datasets: list) -> str:
     )
     try:
         assert str(connection.recv()).startswith("0")  # Engine.IO open
-        connection.send("40" + json.dumps({"datasets": datasets}))
+        auth = {"datasets": datasets, "pathname": pathname}
+        connection.send("40" + json.dumps(auth))
         answer = str(connection.recv())
         while not answer.startswith(("40", "44")):  # events sent with the admission
             answer = str(connection.recv())
@@ -158,6 +161,30 @@ def test_a_socket_is_refused(served, problem, message):
         datasets = []
     answer = handshake(running.url, origin, cookie, datasets)
     assert answer.startswith("44") and message in answer
+
+
+def test_a_page_opened_through_a_share_link_may_watch_its_dataset(served, new_user):
+    """No session: the share link of the page's path admits the socket to the
+    link's dataset only, and not once the link is revoked."""
+    running, user, dataset_id = served
+    client = running.app.server.test_client()
+    created = client.post(
+        "/api/shares",
+        json={"datasetId": dataset_id, "page": "kpi", "query": {}},
+        headers=user["headers"],
+    )
+    assert created.status_code == 201, created.get_json()
+    path = "/share/" + created.get_json()["url"].rsplit("/share/", 1)[1]
+    own = running.url
+    assert handshake(own, own, None, [dataset_id], path).startswith("40")
+    other = upload_events(client, user, small_events(events=200, days=2), "Other")
+    refused = handshake(own, own, None, [other], path)
+    assert refused.startswith("44") and "No such dataset" in refused
+    revoked = client.delete(
+        f"/api/shares/{created.get_json()['id']}", headers=user["headers"]
+    )
+    assert revoked.status_code == 204
+    assert handshake(own, own, None, [dataset_id], path).startswith("44")
 
 
 def test_a_bearer_token_may_watch_too(served):

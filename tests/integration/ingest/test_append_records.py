@@ -377,3 +377,47 @@ def wait_for_lease_to_go_stale(services, dataset_id: str) -> None:
     held = held if held.tzinfo else held.replace(tzinfo=dt.UTC)
     while repository.now() - held <= dt.timedelta(seconds=0.6):
         time.sleep(0.1)
+
+
+def test_a_rebuild_from_the_object_store_replays_the_committed_batches(
+    make_app, new_user, tmp_path, monkeypatch
+):
+    """The in-process engine forgets everything on restart: the next start rebuilds
+    the version from its file plus its committed batches (not a dead attempt's),
+    and a batch id already appended is still answered as a duplicate."""
+    store = str(tmp_path / "shared-store")
+    first = make_app(ingest_mode="inline", local_store_dir=store, append_lease_s=0.5)
+    client = first.server.test_client()
+    user = new_user(client)
+    frame = small_events(events=800, days=12, seed=6)
+    dataset_id = upload_events(client, user, frame)
+    batches = [new_events(seed=50 + i, count=30) for i in range(2)]
+    for index, batch in enumerate(batches):
+        sent = post_batch(client, user, dataset_id, f"r-{index}", as_records(batch))
+        assert sent.status_code == 201, sent.get_json()
+    expected = values(kpi_view(client, user, dataset_id))
+    real = repository.insert_many
+
+    def dying_insert(db, collection, documents):
+        real(db, collection, documents)
+        raise Killed
+
+    monkeypatch.setattr(repository, "insert_many", dying_insert)
+    with pytest.raises(Killed):  # its batch file is stored, never committed
+        post_batch(client, user, dataset_id, "dead", as_records(new_events(59, 9)))
+    monkeypatch.setattr(repository, "insert_many", real)
+
+    second = make_app(ingest_mode="inline", local_store_dir=store)
+    again = second.server.test_client()
+    wait_for_status(
+        lambda: again.get(f"/api/datasets/{dataset_id}", headers=user["headers"])
+        .get_json(),
+        READABLE,
+    )  # fmt: skip
+    assert same(values(kpi_view(again, user, dataset_id)), expected)
+    assert_oracle(
+        kpi_view(again, user, dataset_id),
+        pd.concat([frame, *batches], ignore_index=True),
+    )
+    replay = post_batch(again, user, dataset_id, "r-1", as_records(batches[1]))
+    assert replay.status_code == 200 and replay.get_json()["duplicate"] is True

@@ -1,0 +1,1 @@
+"""Report documents: chart images, HTML and PDF of one analysis or KPI view."""

@@ -1,0 +1,1 @@
+"""Reports: PDF and HTML renderings of a view, on demand and on a schedule."""
