@@ -5,6 +5,7 @@ from __future__ import annotations
 from api import (  # noqa: F401  (the route modules attach to the blueprint)
     alerts,
     analytics,
+    audit,
     auth,
     datasets,
     kpi,

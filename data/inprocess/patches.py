@@ -62,6 +62,9 @@ def install() -> None:
     aggregate._PIPELINE_HANDLERS["$densify"] = _handle_densify
     _install_match_pushdown()
     _install_atomic_writes()
+    aggregate._accumulate_group = _accumulate_with_hashed_sets(
+        aggregate._accumulate_group
+    )
 
 
 # --- accumulators ------------------------------------------------------------------
@@ -775,6 +778,61 @@ def _group_with(original):
         return output
 
     return handle_group
+
+
+def _set_key(value):
+    """A hashable stand-in that is equal exactly when $addToSet treats two values
+    as one: documents by their fields in order, arrays by their elements, and
+    booleans apart from numbers."""
+    if isinstance(value, dict):
+        return ("doc", tuple((key, _set_key(item)) for key, item in value.items()))
+    if isinstance(value, list | tuple):
+        return ("array", tuple(_set_key(item) for item in value))
+    if value.__class__ is bool:
+        return ("bool", value)
+    try:
+        hash(value)
+    except TypeError:
+        return ("repr", repr(value))
+    return value
+
+
+def _accumulate_with_hashed_sets(original):
+    """mongomock's group accumulation, with $addToSet deduplicated by hashing.
+
+    mongomock checks each value against the list built so far, so one $addToSet
+    costs rows x distinct values comparisons: over a million roll-up documents
+    with thousands of dimension combinations (the analysis view's `dimensions`
+    facet) processing never finished. Same values, same first-seen order, and
+    mongomock's own reading of each value kept (`val or None`)."""
+
+    def accumulate(output_fields, group_list):
+        sets = {
+            field: spec["$addToSet"]
+            for field, spec in output_fields.items()
+            if field != "_id" and isinstance(spec, dict) and "$addToSet" in spec
+        }
+        if not sets:
+            return original(output_fields, group_list)
+        others = {field: spec for field, spec in output_fields.items()
+                  if field not in sets}  # fmt: skip
+        computed = original(others, group_list)
+        for field, expression in sets.items():
+            seen: set = set()
+            members = []
+            for doc in group_list:
+                try:
+                    value = aggregate._parse_expression(expression, doc) or None
+                except KeyError:
+                    continue
+                key = _set_key(value)
+                if key not in seen:
+                    seen.add(key)
+                    members.append(value)
+            computed[field] = members
+        return {field: computed[field] for field in output_fields if field in computed}
+
+    return accumulate
 
 
 def _matching_copies(collection, match: dict) -> list[dict]:

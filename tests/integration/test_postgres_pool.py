@@ -4,6 +4,7 @@ returned connection beyond its minimum, so concurrent requests kept reconnecting
 from __future__ import annotations
 
 import threading
+import time
 
 from data.postgres import Postgres
 
@@ -49,6 +50,17 @@ def test_a_connection_cut_by_the_server_is_replaced_not_failed(database_url):
         other = Postgres(database_url, max_connections=1)
         with other.transaction() as cursor:
             cursor.execute("SELECT pg_terminate_backend(%s)", (victim,))
+        # The signal is sent, not yet obeyed: wait until the backend has gone (on
+        # a loaded machine it may still answer the next query otherwise).
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with other.transaction() as cursor:
+                cursor.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (victim,)
+                )
+                if cursor.fetchone() is None:
+                    break
+            time.sleep(0.05)
         other.close()
         with database.transaction() as cursor:
             cursor.execute("SELECT pg_backend_pid()")

@@ -833,3 +833,23 @@ def test_date_parts_of_a_date_document_without_a_time_zone(database):
         [{"$match": {"$expr": {"$in": [{"$hour": {"date": "$date"}}, [8, 9]]}}}]
     )
     assert [doc["_id"] for doc in kept] == [1]
+
+
+def test_add_to_set_keeps_mongomocks_values_in_first_seen_order(database):
+    """$addToSet deduplicates by hashing (mongomock compared every value with the
+    whole list: a million documents never finished): documents by their fields in
+    order, arrays by elements, booleans apart from numbers, first seen first."""
+    rows = [
+        {"d": {"a": 1, "b": 2}, "x": [1, 2], "f": True},
+        {"d": {"b": 2, "a": 1}, "x": [1, 2], "f": 1},
+        {"d": {"a": 1, "b": 2}, "x": [2, 1], "f": True},
+        {"d": {"a": 1}, "x": [1, 2], "f": 1.0},
+        {"x": [1, 2], "f": "t"},
+    ]
+    database.items.insert_many([{"_id": i, **row} for i, row in enumerate(rows)])
+    spec = {f: {"$addToSet": f"${f}"} for f in ("d", "x", "f")}
+    (result,) = database.items.aggregate([{"$group": {"_id": None, **spec}}])
+    assert result["d"] == [{"a": 1, "b": 2}, {"b": 2, "a": 1}, {"a": 1}]
+    assert result["x"] == [[1, 2], [2, 1]]
+    assert result["f"] == [True, 1, "t"]
+    assert list(result) == ["d", "x", "f", "_id"]
