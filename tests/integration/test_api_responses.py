@@ -52,6 +52,8 @@ def journey(client, new_user) -> None:
     token_id = token.get_json()["id"]
     client.delete(f"/api/auth/tokens/{token_id}", headers=auth)
     client.get("/api/auth/users", headers=auth)
+    ok(client.get("/api/audit", headers=auth))
+    client.get("/api/audit/verify", headers=auth)  # 403 unless an admin
     preview = post_file(client, user, SAMPLE_CSV.read_bytes(), path="preview")
     assert preview.status_code == 200, preview.get_json()
     dataset_id = upload_sample(client, user)
