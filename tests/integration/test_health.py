@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import boto3
@@ -155,11 +156,27 @@ def _terminate_connections(database_url: str) -> int:
         admin.autocommit = True
         with admin.cursor() as cursor:
             cursor.execute(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                "SELECT array_agg(pid) FROM pg_stat_activity"
                 " WHERE datname = %s AND pid <> pg_backend_pid()",
                 (name,),
             )
-            return cursor.fetchone()[0]
+            victims = cursor.fetchone()[0] or []
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM unnest(%s::int[]) AS pid",
+                (victims,),
+            )
+            # The signal is sent, not yet obeyed: wait until those backends have
+            # gone (on a loaded machine one may still answer the next query).
+            deadline = time.monotonic() + 10
+            while victims and time.monotonic() < deadline:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(%s)",
+                    (victims,),
+                )
+                if cursor.fetchone()[0] == 0:
+                    break
+                time.sleep(0.05)
+            return len(victims)
     finally:
         admin.close()
 
