@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import select
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,8 @@ MIGRATION_LOCK = 727274  # advisory lock key held while migrations run
 
 
 UNAVAILABLE = "The database is unavailable right now; try again shortly."
+BUSY = "The database is busy right now; try again shortly."
+WAIT_S = 5.0  # how long a request waits for a free pooled connection
 
 
 def was_cut(connection: psycopg2.extensions.connection) -> bool:
@@ -47,9 +50,15 @@ class KeepingConnectionPool(psycopg2.pool.ThreadedConnectionPool):
 class Postgres:
     """A thread-safe connection pool with a transaction helper."""
 
-    def __init__(self, dsn: str, max_connections: int = 10) -> None:
+    def __init__(
+        self, dsn: str, max_connections: int = 10, wait_s: float = WAIT_S
+    ) -> None:
         self.dsn = dsn
         self.pool = KeepingConnectionPool(max_connections, dsn, connect_timeout=5)
+        # More request threads than connections wait for one (psycopg2's pool
+        # raises PoolError at once, which was a 500 under load).
+        self.slots = threading.BoundedSemaphore(max_connections)
+        self.wait_s = wait_s
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[psycopg2.extensions.cursor]:
@@ -57,7 +66,13 @@ class Postgres:
 
         A server that cannot be reached (down, restarting, connection lost) is a
         ServiceUnavailable (503); the next transaction connects again."""
-        connection = self._live_connection()
+        if not self.slots.acquire(timeout=self.wait_s):
+            raise ServiceUnavailable(BUSY)
+        try:
+            connection = self._live_connection()
+        except BaseException:
+            self.slots.release()
+            raise
         try:
             with connection, connection.cursor() as cursor:
                 yield cursor
@@ -68,6 +83,7 @@ class Postgres:
         finally:
             # A connection broken by a server restart is dropped, not reused.
             self.pool.putconn(connection, close=bool(connection.closed))
+            self.slots.release()
 
     def _live_connection(self) -> psycopg2.extensions.connection:
         """A pooled connection that still reaches the server: connections that a

@@ -6,6 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from data.postgres import Postgres
 
 
@@ -66,4 +68,43 @@ def test_a_connection_cut_by_the_server_is_replaced_not_failed(database_url):
             cursor.execute("SELECT pg_backend_pid()")
             assert cursor.fetchone()[0] != victim
     finally:
+        database.close()
+
+
+def test_more_threads_than_connections_wait_for_one(database_url):
+    """Six concurrent transactions on a pool of two all succeed (they wait for a
+    connection: psycopg2's pool raised PoolError, a 500, as soon as it ran out);
+    a wait longer than the pool's limit is a 503."""
+    from data.errors import ServiceUnavailable
+
+    database = Postgres(database_url, max_connections=2)
+    outcomes, lock = [], threading.Lock()
+
+    def work():
+        try:
+            with database.transaction() as cursor:
+                cursor.execute("SELECT pg_sleep(0.2)")
+            outcome = "ok"
+        except Exception as error:
+            outcome = type(error).__name__
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == ["ok"] * 6
+    impatient = Postgres(database_url, max_connections=1, wait_s=0.05)
+    try:
+        with impatient.transaction() as cursor:
+            cursor.execute("SELECT 1")
+            with (
+                pytest.raises(ServiceUnavailable, match="busy"),
+                impatient.transaction(),
+            ):
+                pass
+    finally:
+        impatient.close()
         database.close()
