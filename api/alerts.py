@@ -9,7 +9,7 @@ from typing import Any
 from flask import jsonify, request
 
 from api.blueprint import api
-from api.openapi import add_path
+from api.openapi import add_path, error_doc, response_doc
 from auth.audit import record_event
 from auth.identity import current_user
 from auth.validation import read_json_object
@@ -128,17 +128,6 @@ def _instant(raw) -> dt.datetime | None:
 # -- OpenAPI ----------------------------------------------------------------------
 
 
-def _json(schema: dict, description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema}},
-    }
-
-
-def _error(description: str) -> dict:
-    return _json({"$ref": "#/components/schemas/Error"}, description)
-
-
 NUMBER = {"type": "number", "nullable": True}
 TEXT = {"type": "string", "nullable": True}
 CONDITION = {
@@ -238,26 +227,26 @@ RULE_ID = {
     "schema": {"type": "string"},
 }
 BODY = {"required": True, "content": {"application/json": {"schema": RULE}}}
-UNAUTHORIZED = {"401": _error("No valid credential")}
-MISSING = {"404": _error("No such rule or dataset (or not yours)")}
+UNAUTHORIZED = {"401": error_doc("No valid credential")}
+MISSING = {"404": error_doc("No such rule or dataset (or not yours)")}
 BODY_ERRORS = {
-    "400": _error("A bad field, named in error.field"),
-    "409": _error("The dataset's version is not processed yet"),
-    "413": _error("The JSON body is too large"),
-    "415": _error("No JSON body (Content-Type application/json)"),
-    "422": _error("The series is over a limit (names it)"),
+    "400": error_doc("A bad field, named in error.field"),
+    "409": error_doc("The dataset's version is not processed yet"),
+    "413": error_doc("The JSON body is too large"),
+    "415": error_doc("No JSON body (Content-Type application/json)"),
+    "422": error_doc("The series is over a limit (names it)"),
 }
 
 add_path("/api/alerts", "post", {
     "summary": "Create an alert rule",
     "requestBody": BODY,
-    "responses": {"201": _json(RULE_VIEW, "The stored rule with its state"),
+    "responses": {"201": response_doc(RULE_VIEW, "The stored rule with its state"),
                   **BODY_ERRORS, **UNAUTHORIZED, **MISSING},
 })  # fmt: skip
 add_path("/api/alerts", "get", {
     "summary": "The caller's alert rules and how many fire now",
     "responses": {
-        "200": _json({"type": "object", "properties": {
+        "200": response_doc({"type": "object", "properties": {
             "alerts": {"type": "array", "items": RULE_VIEW},
             "firing": {"type": "integer"}}}, "The rules"),
         **UNAUTHORIZED,
@@ -266,13 +255,15 @@ add_path("/api/alerts", "get", {
 add_path("/api/alerts/{ruleId}", "get", {
     "summary": "One alert rule",
     "parameters": [RULE_ID],
-    "responses": {"200": _json(RULE_VIEW, "The rule"), **UNAUTHORIZED, **MISSING},
+    "responses": {
+        "200": response_doc(RULE_VIEW, "The rule"), **UNAUTHORIZED, **MISSING,
+    },
 })  # fmt: skip
 add_path("/api/alerts/{ruleId}", "put", {
     "summary": "Replace an alert rule (its evaluation starts over)",
     "parameters": [RULE_ID],
     "requestBody": BODY,
-    "responses": {"200": _json(RULE_VIEW, "The stored rule"),
+    "responses": {"200": response_doc(RULE_VIEW, "The stored rule"),
                   **BODY_ERRORS, **UNAUTHORIZED, **MISSING},
 })  # fmt: skip
 add_path("/api/alerts/{ruleId}", "delete", {
@@ -283,12 +274,14 @@ add_path("/api/alerts/{ruleId}", "delete", {
 add_path("/api/alerts/{ruleId}/history", "get", {
     "summary": "A rule's state history (newest first) and notifications",
     "parameters": [RULE_ID],
-    "responses": {"200": _json(HISTORY, "The history"), **UNAUTHORIZED, **MISSING},
+    "responses": {
+        "200": response_doc(HISTORY, "The history"), **UNAUTHORIZED, **MISSING,
+    },
 })  # fmt: skip
 add_path("/api/alerts/backtest", "post", {
     "summary": "How often a rule would have fired over the dataset's history",
     "requestBody": BODY,
-    "responses": {"200": _json(BACKTEST, "Firings (end null: still firing)"),
+    "responses": {"200": response_doc(BACKTEST, "Firings (end null: still firing)"),
                   **BODY_ERRORS, **UNAUTHORIZED, **MISSING},
 })  # fmt: skip
 add_path("/api/alerts/{ruleId}/acknowledge", "post", {
@@ -302,8 +295,8 @@ add_path("/api/alerts/{ruleId}/silence", "post", {
     "requestBody": {"required": True, "content": {"application/json": {"schema": {
         "type": "object", "properties": {"until": TEXT}}}}},
     "responses": {"204": {"description": "Silenced"},
-                  "400": _error("until is not an instant with an offset"),
-                  "413": _error("The JSON body is too large"),
-                  "415": _error("No JSON body (Content-Type application/json)"),
+                  "400": error_doc("until is not an instant with an offset"),
+                  "413": error_doc("The JSON body is too large"),
+                  "415": error_doc("No JSON body (Content-Type application/json)"),
                   **UNAUTHORIZED, **MISSING},
 })  # fmt: skip

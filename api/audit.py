@@ -8,7 +8,7 @@ import datetime as dt
 from flask import jsonify, request
 
 from api.blueprint import api
-from api.openapi import add_path, error_content, json_content
+from api.openapi import add_path, error_doc, response_doc
 from auth import audit
 from auth.identity import current_user
 from data.errors import Forbidden, ValidationFailed
@@ -144,16 +144,16 @@ add_path(
             ),
         ],
         "responses": {
-            "200": json_content(
+            "200": response_doc(
                 {
                     "type": "object",
                     "properties": {"events": {"type": "array", "items": EVENT}},
                 },
                 "The events",
             ),
-            "400": error_content("Invalid parameter (error.field names it)"),
-            "401": error_content("No valid credential"),
-            "403": error_content("all=1 without the admin role"),
+            "400": error_doc("Invalid parameter (error.field names it)"),
+            "401": error_doc("No valid credential"),
+            "403": error_doc("all=1 without the admin role"),
         },
     },
 )
@@ -163,7 +163,7 @@ add_path(
     {
         "summary": "Verify the audit trail's hash chain (admins)",
         "responses": {
-            "200": json_content(
+            "200": response_doc(
                 {
                     "type": "object",
                     "properties": {
@@ -174,8 +174,8 @@ add_path(
                 },
                 "The chain's state",
             ),
-            "401": error_content("No valid credential"),
-            "403": error_content("Not an admin"),
+            "401": error_doc("No valid credential"),
+            "403": error_doc("Not an admin"),
         },
     },
 )

@@ -104,16 +104,3 @@ def add_path(path: str, method: str, operation: dict) -> None:
 def openapi_document():
     """The API description."""
     return jsonify(SPEC)
-
-
-def json_content(schema: dict, description: str) -> dict:
-    """An operation's JSON response with this schema."""
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema}},
-    }
-
-
-def error_content(description: str) -> dict:
-    """An operation's error response (the shared Error schema)."""
-    return json_content({"$ref": "#/components/schemas/Error"}, description)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response, jsonify, redirect, request, url_for
 
 from api.blueprint import api
-from api.openapi import add_path
+from api.openapi import add_path, error_doc, response_doc
 from auth.identity import current_user
 from auth.validation import read_json_object
 from data.errors import NotFound
@@ -101,17 +101,6 @@ def download_report_api(report_id: str, fmt: str):
     )
 
 
-def _json(schema: dict, description: str) -> dict:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": schema}},
-    }
-
-
-def _error(description: str) -> dict:
-    return _json({"$ref": "#/components/schemas/Error"}, description)
-
-
 NULLABLE_STRING = {"type": "string", "nullable": True}
 NULLABLE_INTEGER = {"type": "integer", "nullable": True}
 REPORT_SCHEMA = {
@@ -168,27 +157,27 @@ REPORT_ID = {
     "required": True,
     "schema": {"type": "string"},
 }
-UNAUTHORIZED = {"401": _error("No valid credential")}
-NO_REPORT = {"404": _error("No such report (or not yours)")}
+UNAUTHORIZED = {"401": error_doc("No valid credential")}
+NO_REPORT = {"404": error_doc("No such report (or not yours)")}
 add_path("/api/reports/generate", "post", {
     "summary": "Generate a PDF/HTML report of an analysis or KPI view (background)",
     "requestBody": {"required": True,
                     "content": {"application/json": {"schema": REQUEST_SCHEMA}}},
     "responses": {
-        "202": _json(REPORT_SCHEMA, "Queued (poll GET /api/reports/{reportId})"),
-        "400": _error("A bad field or view parameter, named with the valid values"),
+        "202": response_doc(REPORT_SCHEMA, "Queued (poll GET /api/reports/{reportId})"),
+        "400": error_doc("A bad field or view parameter, named with the valid values"),
         **UNAUTHORIZED,
-        "404": _error("No such dataset (or not yours), or no such version"),
-        "409": _error("The dataset version is not processed yet"),
-        "413": _error("The JSON body is too large"),
-        "415": _error("No JSON body (Content-Type application/json)"),
-        "422": _error("The view is over a limit (names it)"),
+        "404": error_doc("No such dataset (or not yours), or no such version"),
+        "409": error_doc("The dataset version is not processed yet"),
+        "413": error_doc("The JSON body is too large"),
+        "415": error_doc("No JSON body (Content-Type application/json)"),
+        "422": error_doc("The view is over a limit (names it)"),
     },
 })  # fmt: skip
 add_path("/api/reports", "get", {
     "summary": "The caller's reports, newest first",
     "responses": {
-        "200": _json({"type": "object", "properties": {
+        "200": response_doc({"type": "object", "properties": {
             "reports": {"type": "array", "items": REPORT_SCHEMA}}}, "The reports"),
         **UNAUTHORIZED,
     },
@@ -196,7 +185,7 @@ add_path("/api/reports", "get", {
 add_path("/api/reports/{reportId}", "get", {
     "summary": "One report: status, progress, size and download links",
     "parameters": [REPORT_ID],
-    "responses": {"200": _json(REPORT_SCHEMA, "The report"), **UNAUTHORIZED,
+    "responses": {"200": response_doc(REPORT_SCHEMA, "The report"), **UNAUTHORIZED,
                   **NO_REPORT},
 })  # fmt: skip
 add_path("/api/reports/{reportId}", "delete", {
@@ -217,7 +206,7 @@ add_path("/api/reports/{reportId}/download/{format}", "get", {
         "302": {"description": "To the presigned S3 URL (expires after "
                 "REPORT_LINK_TTL_S seconds)"},
         **UNAUTHORIZED,
-        "404": _error("No such report or format (or not yours), or not ready"),
+        "404": error_doc("No such report or format (or not yours), or not ready"),
     },
 })  # fmt: skip
 
@@ -291,20 +280,20 @@ add_path("/api/reports/schedules", "post", {
     "requestBody": {"required": True,
                     "content": {"application/json": {"schema": SCHEDULE_REQUEST}}},
     "responses": {
-        "201": _json(SCHEDULE_SCHEMA, "The schedule, with its next run"),
-        "400": _error("A bad field or view parameter, named"),
+        "201": response_doc(SCHEDULE_SCHEMA, "The schedule, with its next run"),
+        "400": error_doc("A bad field or view parameter, named"),
         **UNAUTHORIZED,
-        "404": _error("No such dataset (or not yours), or no such version"),
-        "409": _error("The dataset version is not processed yet"),
-        "413": _error("The JSON body is too large"),
-        "415": _error("No JSON body (Content-Type application/json)"),
-        "422": _error("The view is over a limit (names it)"),
+        "404": error_doc("No such dataset (or not yours), or no such version"),
+        "409": error_doc("The dataset version is not processed yet"),
+        "413": error_doc("The JSON body is too large"),
+        "415": error_doc("No JSON body (Content-Type application/json)"),
+        "422": error_doc("The view is over a limit (names it)"),
     },
 })  # fmt: skip
 add_path("/api/reports/schedules", "get", {
     "summary": "The caller's report schedules",
     "responses": {
-        "200": _json({"type": "object", "properties": {
+        "200": response_doc({"type": "object", "properties": {
             "schedules": {"type": "array", "items": SCHEDULE_SCHEMA}}},
             "The schedules"),
         **UNAUTHORIZED,
@@ -315,5 +304,5 @@ add_path("/api/reports/schedules/{scheduleId}", "delete", {
     "parameters": [{"name": "scheduleId", "in": "path", "required": True,
                     "schema": {"type": "string"}}],
     "responses": {"204": {"description": "Deleted"}, **UNAUTHORIZED,
-                  "404": _error("No such schedule (or not yours)")},
+                  "404": error_doc("No such schedule (or not yours)")},
 })  # fmt: skip

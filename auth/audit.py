@@ -23,6 +23,7 @@ import sys
 import psycopg2
 from psycopg2.extras import Json
 
+from config import load_settings
 from data.postgres import Postgres
 
 log = logging.getLogger(__name__)
@@ -312,8 +313,6 @@ def apply_retention(database: Postgres, before: dt.datetime) -> dict:
 
 def main(argv: list[str]) -> int:
     """`python -m auth.audit verify`: check the chain of DATABASE_URL's trail."""
-    from config import load_settings
-
     if argv[:1] != ["verify"]:
         print("usage: python -m auth.audit verify", file=sys.stderr)
         return 2
