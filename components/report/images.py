@@ -3,29 +3,51 @@
 kaleido's sync server keeps one Chromium running for the process, so an export
 costs about 0.15 s instead of about 3 s (DESIGN.md §7). Exports are serialised by
 a lock: the server is one browser tab. The server starts on first use and stops
-when the process exits.
+when the process exits. Its thread can die under it (kaleido then waits forever
+for an answer): a dead server is started again, and an export that takes longer
+than EXPORT_TIMEOUT_S fails the report instead of hanging its request.
 """
 
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import copy
 import threading
 
 import kaleido
+from kaleido._sync_server import GlobalKaleidoServer
 
 WIDTH = 1000
 SCALE = 2  # crisp when printed: 2 pixels per CSS pixel
+EXPORT_TIMEOUT_S = 60
 _LOCK = threading.Lock()
 _STARTED = False
 
 
 def _ensure_server() -> None:
     global _STARTED
+    server = GlobalKaleidoServer()
+    if _STARTED and not _server_alive(server):
+        _forget(server)  # its thread died: kaleido would wait on it forever
+        _STARTED = False
     if not _STARTED:
         kaleido.start_sync_server(silence_warnings=True)
         atexit.register(stop_server)
         _STARTED = True
+
+
+def _server_alive(server: GlobalKaleidoServer) -> bool:
+    thread = getattr(server, "_thread", None)
+    return bool(server.is_running() and thread is not None and thread.is_alive())
+
+
+def _forget(server: GlobalKaleidoServer) -> None:
+    """Reset kaleido's singleton without joining its (dead or stuck) thread."""
+    for name in ("_thread", "_task_queue", "_return_queue"):
+        if hasattr(server, name):
+            delattr(server, name)
+    server._initialized = False
 
 
 def stop_server() -> None:
@@ -57,6 +79,18 @@ def png(spec: dict, height: int | None = None) -> bytes:
     static = static_spec(spec, height)
     options = {"format": "png", "width": WIDTH, "height": static["layout"]["height"],
                "scale": SCALE}  # fmt: skip
+    global _STARTED
     with _LOCK:
         _ensure_server()
-        return kaleido.calc_fig_sync(static, opts=options)
+        worker = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        try:
+            job = worker.submit(kaleido.calc_fig_sync, static, opts=options)
+            return job.result(timeout=EXPORT_TIMEOUT_S)
+        except concurrent.futures.TimeoutError:
+            _forget(GlobalKaleidoServer())  # stuck: the next export starts anew
+            _STARTED = False
+            raise RuntimeError(
+                f"The chart export took longer than {EXPORT_TIMEOUT_S} s."
+            ) from None
+        finally:
+            worker.shutdown(wait=False)
