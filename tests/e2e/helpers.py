@@ -134,3 +134,14 @@ def sign_out_in_browser(dash_duo) -> None:
     """Press the navbar's sign-out button and wait for the sign-in page."""
     click(dash_duo, "#navbar-sign-out")
     dash_duo.wait_for_element("#login-page", timeout=10)
+
+
+def wait_for(condition, timeout: float = 60, message: str = "condition"):
+    """Poll a callable until it returns something truthy (its value), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {message}")

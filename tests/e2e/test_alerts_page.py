@@ -10,21 +10,10 @@ from selenium.webdriver.support.ui import Select
 
 from tests.alerts_data import upload_series
 from tests.conftest import ARTIFACTS, register_user
-from tests.e2e.helpers import assert_accessible, sign_in_in_browser
+from tests.e2e.helpers import assert_accessible, sign_in_in_browser, wait_for
 from tests.services import free_port
 
 pytestmark = pytest.mark.browser
-
-
-def wait_for(condition, timeout: float = 30, message: str = "condition"):
-    """Poll a callable until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def press(dash_duo, selector: str) -> None:

@@ -16,7 +16,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from tests.conftest import ARTIFACTS, SAMPLE_CSV
-from tests.e2e.helpers import assert_accessible, click, sign_up_in_browser
+from tests.e2e.helpers import assert_accessible, click, sign_up_in_browser, wait_for
 from tests.services import free_port
 
 pytestmark = pytest.mark.browser
@@ -36,17 +36,6 @@ def new_account(dash_duo, app) -> str:
     email = f"analyst-{uuid.uuid4().hex[:8]}@example.com"
     sign_up_in_browser(dash_duo, email, f"pw-{uuid.uuid4().hex}")
     return email
-
-
-def wait_for(condition, timeout: float = 30, message: str = "condition"):
-    """Poll a callable until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def control_value(dash_duo, selector: str) -> str | None:

@@ -8,9 +8,8 @@ from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
-from tests.e2e.helpers import assert_accessible, sign_in_in_browser
+from tests.e2e.helpers import assert_accessible, sign_in_in_browser, wait_for
 from tests.e2e.test_accessibility import upload
-from tests.e2e.test_dashboard import wait_for
 from tests.services import free_port
 
 pytestmark = pytest.mark.browser

@@ -14,23 +14,12 @@ from data import datasets
 from data.demo_events import DEMO_DIMENSIONS, DEMO_MEASURES, to_csv
 from data.ingest.schema import Choice
 from tests.conftest import ARTIFACTS, SAMPLE_CSV, register_user
-from tests.e2e.helpers import assert_accessible, click, sign_in_in_browser
+from tests.e2e.helpers import assert_accessible, click, sign_in_in_browser, wait_for
 from tests.kpi_data import small_events
 from tests.services import free_port
 
 pytestmark = pytest.mark.browser
 CARDS = "#kpi-cards .ib-kpi-card"
-
-
-def wait_for(condition, timeout: float = 60, message: str = "condition"):
-    """Poll a callable until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {message}")
 
 
 def events_for(app, user: dict) -> str:
