@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from api.blueprint import api
-from api.openapi import add_path, error_doc, response_doc
+from api.openapi import add_path, error_doc, response_doc, uuid_path_parameter
 from auth import service
 from auth.identity import current_user
 from auth.login import client_ip
@@ -225,14 +225,7 @@ add_path(
     "delete",
     {
         "summary": "Revoke one of your personal API tokens",
-        "parameters": [
-            {
-                "name": "token_id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "format": "uuid"},
-            }
-        ],
+        "parameters": [uuid_path_parameter("token_id")],
         "responses": {
             "204": {"description": "Revoked"},
             "401": error_doc("No valid credential"),

@@ -55,6 +55,16 @@ def response_doc(schema: dict, description: str) -> dict:
     }
 
 
+def uuid_path_parameter(name: str) -> dict:
+    """A required path parameter holding a UUID (a link's, a token's, a rule's id)."""
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "format": "uuid"},
+    }
+
+
 def error_doc(description: str) -> dict:
     """A documented error response: the API's one error shape."""
     return response_doc(schema_ref("Error"), description)

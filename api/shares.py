@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from api.blueprint import api
-from api.openapi import add_path, error_doc, response_doc
+from api.openapi import add_path, error_doc, response_doc, uuid_path_parameter
 from auth.identity import current_user
 from auth.validation import read_json_object
 from data import shares
@@ -135,14 +135,7 @@ add_path(
     "delete",
     {
         "summary": "Revoke one of your share links",
-        "parameters": [
-            {
-                "name": "share_id",
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string", "format": "uuid"},
-            }
-        ],
+        "parameters": [uuid_path_parameter("share_id")],
         "responses": {
             "204": {"description": "Revoked"},
             "401": error_doc("No valid credential"),
