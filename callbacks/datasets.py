@@ -126,7 +126,7 @@ def _register_list(app: dash.Dash) -> None:
         outputs["grid_options"] = Patch()
         outputs["grid_options"]["pagination"] = len(datasets) > PAGE_SIZE
         outputs["feedback"] = finished_feedback(
-            ctx.triggered_id == ids.POLL, not outputs["watched"]
+            ctx.triggered_id == ids.POLL, datasets, current, outputs["watched"]
         )
         outputs["socket"] = watching(outputs["watched"], current)
         return outputs
@@ -153,10 +153,26 @@ def watching(watched: list[str], current: list[str] | None):
     return live_socket(ids.POLL, watched) if watched else None
 
 
-def finished_feedback(polled: bool, idle: bool):
-    """Clear the "uploaded/reprocessing" message once a live event shows everything
-    finished (the list's badges say Ready or Failed by then); else leave it."""
-    return None if polled and idle else no_update
+def finished_feedback(
+    polled: bool, datasets: list[dict], before: list[str] | None, after: list[str]
+):
+    """Once a live event shows datasets leaving the in-flight set, say how each
+    ended (ready or failed, by name and version) in place of the "uploaded"
+    message; else leave the message as it is."""
+    finished = set(before or []) - set(after)
+    ended = [d for d in datasets if d["id"] in finished]
+    if not polled or not ended:
+        return no_update
+    latest = [(d["name"], max(d["versions"], key=lambda v: v["version"])) for d in ended]
+    failed = [(name, entry) for name, entry in latest if entry["status"] == "failed"]
+    text = " ".join(
+        f"“{name}” v{entry['version']} "
+        + ("failed to process." if entry["status"] == "failed" else "is ready.")
+        for name, entry in latest
+    )
+    if failed:
+        return feedback(text, "danger", "exclamation-octagon")
+    return feedback(text)
 
 
 # --------------------------------------------------------------- upload flow

@@ -257,11 +257,34 @@ def test_a_missing_dataset_warning_has_no_success_check(monkeypatch):
     assert "bi-exclamation-triangle" in alert.children[0].className
 
 
-def test_the_upload_message_goes_once_the_poll_sees_everything_finished():
-    assert callbacks.finished_feedback(polled=True, idle=True) is None
-    assert callbacks.finished_feedback(polled=True, idle=False) is callbacks.no_update
+def dataset(key: str, name: str, *statuses: str) -> dict:
+    versions = [{"version": n, "status": s} for n, s in enumerate(statuses, 1)]
+    return {"id": key, "name": name, "versions": versions}
+
+
+def test_a_live_event_says_how_each_finished_dataset_ended():
+    sales = dataset("a" * 32, "Sales", "processed", "processed")
+    visits = dataset("b" * 32, "Visits", "processing")
+    alert = callbacks.finished_feedback(True, [sales, visits], [sales["id"]], [])
+    assert text_of(alert) == "“Sales” v2 is ready."
+    assert alert.color == "success"
+    broken = dataset("c" * 32, "Broken", "failed")
+    alert = callbacks.finished_feedback(
+        True, [sales, broken], [sales["id"], broken["id"]], []
+    )
+    assert "“Sales” v2 is ready." in text_of(alert)
+    assert "“Broken” v1 failed to process." in text_of(alert)
+    assert alert.color == "danger"
+
+
+def test_the_upload_message_stays_until_something_finishes():
+    visits = dataset("b" * 32, "Visits", "processing")
+    still = [visits["id"]]
+    assert callbacks.finished_feedback(True, [visits], still, still) is callbacks.no_update
     # A refresh right after an action keeps the action's message.
-    assert callbacks.finished_feedback(polled=False, idle=True) is callbacks.no_update
+    assert callbacks.finished_feedback(False, [visits], still, []) is callbacks.no_update
+    # A dataset deleted while processing is not reported as finished.
+    assert callbacks.finished_feedback(True, [], still, []) is callbacks.no_update
     text = text_of(callbacks.upload_feedback({"name": "Sales", "version": 2}))
     assert "Sales" in text and "v2" in text and "follow its progress" not in text
 
