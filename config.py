@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # Share links (/share/<token>): requests per link, and the origins allowed to
     # frame them (comma-separated, e.g. "https://intranet.example"; empty: none).
     share_rate_limit: str = "300/minute"
+    # Calls per agent token (REST aggregate reads and MCP requests alike).
+    agent_rate_limit: str = "120/minute"
     embed_allowed_origins: str = ""
 
     max_upload_mb: int = Field(default=200, ge=1)

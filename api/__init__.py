@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api import (  # noqa: F401  (the route modules attach to the blueprint)
+    agent_tokens,
     alerts,
     analytics,
     audit,
@@ -20,7 +21,7 @@ from api.errors import error_response
 
 
 def register(server) -> None:
-    """Mount the blueprint (the route modules attached to it on import)."""
+    """Mount the blueprint (the route modules attach to it on import)."""
     server.register_blueprint(api)
 
 

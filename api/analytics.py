@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Response, jsonify, request
 
+from api import agent_access
 from api.blueprint import api
 from api.openapi import add_path, error_doc, model_schema, response_doc
+from auth.agent_guard import current_agent
 from auth.identity import current_user
 from auth.validation import read_json_object
 from data import rendered
@@ -70,6 +72,11 @@ def run_analytics_api():
 def analytics_view_api(dataset_id: str):
     """The analysis view, from the cache when present; a repeated request of a
     cached view gets its encoded JSON back (data/rendered.py)."""
+    agent = current_agent()
+    if agent is not None:
+        return jsonify(
+            agent_access.analytics_view(get_services(), agent, dataset_id, request.args)
+        )
     user, services = current_user(), get_services()
     asked = sorted(request.args.items(multi=True))
     key = rendered.rendered_key(services, {"owner": user.id}, dataset_id, asked)

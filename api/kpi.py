@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from api import agent_access
 from api.blueprint import api
 from api.datasets import version_argument
 from api.openapi import add_path, error_doc, response_doc
+from auth.agent_guard import current_agent
 from auth.identity import current_user
 from auth.validation import read_json_object
 from data.ingest.measures import FORMATS, KINDS, NAME_PATTERN
@@ -41,6 +43,11 @@ def put_measures_api(dataset_id: str):
 @api.get("/kpi/<dataset_id>")
 def kpi_view_api(dataset_id: str):
     """The KPI view: measures over a period with comparison, series, breakdown."""
+    agent = current_agent()
+    if agent is not None:
+        return jsonify(
+            agent_access.kpi_view(get_services(), agent, dataset_id, request.args)
+        )
     owner_id = current_user().id
     return jsonify(get_kpi(get_services(), owner_id, dataset_id, request.args))
 

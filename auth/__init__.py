@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Flask
 
+from auth.agent_guard import audit_agent_response
 from auth.guard import guard_request, reject_malformed_callback, set_sign_in_layout
 from auth.identity import load_bearer_user, load_session_user
 from auth.limits import init_limits
@@ -25,6 +26,8 @@ def init_app(server: Flask) -> None:
     login_manager.user_loader(load_session_user)
     login_manager.request_loader(load_bearer_user)
     server.before_request(guard_request)
+    # Agent calls are audited before they answer (fail closed).
+    server.after_request(audit_agent_response)
     init_limits(server, settings)
     server.register_blueprint(logout_routes)
 

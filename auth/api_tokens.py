@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from auth import bearer_values
 from auth.sessions import token_digest
 from auth.users import USER_COLUMNS, User, is_uuid, user_from_row
 from data.errors import NotFound
 from data.postgres import Postgres
 
 PREFIX = "ibt_"
-# 32 random bytes = 256 bits, URL-safe base64 (43 characters).
-TOKEN_PATTERN = re.compile(r"ibt_[A-Za-z0-9_-]{43}")
+TOKEN_PATTERN = bearer_values.value_pattern(PREFIX)
 MAX_TOKENS_PER_USER = 50
 
 
 def new_token_value() -> str:
-    """A fresh token: the prefix makes leaked tokens easy to recognise and grep."""
-    return PREFIX + secrets.token_urlsafe(32)
+    """A fresh personal token (see auth.bearer_values)."""
+    return bearer_values.new_value(PREFIX)
 
 
 def looks_like_api_token(value: str) -> bool:
@@ -45,9 +43,7 @@ class ApiToken:
             "name": self.name,
             "prefix": self.prefix,
             "created_at": self.created_at.isoformat(),
-            "last_used_at": self.last_used_at.isoformat()
-            if self.last_used_at
-            else None,
+            "last_used_at": bearer_values.iso_or_none(self.last_used_at),
         }
 
 
@@ -68,7 +64,12 @@ class ApiTokenRepository:
                 "INSERT INTO api_tokens (user_id, name, token_hash, token_prefix)"
                 " VALUES (%s::uuid, %s, %s, %s)"
                 f" RETURNING {TOKEN_COLUMNS}",
-                (owner_id, name, token_digest(value), value[:8]),
+                (
+                    owner_id,
+                    name,
+                    token_digest(value),
+                    value[: bearer_values.SHOWN_PREFIX_LENGTH],
+                ),
             )
             return ApiToken(*cursor.fetchone()), value
 

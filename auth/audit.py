@@ -35,6 +35,9 @@ ACTIONS = (
     "password_change",
     "token_create",
     "token_revoke",
+    "agent_token_create",
+    "agent_token_revoke",
+    "agent_call",
 )
 ACTOR_TYPES = ("user", "agent", "share", "system")
 GENESIS = "0" * 64

@@ -19,6 +19,7 @@ from flask import Flask, Response, current_app, jsonify, redirect, request
 from plotly.io.json import to_json_plotly
 from werkzeug.wrappers import Response as BaseResponse
 
+from auth.agent_guard import MCP_PATH, agent_bearer, guard_agent
 from auth.callback_requests import callback_request_problem
 from auth.identity import current_user_or_none
 from auth.share_guard import guard_share, share_token, socket_share
@@ -89,6 +90,12 @@ def guard_request() -> BaseResponse | None:
     """Refuse anonymous access to anything not public; None lets the request on."""
     if request.method in UNSAFE_METHODS and not _same_origin():
         return json_error(403, "cross_origin", "Cross-site request refused.")
+    agent_value = agent_bearer()
+    if agent_value is not None:
+        # An agent token alone decides (auth/agent_guard.py): aggregates only.
+        return guard_agent(agent_value)
+    if request.path == MCP_PATH:
+        return _refuse_non_agent()
     token = share_token()
     if token is not None:
         # Under a share link the link alone decides (auth/share_guard.py).
@@ -110,6 +117,8 @@ def guard_socket(pathname: object = None) -> tuple[str, str | None]:
     origin = request.headers.get("Origin")
     if origin is not None and urlsplit(origin).netloc != request.host:
         raise Forbidden("Cross-site socket refused.")
+    if agent_bearer() is not None:
+        raise Forbidden("An agent token reads aggregates only; no live updates.")
     user = current_user_or_none()
     if user is not None:
         return user.id, None
@@ -127,6 +136,16 @@ def _same_origin() -> bool:
     if origin is None or "Authorization" in request.headers:
         return True
     return urlsplit(origin).netloc == request.host
+
+
+def _refuse_non_agent() -> Response:
+    """/mcp serves agent tokens only: anything else is 401 (a signed-in user
+    creates an agent token on /account)."""
+    response = json_error(
+        401, "unauthorized", "The MCP endpoint needs an agent token (Bearer iba_...)."
+    )
+    response.headers["WWW-Authenticate"] = 'Bearer realm="insightboard-agents"'
+    return response
 
 
 def _refuse_anonymous() -> BaseResponse:

@@ -6,6 +6,7 @@ import flask_login
 from flask import Request, request
 
 from auth import service
+from auth.agent_tokens import looks_like_agent_token
 from auth.users import User
 from data.errors import Unauthorized
 from data.services import get_services
@@ -47,6 +48,7 @@ def load_session_user(session_token: str) -> User | None:
 def load_bearer_user(req: Request) -> User | None:
     """Flask-Login's request_loader: `Authorization: Bearer` → user."""
     value = bearer_value(req)
-    if value is None or len(value) > 4096:
+    # An agent token is never a user: the guard holds it to its scope.
+    if value is None or len(value) > 4096 or looks_like_agent_token(value):
         return None
     return service.user_for_bearer(get_services(), value)

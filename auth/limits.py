@@ -1,5 +1,5 @@
-"""Rate limits on sign-in and registration (per IP address and per account) and on
-share links (per link).
+"""Rate limits on sign-in and registration (per IP address and per account), on
+share links (per link) and on agent tokens (per token).
 
 Flask-Limiter's `Limiter` is bound to each app (tests build many apps, each with
 its own counters) and supplies the storage: Redis at REDIS_URL, else process
@@ -44,6 +44,7 @@ class AuthRateLimits:
             "login": parse(settings.login_rate_limit),
             "register": parse(settings.register_rate_limit),
             "share": parse(settings.share_rate_limit),
+            "agent": parse(settings.agent_rate_limit),
         }
         self._storage_down_until = 0.0
         self._lock = threading.Lock()
@@ -64,13 +65,21 @@ class AuthRateLimits:
 
     def enforce_share(self, link_id: str) -> None:
         """Count one request under a share link; RateLimited when over its limit."""
-        item = self.items["share"]
-        if not self._hit(item, "insightboard", "share", link_id):
-            retry_after = self._retry_after(item, "insightboard", "share", link_id)
-            log.warning("share link rate limit hit", extra={"link": link_id})
+        self._enforce_one(
+            "share", link_id, "This shared view is receiving too many requests."
+        )
+
+    def enforce_agent(self, token_id: str) -> None:
+        """Count one call of an agent token; RateLimited when over its limit."""
+        self._enforce_one("agent", token_id, "This agent token made too many calls.")
+
+    def _enforce_one(self, action: str, key: str, message: str) -> None:
+        item = self.items[action]
+        if not self._hit(item, "insightboard", action, key):
+            retry_after = self._retry_after(item, "insightboard", action, key)
+            log.warning("rate limit hit", extra={"action": action, "by": action})
             raise RateLimited(
-                "This shared view is receiving too many requests. Try again in "
-                f"{retry_after} seconds.",
+                f"{message} Try again in {retry_after} seconds.",
                 details={"retry_after": retry_after},
             )
 
@@ -125,3 +134,8 @@ def enforce(action: str, ip: str | None, account: str | None) -> None:
 def enforce_share(link_id: str) -> None:
     """Count a request under a share link against the current app's limit."""
     current_app.extensions["insightboard_auth_limits"].enforce_share(link_id)
+
+
+def enforce_agent(token_id: str) -> None:
+    """Count a call of an agent token against the current app's limit."""
+    current_app.extensions["insightboard_auth_limits"].enforce_agent(token_id)

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import jwt
 
-from auth import api_tokens, jwt_tokens, limits
+from auth import api_tokens, bearer_values, jwt_tokens, limits
 from auth.api_tokens import ApiToken, ApiTokenRepository
 from auth.audit import record_event
 from auth.passwords import (
@@ -332,10 +332,9 @@ def create_api_token(
     services: Services, owner_id: str, name: str, ip: str | None
 ) -> tuple[ApiToken, str]:
     """A new personal token for the owner; the secret is returned only here."""
-    name = name.strip()
-    if not name or len(name) > 64 or not name.isprintable():
-        problem = "Give the token a name of 1 to 64 printable characters."
+    if problem := bearer_values.name_problem(name):
         raise ValidationFailed(problem, details={"fields": {"name": problem}})
+    name = name.strip()
     repository = ApiTokenRepository(services.postgres)
     if repository.count(owner_id) >= api_tokens.MAX_TOKENS_PER_USER:
         raise Conflict(

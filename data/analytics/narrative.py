@@ -229,3 +229,43 @@ def episode_sentences(episodes: list[dict], flagged: int, method: str) -> list[s
     points = "" if flagged == count else f" ({flagged} flagged points)"
     head = f"{count} anomaly {plural}{points} found ({label}); the largest first:"
     return [head, *(episode["explanation"] for episode in episodes[:3])]
+
+
+ACTION_TEMPLATES = {
+    "spike": (
+        "Investigate the {severity} spike in {metric} {start}: look for a campaign, "
+        "release, price change or duplicated data in that window."
+    ),
+    "drop": (
+        "Check the {severity} drop in {metric} {start} for an outage, a tracking gap "
+        "or lost traffic, and fix the cause if it is not expected."
+    ),
+    "level_shift": (
+        "Confirm whether the level shift in {metric} {start} is lasting; if so, "
+        "update targets and alert thresholds to the new level."
+    ),
+    "trend_change": (
+        "Review what changed around {start}, where the trend of {metric} turned, "
+        "and compare it with recent decisions."
+    ),
+}
+MAX_ACTIONS = 3
+
+
+def recommended_actions(
+    metric: str, episodes: list[dict], granularity: str
+) -> list[str]:
+    """What to do next about a view's anomaly episodes, most severe first."""
+    if not episodes:
+        return [
+            f"No action needed: {metric} shows no unusual points in this period; "
+            "keep monitoring."
+        ]
+    return [
+        ACTION_TEMPLATES[episode["kind"]].format(
+            severity=episode["severity"],
+            metric=metric,
+            start=when(dt.datetime.fromisoformat(episode["start"]), granularity),
+        )
+        for episode in episodes[:MAX_ACTIONS]
+    ]
