@@ -10,6 +10,7 @@ from api import (  # noqa: F401  (the route modules attach to the blueprint)
     auth,
     datasets,
     kpi,
+    mcp_server,
     openapi,
     records,
     reports,
@@ -21,8 +22,10 @@ from api.errors import error_response
 
 
 def register(server) -> None:
-    """Mount the blueprint (the route modules attach to it on import)."""
+    """Mount the blueprint (the route modules attach to it on import) and the
+    MCP endpoint for agents."""
     server.register_blueprint(api)
+    mcp_server.register(server)
 
 
 @api.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("api", "auth", "callbacks", "components", "data", "pages")
 PROJECT = (*PACKAGES, "app", "config")
-ENTRY_POINTS = ("data/worker.py", "data/demo.py")
+ENTRY_POINTS = ("data/worker.py", "data/demo.py", "api/mcp_stdio.py")
 
 
 def _sources() -> list[Path]:
