@@ -6,7 +6,13 @@ from flask import Response, jsonify, request
 
 from api import agent_access
 from api.blueprint import api
-from api.openapi import add_path, error_doc, model_schema, response_doc
+from api.openapi import (
+    AGENT_ERRORS,
+    add_path,
+    error_doc,
+    model_schema,
+    response_doc,
+)
 from auth.agent_guard import current_agent
 from auth.identity import current_user
 from auth.validation import read_json_object
@@ -197,6 +203,10 @@ add_path(
             },
             *PARAMETERS,
         ],
-        "responses": {"200": response_doc(VIEW_SCHEMA, "The analysis view"), **ERRORS},
+        "responses": {
+            "200": response_doc(VIEW_SCHEMA, "The analysis view"),
+            **ERRORS,
+            **AGENT_ERRORS,
+        },
     },
 )

@@ -9,7 +9,7 @@ from flask import jsonify, request
 from api import agent_access
 from api.blueprint import api
 from api.datasets import version_argument
-from api.openapi import add_path, error_doc, response_doc
+from api.openapi import AGENT_ERRORS, add_path, error_doc, response_doc
 from auth.agent_guard import current_agent
 from auth.identity import current_user
 from auth.validation import read_json_object
@@ -186,5 +186,6 @@ add_path("/api/kpi/{datasetId}", "get", {
         "409": error_doc("The version is not processed yet"),
         "422": error_doc("Over a limit (names it)"),
         **COMMON_ERRORS,
+        **AGENT_ERRORS,
     },
 })  # fmt: skip

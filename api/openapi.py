@@ -70,6 +70,14 @@ def error_doc(description: str) -> dict:
     return response_doc(schema_ref("Error"), description)
 
 
+# The answers an agent token can get on the aggregate reads it may call.
+AGENT_ERRORS = {
+    "403": error_doc("An agent token outside its scope (names the limit)"),
+    "429": error_doc("An agent token over its rate limit (Retry-After)"),
+    "503": error_doc("The audit trail could not record an agent call"),
+}
+
+
 def model_schema(model: type[BaseModel]) -> dict:
     """A reference to the model's schema, which (with the models it uses) joins the
     document's components: pydantic's JSON Schema, in OpenAPI 3.0's dialect."""

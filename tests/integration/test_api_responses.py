@@ -7,6 +7,7 @@ data/dataset_models.py and data/analytics/models.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 
@@ -73,6 +74,7 @@ def journey(client, new_user) -> None:
     )
     assert appended.status_code in (200, 201), appended.get_json()
     _share(client, auth, dataset_id)
+    _agent_tokens(client, auth, dataset_id)
     _alerts(client, user)
     _reports(client, auth, dataset_id)
     again = post_file(
@@ -104,6 +106,25 @@ def _share(client, auth, dataset_id: str) -> None:
     assert created.status_code == 201, created.get_json()
     ok(client.get("/api/shares", headers=auth))
     client.delete(f"/api/shares/{created.get_json()['id']}", headers=auth)
+
+
+def _agent_tokens(client, auth, dataset_id: str) -> None:
+    """An agent token: created, listed, used on the aggregate reads (in and out
+    of its window), revoked."""
+    body = {"name": "agent", "datasets": [dataset_id], "maxWindowDays": 30,
+            "expiresAt": "2099-01-01T00:00:00Z"}  # fmt: skip
+    client.post("/api/agent-tokens", json=body, headers=auth)  # 400: too far ahead
+    body["expiresAt"] = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat()
+    created = client.post("/api/agent-tokens", json=body, headers=auth)
+    assert created.status_code == 201, created.get_json()
+    ok(client.get("/api/agent-tokens", headers=auth))
+    agent = {"Authorization": f"Bearer {created.get_json()['token']}"}
+    ok(client.get(f"/api/kpi/{dataset_id}", headers=agent))
+    ok(client.get(f"/api/analytics/{dataset_id}", headers=agent))
+    wide = "?from=2024-01-01&to=2024-03-31"
+    assert client.get(f"/api/kpi/{dataset_id}{wide}", headers=agent).status_code == 403
+    token_path = f"/api/agent-tokens/{created.get_json()['id']}"
+    assert client.delete(token_path, headers=auth).status_code == 204
 
 
 def _alerts(client, user) -> None:
