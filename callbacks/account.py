@@ -1,4 +1,5 @@
-"""Account page callbacks: change password, create and revoke personal tokens."""
+"""Account page callbacks: change password, create and revoke personal tokens,
+revoke agent tokens."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from auth import service
+from auth import agent_token_service, service
 from auth.identity import current_user
 from auth.login import client_ip, sign_in_browser
 from callbacks.forms import passwords_problem, register_password_checks
+from components.agent_tokens import AgentTokenIds, agent_token_table
 from components.auth_forms import AccountIds as ids  # noqa: N813 (read as ids.X)
 from components.auth_forms import new_token_alert, token_table
 from data.errors import DomainError
@@ -69,6 +71,31 @@ def attempt_token_revocation(token_id) -> tuple:
     return token_table(service.list_api_tokens(services, owner.id)), message
 
 
+def attempt_agent_token_revocation(token_id) -> tuple:
+    """(agent token list, message) after revoking one of the caller's agent tokens."""
+    owner = current_user()
+    services = get_services()
+    try:
+        token = agent_token_service.revoke_agent_token(
+            services, owner.id, token_id, client_ip()
+        )
+        message = notice(f"Agent token “{token.name}” revoked.", "success")
+    except DomainError:
+        message = notice("That agent token does not exist (any more).", "warning")
+    tokens = agent_token_service.list_agent_tokens(services, owner.id)
+    return agent_token_table(tokens), message
+
+
+def clicked_index(clicks) -> str:
+    """The index of the pattern-matching button that was clicked (PreventUpdate
+    when new buttons appearing, with n_clicks None, triggered the callback)."""
+    if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
+        raise PreventUpdate
+    if not ctx.triggered or not ctx.triggered[0].get("value"):
+        raise PreventUpdate
+    return ctx.triggered_id.get("index")
+
+
 def register(app: dash.Dash) -> None:
     """Attach the account page callbacks to `app`."""
     register_password_checks(
@@ -112,9 +139,13 @@ def register(app: dash.Dash) -> None:
         prevent_initial_call=True,
     )
     def revoke_token(clicks):
-        # New buttons appearing (n_clicks None) also trigger this: act on clicks only.
-        if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
-            raise PreventUpdate
-        if not ctx.triggered or not ctx.triggered[0].get("value"):
-            raise PreventUpdate
-        return *attempt_token_revocation(ctx.triggered_id.get("index")), None
+        return *attempt_token_revocation(clicked_index(clicks)), None
+
+    @app.callback(
+        Output(AgentTokenIds.LIST, "children"),
+        Output(AgentTokenIds.MESSAGE, "children"),
+        Input({"type": AgentTokenIds.REVOKE, "index": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def revoke_agent_token(clicks):
+        return attempt_agent_token_revocation(clicked_index(clicks))
