@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 import anyio
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
@@ -424,7 +424,7 @@ def _audit(token, resource: str, arguments: dict, outcome: str, status: int) -> 
 # ----------------------------------------------------------- streamable HTTP
 
 mcp_routes = Blueprint("mcp", __name__)
-HTTP_SERVER = build_server(contextlib.nullcontext)
+HTTP_SERVER = "insightboard_mcp"  # server.extensions key of the app's MCP server
 # The guard checks the bearer token; the SDK's DNS-rebinding check (Host and
 # Origin allow-lists) guards cookie-less local servers and is not needed here.
 NO_HOST_CHECK = TransportSecuritySettings(enable_dns_rebinding_protection=False)
@@ -433,7 +433,8 @@ NO_HOST_CHECK = TransportSecuritySettings(enable_dns_rebinding_protection=False)
 @mcp_routes.route(MCP_PATH, methods=["GET", "POST", "DELETE"])
 def serve_mcp():
     """One streamable-HTTP exchange with the MCP server (stateless, JSON)."""
-    status, headers, body = anyio.run(_exchange, _scope(), request.get_data())
+    mcp = current_app.extensions[HTTP_SERVER]
+    status, headers, body = anyio.run(_exchange, mcp, _scope(), request.get_data())
     return Response(body, status=status, headers=headers)
 
 
@@ -458,9 +459,9 @@ def _scope() -> dict:
     }
 
 
-async def _exchange(scope: dict, body: bytes) -> tuple[int, list, bytes]:
+async def _exchange(mcp, scope: dict, body: bytes) -> tuple[int, list, bytes]:
     """Run the SDK's Starlette app (with its lifespan) for one request."""
-    app = HTTP_SERVER.streamable_http_app(
+    app = mcp.streamable_http_app(
         streamable_http_path=MCP_PATH,
         json_response=True,
         stateless_http=True,
@@ -491,7 +492,10 @@ async def _exchange(scope: dict, body: bytes) -> tuple[int, list, bytes]:
 
 
 def register(server: Flask) -> None:
-    """Mount /mcp on the app (the guard holds it to agent tokens)."""
+    """Mount /mcp on the app (the guard holds it to agent tokens). The MCP server
+    is built here, after the factory configured logging: built earlier, the SDK
+    would install its own root log handler."""
+    server.extensions[HTTP_SERVER] = build_server(contextlib.nullcontext)
     server.register_blueprint(mcp_routes)
 
 

@@ -245,8 +245,8 @@ ACTION_TEMPLATES = {
         "update targets and alert thresholds to the new level."
     ),
     "trend_change": (
-        "Review what changed around {start}, where the trend of {metric} turned, "
-        "and compare it with recent decisions."
+        "Review what changed {start}, when the trend of {metric} turned, and "
+        "compare it with recent decisions."
     ),
 }
 MAX_ACTIONS = 3

@@ -76,3 +76,29 @@ def test_gap_sentences_depend_on_the_aggregation():
         narrative.gap_sentence(0, 10, {"granularity": "day", "aggregation": "sum"})
         is None
     )
+
+
+def test_recommended_actions_follow_the_episodes_most_severe_first():
+    """One action per episode kind (at most three), dated in the view's words."""
+    episodes = [
+        {"kind": "spike", "severity": "critical", "start": "2024-01-03T00:00:00+00:00"},
+        {"kind": "drop", "severity": "high", "start": "2024-01-10T00:00:00+00:00"},
+        {"kind": "level_shift", "severity": "medium",
+         "start": "2024-01-15T00:00:00+00:00"},
+        {"kind": "trend_change", "severity": "low",
+         "start": "2024-01-20T00:00:00+00:00"},
+    ]  # fmt: skip
+    actions = narrative.recommended_actions("revenue", episodes, "day")
+    assert len(actions) == 3
+    assert actions[0].startswith(
+        "Investigate the critical spike in revenue on 2024-01-03"
+    )
+    assert actions[1].startswith("Check the high drop in revenue on 2024-01-10")
+    assert "level shift in revenue on 2024-01-15" in actions[2]
+    weekly = narrative.recommended_actions("revenue", episodes[3:], "week")
+    assert weekly[0].startswith("Review what changed in the week of 2024-01-20")
+
+
+def test_no_episodes_means_no_action():
+    (action,) = narrative.recommended_actions("revenue", [], "day")
+    assert action.startswith("No action needed")
