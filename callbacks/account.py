@@ -93,7 +93,7 @@ def clicked_index(clicks) -> str:
         raise PreventUpdate
     if not ctx.triggered or not ctx.triggered[0].get("value"):
         raise PreventUpdate
-    return ctx.triggered_id.get("index")
+    return str(ctx.triggered_id.get("index"))
 
 
 def register(app: dash.Dash) -> None:
