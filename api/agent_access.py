@@ -25,7 +25,7 @@ from auth.agent_tokens import AgentToken
 from data.analytics import get_view, load_dataset, params_from_query
 from data.analytics.narrative import recommended_actions
 from data.analytics.params import parse_moment
-from data.errors import Forbidden
+from data.errors import Conflict, Forbidden, NotFound
 from data.kpi.params import MAX_MEASURES, parse_kpi_query
 from data.kpi.periods import HOUR, resolve_period
 from data.kpi.service import data_bounds, get_kpi, kpi_meta
@@ -92,8 +92,12 @@ def list_datasets(services: Services, token: AgentToken) -> list[dict]:
     (with their values) and the date span of the data."""
     described = []
     for dataset_id in token.datasets:
-        meta = kpi_meta(services, token.user_id, dataset_id)
-        dataset = load_dataset(services, token.user_id, dataset_id)
+        try:
+            meta = kpi_meta(services, token.user_id, dataset_id)
+            dataset = load_dataset(services, token.user_id, dataset_id)
+        except (NotFound, Conflict) as error:  # deleted, or being processed
+            described.append({"datasetId": dataset_id, "unavailable": error.message})
+            continue
         first, end = data_bounds(dataset)
         dimensions = allowed_dimensions(token, dataset)
         described.append({

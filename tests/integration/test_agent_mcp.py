@@ -23,6 +23,8 @@ from tests.agent_calls import create_agent_token, upload_people_events
 from tests.integration.test_agent_guard import assert_no_row_data
 from tests.services import free_port
 
+MCP_PATH = "/mcp"
+
 TOOLS = {"list_datasets", "get_kpis", "get_series", "get_breakdown",
          "get_anomalies", "get_insights"}  # fmt: skip
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,3 +192,30 @@ def test_an_mcp_session_over_stdio_lists_and_calls_every_tool(
 
     results = anyio.run(session)
     check_session(results, dataset_id, frame)
+
+
+def call_tool_over_json_rpc(client, agent, name: str, arguments: dict) -> dict:
+    """One stateless tools/call POSTed to /mcp with the Flask test client."""
+    headers = {**agent["headers"], "Accept": "application/json, text/event-stream"}
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": name, "arguments": arguments}}  # fmt: skip
+    response = client.post(MCP_PATH, json=body, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["result"]
+
+
+def test_a_deleted_dataset_is_listed_as_unavailable(make_app, new_user):
+    """list_datasets still answers when one of the token's datasets is gone."""
+    app = make_app(ingest_mode="inline")
+    client = app.server.test_client()
+    user = new_user(client)
+    kept, _frame = upload_people_events(client, user)
+    gone, _other = upload_people_events(client, user, name="Gone")
+    agent = create_agent_token(client, user, [kept, gone])
+    client.delete(f"/api/datasets/{gone}", headers=user["headers"])
+    result = call_tool_over_json_rpc(client, agent, "list_datasets", {})
+    listed = {d["datasetId"]: d for d in result["structuredContent"]["datasets"]}
+    assert listed[kept]["measures"] and "unavailable" not in listed[kept]
+    assert listed[gone] == {"datasetId": gone, "unavailable": "Dataset not found."}
+    kpis = call_tool_over_json_rpc(client, agent, "get_kpis", {"dataset_id": gone})
+    assert kpis["isError"] and "not found" in kpis["content"][0]["text"]
