@@ -56,7 +56,8 @@ def show_page(page: int, *values):
         return problem, "", True, True
     shown = rows[:PAGE_SIZE]
     names = gateway.dataset_names(get_services(), user.id)
-    return (events_table(shown, names), page_text(page, len(shown)), page == 0,
+    table = events_table(shown, names, {user.id: user.email})
+    return (table, page_text(page, len(shown)), page == 0,
             len(rows) <= PAGE_SIZE)  # fmt: skip
 
 

@@ -19,6 +19,8 @@ ACTOR_LABELS = {"user": "People", "agent": "AI agents", "share": "Share links",
 OUTCOME_BADGES = {"success": ("OK", "success"), "failure": ("Failed", "danger")}
 RESOURCE_WORDS = {"share": "share link", "alert": "alert rule"}
 HIDDEN_DETAILS = frozenset({"via", "tokenId", "token_id", "ruleId"})
+# The value of a filter's "any" choice (dbc.Select keeps "" for its placeholder).
+ANY = "any"
 
 
 class ids:  # noqa: N801 - a namespace of component ids, read as ids.TABLE
@@ -47,6 +49,7 @@ def filter_query(actor, action, dataset, since, until) -> dict[str, str]:
     """The page's filter values as the query GET /api/audit reads: the end date
     counts whole (events before the next day)."""
     query = {"actor": actor, "action": action, "resource": dataset, "from": since}
+    query = {name: value for name, value in query.items() if value != ANY}
     if until:
         try:
             query["to"] = (
@@ -85,6 +88,7 @@ def audit_page(dataset_names: dict[str, str], everyone: bool) -> html.Div:
             dcc.Download(id=ids.DOWNLOAD),
             card(
                 [
+                    html.H2("Events", className="h5 mb-2"),
                     html.Div(id=ids.TABLE, **aria(live="polite")),
                     pager(),
                 ]
@@ -102,9 +106,9 @@ def _labelled(label: str, control) -> dbc.Col:
 
 
 def _select(component_id: str, everything: str, choices: dict) -> dbc.Select:
-    options = [{"label": everything, "value": ""}]
+    options = [{"label": everything, "value": ANY}]
     options += [{"label": label, "value": value} for value, label in choices.items()]
-    return dbc.Select(id=component_id, options=options, value="", size="sm")
+    return dbc.Select(id=component_id, options=options, value=ANY, size="sm")
 
 
 def filters(dataset_names: dict[str, str]) -> dbc.Row:
@@ -161,8 +165,11 @@ def page_text(page: int, shown: int) -> str:
 # ------------------------------------------------------------------- the table
 
 
-def events_table(rows: list[dict], dataset_names: dict[str, str]) -> object:
-    """The events in words: when, who, what, on what, how it went, details."""
+def events_table(
+    rows: list[dict], dataset_names: dict[str, str], emails: dict[str, str]
+) -> object:
+    """The events in words: when, who, what, on what, how it went, details;
+    `emails` names people whose events carry no e-mail (by user id)."""
     if not rows:
         return empty_state(
             "journal-text", "No events", "Nothing matches these filters.",
@@ -170,20 +177,21 @@ def events_table(rows: list[dict], dataset_names: dict[str, str]) -> object:
         )  # fmt: skip
     columns = ("When (UTC)", "Who", "Action", "On", "Outcome", "Details")
     head = html.Thead(html.Tr([html.Th(name, scope="col") for name in columns]))
-    body = html.Tbody([_event_row(row, dataset_names) for row in rows])
+    known = {**emails, **{str(r["user_id"]): r["email"] for r in rows if r["email"]}}
+    body = html.Tbody([_event_row(row, dataset_names, known) for row in rows])
     return dbc.Table(
-        [html.Caption("Audit events", className="visually-hidden"), head, body],
+        [head, body],
         size="sm", hover=True, responsive=True, className="mb-0 ib-audit-table",
     )  # fmt: skip
 
 
-def _event_row(row: dict, dataset_names: dict[str, str]) -> html.Tr:
+def _event_row(row: dict, dataset_names: dict[str, str], emails: dict) -> html.Tr:
     text, colour = OUTCOME_BADGES.get(row["outcome"], (row["outcome"], "secondary"))
     return html.Tr(
         [
             html.Td(row["occurred_at"].astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
                     className="text-nowrap"),
-            html.Td(actor_text(row)),
+            html.Td(actor_text(row, emails)),
             html.Td(ACTION_LABELS.get(row["action"], row["action"])),
             html.Td(resource_text(row["resource"], dataset_names)),
             html.Td(dbc.Badge(text, color=colour)),
@@ -192,7 +200,7 @@ def _event_row(row: dict, dataset_names: dict[str, str]) -> html.Tr:
     )  # fmt: skip
 
 
-def actor_text(row: dict) -> str:
+def actor_text(row: dict, emails: dict[str, str] | None = None) -> str:
     """Who acted: a person's e-mail, an agent token or share link by short id."""
     actor_id = row["actor_id"] or ""
     if row["actor_type"] == "agent":
@@ -202,7 +210,9 @@ def actor_text(row: dict) -> str:
     if row["actor_type"] == "system":
         return "System"
     via = (row["details"] or {}).get("via")
-    who = row["email"] or (f"user {str(row['user_id'])[:8]}" if row["user_id"] else "—")
+    user_id = str(row["user_id"]) if row["user_id"] else None
+    who = row["email"] or (emails or {}).get(user_id or "")
+    who = who or (f"user {user_id[:8]}" if user_id else "—")
     return f"{who} (API token)" if via == "token" else who
 
 

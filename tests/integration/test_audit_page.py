@@ -64,8 +64,10 @@ def browser_of(world, name: str):
 
 
 def filter_values(**chosen) -> dict:
-    names = ("actor", "action", "dataset", "since", "until")
-    return {f"audit-{name}.value": chosen.get(name, "") for name in names}
+    """The filter controls as the page starts (any one, no dates) and as chosen."""
+    start = {"actor": "any", "action": "any", "dataset": "any", "since": None,
+             "until": None}  # fmt: skip
+    return {f"audit-{name}.value": value for name, value in {**start, **chosen}.items()}
 
 
 def table_text(world, browser, page: int = 0, **chosen) -> str:
