@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from auth import audit
 from tests.api_calls import post_file
 from tests.conftest import SAMPLE_CSV, build_app, register_user
 from tests.dash_calls import post_callback, response_values, router_body, sign_in_form
@@ -164,3 +165,18 @@ def test_the_api_serves_the_same_events_as_json_and_csv(world):
         for row in csv.DictReader(io.StringIO(admin.get_data(as_text=True)))
     }
     assert {world[name]["id"] for name in ("alice", "bob", "carol")} <= owners
+
+
+def test_a_users_agents_calls_are_on_their_page_and_no_one_elses(world):
+    """Agent calls (written by the MCP server) carry the token's owner as user."""
+    database = world["app"].server.extensions["insightboard"].postgres
+    agent_id = str(uuid.uuid4())
+    audit.append_event(
+        database, "agent_call", "success", actor_type="agent", actor_id=agent_id,
+        user_id=world["alice"]["id"], resource=f"dataset:{world['alice']['dataset']}",
+        details={"tool": "kpis"},
+    )  # fmt: skip
+    mine = table_text(world, browser_of(world, "alice"), actor="agent")
+    assert f"AI agent {agent_id[:8]}" in mine and "tool: kpis" in mine
+    assert world["alice"]["dataset_name"] in mine
+    assert agent_id[:8] not in table_text(world, browser_of(world, "bob"))
