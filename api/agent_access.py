@@ -90,7 +90,7 @@ def allowed_metrics(token: AgentToken, dataset: dict) -> list[str]:
 def list_datasets(services: Services, token: AgentToken) -> list[dict]:
     """What the token may read, per dataset: name, measures, metrics, dimensions
     (with their values) and the date span of the data."""
-    described = []
+    described: list[dict] = []
     for dataset_id in token.datasets:
         try:
             meta = kpi_meta(services, token.user_id, dataset_id)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from flask import Flask
 
 from auth.agent_guard import audit_agent_response
+from auth.audit_requests import install_token_call_audit
 from auth.guard import guard_request, reject_malformed_callback, set_sign_in_layout
 from auth.identity import load_bearer_user, load_session_user
 from auth.limits import init_limits
@@ -26,6 +27,7 @@ def init_app(server: Flask) -> None:
     login_manager.user_loader(load_session_user)
     login_manager.request_loader(load_bearer_user)
     server.before_request(guard_request)
+    install_token_call_audit(server, server.extensions["insightboard"].postgres)
     # Agent calls are audited before they answer (fail closed).
     server.after_request(audit_agent_response)
     init_limits(server, settings)
