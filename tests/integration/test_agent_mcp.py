@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -112,12 +113,15 @@ def check_session(results: dict, dataset_id: str, frame) -> None:
     assert_no_row_data(bodies, frame)
 
 
-def http_client(base: str, token: str) -> Client:
+@contextlib.asynccontextmanager
+async def http_client(base: str, token: str) -> AsyncIterator[Client]:
+    """The SDK's client over streamable HTTP with the bearer header; the HTTP
+    client is ours, so we close it (the transport leaves a given client open)."""
     headers = {"Authorization": f"Bearer {token}"}
-    transport = streamable_http_client(
-        f"{base}/mcp", http_client=httpx2.AsyncClient(headers=headers, timeout=60)
-    )
-    return Client(transport)
+    async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+        transport = streamable_http_client(f"{base}/mcp", http_client=http)
+        async with Client(transport) as client:
+            yield client
 
 
 def test_an_mcp_session_over_http_lists_and_calls_every_tool(agent_setup):
