@@ -12,8 +12,9 @@ Rules (README "Disclosure control"):
   (no rows, 0 entities) is shown: it describes nobody.
 - *Complementary*: in a group whose total is published, a hidden cell must not be
   recoverable as total minus the visible cells. For an additive measure that
-  amount is the hidden cells' sum, so each primary cell needs the other hidden
-  cells to sum to something other than 0 (one hidden cell alone always fails).
+  amount is the hidden cells' sum, so each hidden cell (a complement too: knowing
+  it would give the small cells' sum) needs the other hidden cells to sum to
+  something other than 0 (one hidden cell alone always fails).
   Otherwise the next smallest visible cell (fewest entities) whose value is not 0
   is hidden too; when no such cell is left, the group's total is hidden instead.
   Any group with a hidden cell hides at least two cells (or its total), which also
@@ -95,15 +96,15 @@ def _is_zero(total: float, scale: float) -> bool:
 
 
 def exposed_measure(
-    cells: Sequence[Cell], primary: frozenset[int], hidden: set[int], additive
+    cells: Sequence[Cell], hidden: set[int], additive: Sequence[str]
 ) -> str | None:
-    """An additive measure for which some primary cell equals the hidden sum (the
-    other hidden cells add up to 0), or None when every primary cell is covered."""
+    """An additive measure for which some hidden cell equals the hidden sum (the
+    other hidden cells add up to 0), or None when no hidden cell is exposed."""
     for name in additive:
         values = {i: amount(cells[i].values.get(name)) for i in hidden}
         hidden_sum = sum(values.values())
         scale = sum(abs(v) for v in values.values())
-        if any(_is_zero(hidden_sum - values[i], scale) for i in primary):
+        if any(_is_zero(hidden_sum - value, scale) for value in values.values()):
             return name
     return None
 
@@ -145,7 +146,7 @@ def suppress_group(
             return Verdict(primary, frozenset(), frozenset(_all_names(cells)))
         hidden.add(extra)
     unprotected = [name for name in additive if name not in hidden_totals]
-    while (name := exposed_measure(cells, primary, hidden, unprotected)) is not None:
+    while (name := exposed_measure(cells, hidden, unprotected)) is not None:
         extra = next_smallest(cells, hidden, name)
         if extra is None:
             hidden_totals.add(name)

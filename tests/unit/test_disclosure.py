@@ -27,14 +27,15 @@ def cells(entities: list, values: list | None = None, name="n") -> list[Cell]:
 
 
 def attack(group: list[Cell], verdict: Verdict, name: str) -> list[float]:
-    """What subtracting the visible cells from the published total leaves, for
-    each primary cell whose total is published: it must not be that cell's value."""
+    """What subtracting the visible cells from the published total leaves, minus
+    each hidden cell's value (when the total is published): never 0."""
     if name in verdict.hidden_totals:
         return []
     values = np.array([_number(c.values.get(name)) for c in group], dtype=float)
     visible = [i for i in range(len(group)) if i not in verdict.hidden]
     derived = float(np.nansum(values) - np.nansum(values[visible]))
-    return [derived - values[i] for i in verdict.primary]
+    # A hidden cell without a value (None, NaN) has nothing to recover.
+    return [derived - values[i] for i in verdict.hidden if not np.isnan(values[i])]
 
 
 def _number(value) -> float:

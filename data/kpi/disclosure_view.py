@@ -1,0 +1,231 @@
+"""The KPI view as an agent sees it: small cells hidden (data/disclosure.py).
+
+Cells of a KPI view: each series point (current and comparison period), each
+breakdown row and `other`, and each headline value. Their groups (cells adding up
+to a published total): a period's series points against its headline values, and
+the breakdown rows plus `other` against the current headline values. A view with
+filters or business hours also publishes a difference with the unfiltered view
+the agent can ask for, so a cell whose left-out part (the rows the selection
+leaves out, in the same cell) has 1 to k-1 entities is hidden as well.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass, field
+
+from data.disclosure import (
+    ADDITIVE_KINDS,
+    REASON_TOTAL,
+    Cell,
+    is_small,
+    reasons,
+    small_reason,
+    suppress_group,
+)
+
+
+@dataclass(frozen=True)
+class EntityCounts:
+    """Distinct entities per cell of one period's view (series keyed by instant)."""
+
+    series: dict[dt.datetime, float] = field(default_factory=dict)
+    total: float = 0
+    rows: dict[str, float] = field(default_factory=dict)
+    other: float = 0
+
+
+@dataclass(frozen=True)
+class PeriodCounts:
+    """A period's cells' entities, and those its selection leaves out (None:
+    the view selects nothing)."""
+
+    own: EntityCounts
+    left_out: EntityCounts | None = None
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """The setting applied to one view: k and what an entity is."""
+
+    k: int
+    entity: str  # the identifier column's name, or "rows"
+
+    @property
+    def small(self) -> str:
+        """The reason of a cell hidden for having too few entities."""
+        noun = "rows" if self.entity == "rows" else f"distinct {self.entity} values"
+        return small_reason(self.k, noun)
+
+
+def counts_from_result(result: dict) -> EntityCounts:
+    """EntityCounts from one entity-count aggregate (kpi.pipeline)."""
+    return EntityCounts(
+        series={_utc(row["_id"]): row["n"] for row in result.get("series", [])},
+        total=(result.get("total") or [{"n": 0}])[0]["n"],
+        rows={row["_id"]: row["n"] for row in result.get("rows", [])},
+        other=(result.get("other") or [{"n": 0}])[0]["n"],
+    )
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC)
+
+
+def left_out_rows(whole: EntityCounts, chosen: EntityCounts) -> EntityCounts:
+    """Rows the selection leaves out, per cell (rows add up; entities do not)."""
+    return EntityCounts(
+        series={t: n - chosen.series.get(t, 0) for t, n in whole.series.items()},
+        total=whole.total - chosen.total,
+        rows={v: n - chosen.rows.get(v, 0) for v, n in whole.rows.items()},
+        other=whole.other - chosen.other,
+    )
+
+
+def effective(own: float, left_out: float | None, k: int) -> float:
+    """A cell's entities for the primary rule: its own, or its left-out part's
+    when that part is small (the unfiltered view minus this one reveals it)."""
+    if left_out is not None and is_small(left_out, k):
+        return left_out
+    return own
+
+
+def _point_entities(point: dict, counts: PeriodCounts, k: int) -> float:
+    if point["t"] is None:  # a comparison series shorter than the period's
+        return 0
+    moment = dt.datetime.fromisoformat(point["t"])
+    gone = counts.left_out.series.get(moment, 0) if counts.left_out else None
+    return effective(counts.own.series.get(moment, 0), gone, k)
+
+
+def _series_cells(
+    measures: list[dict], key: str, counts: PeriodCounts, k: int
+) -> list[Cell]:
+    points = measures[0][key] if measures else []
+    return [
+        Cell(
+            _point_entities(point, counts, k),
+            {m["name"]: m[key][position]["value"] for m in measures},
+        )
+        for position, point in enumerate(points)
+    ]
+
+
+def _additive(measures: list[dict]) -> list[str]:
+    return [m["name"] for m in measures if m["kind"] in ADDITIVE_KINDS]
+
+
+def _hide_point(point: dict, reason: str) -> int:
+    point.update(value=None, suppressed=reason)
+    return 1
+
+
+def _hide_headline(measure: dict, key: str, reason: str) -> int:
+    """Hide one headline value (the first reason stays); 1 if newly hidden."""
+    reasons = measure.setdefault("suppressed", {})
+    if key in reasons:
+        return 0
+    measure[key] = None
+    reasons[key] = reason
+    return 1
+
+
+def suppress_series(
+    measures: list[dict], series: str, headline: str, counts: PeriodCounts, rule
+) -> int:
+    """Hide a period's small series points (and their complements, or the
+    headline values they would reveal); the number of values hidden."""
+    cells = _series_cells(measures, series, counts, rule.k)
+    verdict = suppress_group(cells, rule.k, _additive(measures))
+    hidden = 0
+    for position, reason in reasons(verdict, rule.small).items():
+        for measure in measures:
+            hidden += _hide_point(measure[series][position], reason)
+    for measure in measures:
+        if measure["name"] in verdict.hidden_totals:
+            hidden += _hide_headline(measure, headline, REASON_TOTAL)
+    return hidden
+
+
+def suppress_headlines(
+    measures: list[dict], key: str, counts: PeriodCounts, rule: Disclosure
+) -> int:
+    """Hide a period's headline values when the period has too few entities."""
+    gone = counts.left_out.total if counts.left_out else None
+    if not is_small(effective(counts.own.total, gone, rule.k), rule.k):
+        return 0
+    return sum(_hide_headline(measure, key, rule.small) for measure in measures)
+
+
+def _breakdown_cells(block: dict, counts: PeriodCounts, k: int) -> list[Cell]:
+    own, gone = counts.own, counts.left_out
+    cells = [
+        Cell(
+            effective(own.rows.get(row["value"], 0),
+                      gone.rows.get(row["value"], 0) if gone else None, k),
+            row["measures"],
+        )
+        for row in block["rows"]
+    ]  # fmt: skip
+    if block.get("other") is not None:
+        left = gone.other if gone else None
+        cells.append(Cell(effective(own.other, left, k), block["other"]["measures"]))
+    return cells
+
+
+def suppress_breakdown(view: dict, counts: PeriodCounts, rule: Disclosure) -> int:
+    """Hide small breakdown rows (`other` included) and their complements, or
+    the headline values they would reveal."""
+    block = view["breakdown"]
+    rows = [*block["rows"], *([block["other"]] if block.get("other") else [])]
+    shown = [m for m in view["measures"] if m["name"] in block["measures"]]
+    verdict = suppress_group(
+        _breakdown_cells(block, counts, rule.k), rule.k, _additive(shown)
+    )
+    hidden = 0
+    for position, reason in reasons(verdict, rule.small).items():
+        row = rows[position]
+        hidden += len(row["measures"])
+        row["measures"] = dict.fromkeys(row["measures"])
+        row["suppressed"] = reason
+    for measure in shown:
+        if measure["name"] in verdict.hidden_totals:
+            hidden += _hide_headline(measure, "value", REASON_TOTAL)
+    return hidden
+
+
+def _hide_changes(measures: list[dict]) -> None:
+    """A change next to one visible value would reveal the hidden other."""
+    for measure in measures:
+        if measure["value"] is None or measure["comparisonValue"] is None:
+            measure.update(change=None, changePct=None)
+
+
+def apply_disclosure(
+    view: dict,
+    current: PeriodCounts,
+    compared: PeriodCounts | None,
+    rule: Disclosure,
+) -> dict:
+    """A copy of the view with small cells (and their complements) hidden, and
+    its `disclosure` block: k, the entity and how many values carry a
+    `suppressed` reason (a headline, a point or a breakdown row's measure)."""
+    agent = copy.deepcopy(view)
+    measures = agent["measures"]
+    hidden = suppress_headlines(measures, "value", current, rule)
+    hidden += suppress_series(measures, "series", "value", current, rule)
+    if compared is not None:
+        hidden += suppress_headlines(measures, "comparisonValue", compared, rule)
+        hidden += suppress_series(
+            measures, "comparisonSeries", "comparisonValue", compared, rule
+        )
+    if agent.get("breakdown"):
+        hidden += suppress_breakdown(agent, current, rule)
+    _hide_changes(measures)
+    agent["disclosure"] = {
+        "k": rule.k, "entity": rule.entity, "suppressedCells": hidden,
+    }  # fmt: skip
+    return agent
