@@ -595,18 +595,30 @@ def _version_view(document: dict, versions: list[dict], settings) -> dict:
     }
 
 
-def _entity_name(document: dict) -> str:
+def entity_column(document: dict) -> dict | None:
+    """The column whose distinct values are a version's entities for disclosure
+    control (its first identifier), or None: then every row is an entity."""
     columns = document.get("columns") or []
-    column = next((c for c in columns if c["role"] == "identifier"), None)
+    return next((c for c in columns if c["role"] == "identifier"), None)
+
+
+def entity_name(document: dict) -> str:
+    """The entity column's name, or "rows"."""
+    column = entity_column(document)
     return column["name"] if column else "rows"
 
 
-def _disclosure_view(document: dict) -> dict:
+def min_entities(document: dict) -> int:
+    """k: agents see no cell computed from fewer distinct entities."""
     setting = document.get("disclosure") or {}
+    return int(setting.get("minEntities") or DEFAULT_MIN_ENTITIES)
+
+
+def _disclosure_view(document: dict) -> dict:
     return {
         "datasetId": document["datasetId"],
-        "minEntities": setting.get("minEntities", DEFAULT_MIN_ENTITIES),
-        "entity": _entity_name(document),
+        "minEntities": min_entities(document),
+        "entity": entity_name(document),
     }
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from data.analytics.detectors import detect_modified_zscore
 from data.analytics.service import load_dataset
 from data.cache import cache_get, cache_set
-from data.dataset_models import DEFAULT_MIN_ENTITIES
+from data.datasets import entity_column, entity_name, min_entities
 from data.errors import Unprocessable, ValidationFailed
 from data.ingest.kpi_rollups import TOTAL, where_text
 from data.ingest.repository import KPI_ROLLUPS, RECORDS, committed_filter
@@ -463,21 +463,9 @@ def _agent_kpi(services: Services, dataset: dict, query: KpiQuery, key: str) -> 
     return {**view, "cached": False}
 
 
-def entity_column(dataset: dict) -> dict | None:
-    """The column whose distinct values are the dataset's entities (its first
-    identifier), or None: then every row is an entity."""
-    columns = dataset.get("columns") or []
-    return next((c for c in columns if c["role"] == "identifier"), None)
-
-
 def disclosure_rule(dataset: dict) -> Disclosure:
     """The dataset's k and entity (the setting stored with its versions)."""
-    setting = dataset.get("disclosure") or {}
-    column = entity_column(dataset)
-    return Disclosure(
-        k=int(setting.get("minEntities") or DEFAULT_MIN_ENTITIES),
-        entity=column["name"] if column else "rows",
-    )
+    return Disclosure(k=min_entities(dataset), entity=entity_name(dataset))
 
 
 def agent_kpi(
