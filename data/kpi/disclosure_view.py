@@ -85,6 +85,31 @@ def left_out_rows(whole: EntityCounts, chosen: EntityCounts) -> EntityCounts:
     )
 
 
+def left_out_bound(
+    whole_low: EntityCounts, chosen_high: EntityCounts, rows: EntityCounts
+) -> EntityCounts:
+    """The fewest entities the selection can leave out, per cell, from sketch
+    bounds (a sketch cannot be subtracted): none when it leaves out no rows,
+    else at least one and at least the whole's lower bound minus the selection's
+    upper bound."""
+
+    def bound(low: float, high: float, left: float) -> float:
+        return 0 if left <= 0 else max(1.0, low - high)
+
+    return EntityCounts(
+        series={
+            t: bound(whole_low.series.get(t, 0), chosen_high.series.get(t, 0), n)
+            for t, n in rows.series.items()
+        },
+        total=bound(whole_low.total, chosen_high.total, rows.total),
+        rows={
+            v: bound(whole_low.rows.get(v, 0), chosen_high.rows.get(v, 0), n)
+            for v, n in rows.rows.items()
+        },
+        other=bound(whole_low.other, chosen_high.other, rows.other),
+    )
+
+
 def effective(own: float, left_out: float | None, k: int) -> float:
     """A cell's entities for the primary rule: its own, or its left-out part's
     when that part is small (the unfiltered view minus this one reveals it)."""

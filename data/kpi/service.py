@@ -32,6 +32,7 @@ from data.kpi.disclosure_view import (
     PeriodCounts,
     apply_disclosure,
     counts_from_result,
+    left_out_bound,
     left_out_rows,
 )
 from data.kpi.params import KpiQuery, parse_kpi_query
@@ -499,6 +500,9 @@ def period_counts(
     """Each cell's distinct entities in one period, and (for a view with filters
     or business hours) those of the rows the selection leaves out: identifiers
     counted exactly from records, or rows from the roll-ups."""
+    sketched = entity_sketch(dataset)
+    if sketched is not None:
+        return _sketched_counts(services, dataset, query, period, top, sketched)
     if entity_column(dataset) is not None:
         own = _records_counts(services, dataset, query, period, top, False)
         left = _records_counts(services, dataset, query, period, top, True)
@@ -506,9 +510,87 @@ def period_counts(
     own = _rollup_rows(services, dataset, query, period, top)
     if not _selects(query):
         return PeriodCounts(own)
-    whole = replace(query, filters={}, hours=None, days=None)
-    everything = _rollup_rows(services, dataset, whole, period, top)
+    everything = _rollup_rows(services, dataset, _unselected(query), period, top)
     return PeriodCounts(own, left_out_rows(everything, own))
+
+
+def _unselected(query: KpiQuery) -> KpiQuery:
+    return replace(query, filters={}, hours=None, days=None)
+
+
+def entity_sketch(dataset: dict) -> dict | None:
+    """Above EXACT_MAX_ROWS, the stored distinct measure of the entity column
+    (no `where`) whose roll-up sketches count each cell's entities; None: count
+    from records (exact; slower on large versions without such a measure)."""
+    column = entity_column(dataset)
+    if column is None or exact_distinct(dataset):
+        return None
+    return next(
+        (m for m in dataset.get("measures") or []
+         if m["kind"] == "distinct" and m.get("column") == column["name"]
+         and not m.get("where")),
+        None,
+    )  # fmt: skip
+
+
+def _sketched_counts(services, dataset, query, period, top, measure) -> PeriodCounts:
+    """Entities from the sketches, used conservatively: a cell is judged by its
+    count's lower bound (two standard deviations), and the rows a selection
+    leaves out by the fewest entities they can hold (left_out_bound)."""
+    low, high = _sketch_bounds(services, dataset, query, period, top, measure)
+    if not _selects(query):
+        return PeriodCounts(low)
+    whole = _unselected(query)
+    whole_low, _ = _sketch_bounds(services, dataset, whole, period, top, measure)
+    rows = left_out_rows(
+        _rollup_rows(services, dataset, whole, period, top),
+        _rollup_rows(services, dataset, query, period, top),
+    )
+    return PeriodCounts(low, left_out_bound(whole_low, high, rows))
+
+
+def _sketch_bounds(services, dataset, query, period, top, measure):
+    """(lower, upper) EntityCounts of each cell from the roll-ups' sketches."""
+    key, values = choose_slice(dataset, query)
+    grain, options, field = (
+        _grain(query, period),
+        _options(query),
+        f"h_{measure['name']}",
+    )
+    match = pipeline.slice_match(dataset, grain, key, values)
+    stages = pipeline.period_pipeline(
+        match, period.start, period.start, period.end, [measure], options
+    )
+    result: dict = next(iter(services.mongo[KPI_ROLLUPS].aggregate(stages)), {})
+    series = {_utc_id(g)["_id"]: compute.union_bounds([g.get(field) or []])
+              for g in result.get("series", [])}  # fmt: skip
+    total = compute.union_bounds([g.get(field) or [] for g in result.get("series", [])])
+    rows: dict = {}
+    other = (0.0, 0.0)
+    if query.breakdown and top is not None:
+        groups = _breakdown_groups(services, dataset, query, period, [measure])
+        rows = {g["_id"]: compute.union_bounds([g.get(field) or []]) for g in groups}
+        rest = [g.get(field) or [] for g in groups if g["_id"] not in top]
+        other = compute.union_bounds(rest)
+    return tuple(
+        EntityCounts(
+            {t: b[side] for t, b in series.items()}, total[side],
+            {v: b[side] for v, b in rows.items()}, other[side],
+        )
+        for side in (0, 1)
+    )  # fmt: skip
+
+
+def _breakdown_groups(services, dataset, query, period, measures) -> list[dict]:
+    """Period partials per value of the breakdown dimension (the view's slice)."""
+    key = dimension_key(dataset, query.breakdown, "breakdown")
+    match = pipeline.slice_match(
+        dataset, _grain(query, period), key, query.filters.get(query.breakdown)
+    )
+    stages = pipeline.breakdown_pipeline(
+        match, period.start, period.end, measures, _options(query)
+    )
+    return list(services.mongo[KPI_ROLLUPS].aggregate(stages))
 
 
 def entity_query(
@@ -561,12 +643,8 @@ def _rollup_rows(services, dataset, query, period, top) -> EntityCounts:
     total = (result.get("total") or [{"rows": 0}])[0]["rows"]
     if not query.breakdown or top is None:
         return EntityCounts(series=series, total=total)
-    key = dimension_key(dataset, query.breakdown, "breakdown")
-    match = pipeline.slice_match(
-        dataset, grain, key, query.filters.get(query.breakdown)
-    )
-    stages = pipeline.breakdown_pipeline(match, period.start, period.end, [], options)
-    rows = {g["_id"]: g["rows"] for g in services.mongo[KPI_ROLLUPS].aggregate(stages)}
+    groups = _breakdown_groups(services, dataset, query, period, [])
+    rows = {g["_id"]: g["rows"] for g in groups}
     other = sum(n for value, n in rows.items() if value not in top)
     return EntityCounts(series, total, rows, other)
 

@@ -1,7 +1,7 @@
 """KPI views as an agent sees them (disclosure control) against pandas: cells from
 fewer than k distinct identifiers (or rows, without an identifier) are hidden,
 complements keep them from being worked out by subtraction, and the owner's view
-is unchanged.
+is unchanged. Identifiers are counted from records or from the roll-ups' sketches.
 
 The roll-ups and records are written by the ingest accumulator into the in-process
 engine (tests/kpi_data.py); the views are computed by the production service.
@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data.kpi import service
 from data.kpi.params import parse_kpi_query
 from data.kpi.service import agent_kpi, compute_kpi, disclosure_rule
 from tests.kpi_data import rollup_database, small_events
@@ -29,6 +30,15 @@ def sparse_events():
     frame = small_events(events=700, days=6, seed=5)
     services, dataset = rollup_database(frame)
     return frame, services, dataset
+
+
+@pytest.fixture(autouse=True, params=["records", "sketches"])
+def entity_path(request, monkeypatch):
+    """Identifiers counted exactly from records (small data), or from the
+    sketches of the dau measure (distinct user_id), by their lower bound."""
+    if request.param == "sketches":
+        monkeypatch.setattr(service, "EXACT_MAX_ROWS", 0)
+    return request.param
 
 
 def without_identifiers(dataset: dict) -> dict:
@@ -83,8 +93,10 @@ def assert_not_derivable(owner: dict, agent: dict, series: str = "series") -> No
                 assert not np.isclose(derived, value, atol=1e-6), mine["name"]
 
 
-def test_hourly_points_from_few_people_are_hidden(sparse_events):
+def test_hourly_points_from_few_people_are_hidden(sparse_events, entity_path):
     frame, services, dataset = sparse_events
+    sketched = service.entity_sketch(dataset)
+    assert (sketched is not None) == (entity_path == "sketches")
     owner, agent = views(
         services, dataset, measures=MEASURES, granularity="hour",
         **{"from": "2026-11-28", "to": "2026-11-28"}, compare="none",
