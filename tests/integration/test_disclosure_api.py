@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from openapi_schema_validator import OAS30Validator
 
 from data.analytics import get_view
 from data.demo_events import to_csv
@@ -152,3 +153,26 @@ def test_analytics_without_an_identifier_counts_rows(events_app):
         return 0 < len(hourly(plain, t)) < 10
 
     assert_hidden_buckets_stay_hidden(owner, agent, small)
+
+
+def test_agent_views_match_the_served_document(events_app):
+    client, user, _stranger, dataset_id = events_app
+    services = client.application.extensions["insightboard"]
+    document = client.get("/api/openapi.json").get_json()
+    views = {
+        "/api/kpi/{datasetId}": get_kpi(
+            services, user["id"], dataset_id,
+            {"measures": "dau,page_views", "granularity": "hour",
+             "breakdown": "campaign", "from": "2026-11-27", "to": "2026-11-28"},
+            for_agent=True,
+        ),
+        "/api/analytics/{datasetId}": get_view(
+            services, user["id"], dataset_id, DAY_QUERY, for_agent=True
+        ),
+    }  # fmt: skip
+    for route, view in views.items():
+        assert view["disclosure"]["suppressedCells"] > 0
+        content = document["paths"][route]["get"]["responses"]["200"]["content"]
+        schema = {**content["application/json"]["schema"],
+                  "components": document["components"]}  # fmt: skip
+        assert [e.message for e in OAS30Validator(schema).iter_errors(view)] == []
