@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from data.disclosure import (
     ADDITIVE_KINDS,
+    REASON_COMPLEMENTARY,
     REASON_TOTAL,
     Cell,
     is_small,
@@ -24,6 +25,8 @@ from data.disclosure import (
     small_reason,
     suppress_group,
 )
+
+REASON_UNCOUNTED = "hidden: the entities of its window are not counted"
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class Disclosure:
 
     k: int
     entity: str  # the identifier column's name, or "rows"
+    # Measures whose value is itself a count of entities (distinct or rolling
+    # distinct counts of the entity column): a value from 1 to k-1 is hidden.
+    counts_entities: frozenset[str] = frozenset()
 
     @property
     def small(self) -> str:
@@ -222,6 +228,35 @@ def suppress_breakdown(view: dict, counts: PeriodCounts, rule: Disclosure) -> in
     return hidden
 
 
+def _small_value(value: float | None, k: int) -> bool:
+    return value is not None and 0 < value < k
+
+
+def suppress_entity_values(
+    measures: list[dict], series: str, headline: str, counts: PeriodCounts, rule
+) -> int:
+    """Measure by measure: an entity count under k, a rolling window's point at
+    an empty bucket (its window's entities are not counted, only the bucket's),
+    and a rolling headline whose last point is hidden (the two are equal)."""
+    hidden = 0
+    for measure in measures:
+        counted = measure["name"] in rule.counts_entities
+        rolling = measure["kind"] == "rolling_distinct"
+        for point in measure[series]:
+            if "suppressed" in point:
+                continue
+            if counted and _small_value(point["value"], rule.k):
+                hidden += _hide_point(point, rule.small)
+            elif rolling and not counted and not _point_entities(point, counts, 1):
+                hidden += _hide_point(point, REASON_UNCOUNTED)
+        if counted and _small_value(measure[headline], rule.k):
+            hidden += _hide_headline(measure, headline, rule.small)
+        last = measure[series][-1] if measure[series] else {}
+        if rolling and "suppressed" in last:
+            hidden += _hide_headline(measure, headline, REASON_COMPLEMENTARY)
+    return hidden
+
+
 def _hide_changes(measures: list[dict]) -> None:
     """A change next to one visible value would reveal the hidden other."""
     for measure in measures:
@@ -240,13 +275,14 @@ def apply_disclosure(
     `suppressed` reason (a headline, a point or a breakdown row's measure)."""
     agent = copy.deepcopy(view)
     measures = agent["measures"]
-    hidden = suppress_headlines(measures, "value", current, rule)
-    hidden += suppress_series(measures, "series", "value", current, rule)
+    hidden = 0
+    periods = [("series", "value", current)]
     if compared is not None:
-        hidden += suppress_headlines(measures, "comparisonValue", compared, rule)
-        hidden += suppress_series(
-            measures, "comparisonSeries", "comparisonValue", compared, rule
-        )
+        periods.append(("comparisonSeries", "comparisonValue", compared))
+    for series, headline, counts in periods:
+        hidden += suppress_headlines(measures, headline, counts, rule)
+        hidden += suppress_series(measures, series, headline, counts, rule)
+        hidden += suppress_entity_values(measures, series, headline, counts, rule)
     if agent.get("breakdown"):
         hidden += suppress_breakdown(agent, current, rule)
     _hide_changes(measures)

@@ -24,6 +24,7 @@ from data.cache import cache_get, cache_set
 from data.datasets import entity_column, entity_name, min_entities
 from data.errors import Unprocessable, ValidationFailed
 from data.ingest.kpi_rollups import TOTAL, where_text
+from data.ingest.measures import DISTINCT_KINDS
 from data.ingest.repository import KPI_ROLLUPS, RECORDS, committed_filter
 from data.kpi import compute, pipeline
 from data.kpi.disclosure_view import (
@@ -465,8 +466,15 @@ def _agent_kpi(services: Services, dataset: dict, query: KpiQuery, key: str) -> 
 
 
 def disclosure_rule(dataset: dict) -> Disclosure:
-    """The dataset's k and entity (the setting stored with its versions)."""
-    return Disclosure(k=min_entities(dataset), entity=entity_name(dataset))
+    """The dataset's k and entity (the setting stored with its versions), and
+    the measures that count its entities."""
+    entity = entity_name(dataset)
+    counting = frozenset(
+        m["name"]
+        for m in dataset.get("measures") or []
+        if m["kind"] in DISTINCT_KINDS and m.get("column") == entity
+    )
+    return Disclosure(min_entities(dataset), entity, counting)
 
 
 def agent_kpi(

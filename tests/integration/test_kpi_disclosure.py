@@ -18,7 +18,7 @@ import pytest
 from data.kpi import service
 from data.kpi.params import parse_kpi_query
 from data.kpi.service import agent_kpi, compute_kpi, disclosure_rule
-from tests.kpi_data import rollup_database, small_events
+from tests.kpi_data import ALL_KINDS, rollup_database, small_events
 
 ADDITIVE = ("page_views", "revenue")
 MEASURES = "dau,page_views,revenue,bounce_rate"
@@ -223,3 +223,33 @@ def test_the_owner_view_is_unchanged(sparse_events):
     again = compute_kpi(services, dataset, parse_kpi_query(query))
     assert "disclosure" not in owner and again == owner
     assert dt.date.fromisoformat(agent["period"]["from"]) == dt.date(2026, 11, 26)
+
+
+def test_entity_counts_and_rolling_windows(entity_path):
+    """A distinct count of the identifier is an entity count (hidden under k,
+    even in a large bucket); a rolling window of another column shows nowhere
+    its bucket is empty, and its headline (its last point) goes with it."""
+    frame = small_events(events=700, days=6, seed=5)
+    extra = [
+        {"name": "weekly_sessions", "kind": "rolling_distinct",
+         "column": "session_id", "windowDays": 7},
+        {"name": "buyers", "kind": "distinct", "column": "user_id",
+         "where": {"column": "page_type", "value": "checkout"}},
+    ]  # fmt: skip
+    services, dataset = rollup_database(frame, [*ALL_KINDS, *extra])
+    span = {"from": "2026-11-25", "to": "2026-11-30", "compare": "none"}
+    owner, agent = views(services, dataset, measures="buyers,page_views", **span)
+    buyers = [p["value"] for p in owner["measures"][0]["series"]]
+    assert any(0 < v < 10 for v in buyers)
+    for before, after in zip(buyers, agent["measures"][0]["series"], strict=True):
+        assert after["value"] == (None if 0 < before < 10 else before)
+    hourly = {**span, "from": "2026-11-28", "to": "2026-11-28", "granularity": "hour"}
+    _owner, agent = views(
+        services, dataset, k=3, measures="weekly_sessions,page_views", **hourly
+    )
+    weekly = agent["measures"][0]
+    assert any(p["value"] is not None for p in weekly["series"])
+    for point in weekly["series"]:
+        if bucket_rows(frame, point["t"], 1).empty:
+            assert point["value"] is None and "suppressed" in point
+    assert (weekly["value"] is None) == ("suppressed" in weekly["series"][-1])
