@@ -218,14 +218,27 @@ def suppress_breakdown(view: dict, counts: PeriodCounts, rule: Disclosure) -> in
     )
     hidden = 0
     for position, reason in reasons(verdict, rule.small).items():
-        row = rows[position]
-        hidden += len(row["measures"])
-        row["measures"] = dict.fromkeys(row["measures"])
-        row["suppressed"] = reason
+        hidden += sum(
+            _hide_row_value(rows[position], n, reason) for n in block["measures"]
+        )
+    for row in rows:
+        for name in rule.counts_entities & set(row["measures"]):
+            if _small_value(row["measures"][name], rule.k):
+                hidden += _hide_row_value(row, name, rule.small)
     for measure in shown:
         if measure["name"] in verdict.hidden_totals:
             hidden += _hide_headline(measure, "value", REASON_TOTAL)
     return hidden
+
+
+def _hide_row_value(row: dict, name: str, reason: str) -> int:
+    """Hide one measure of a breakdown row (`suppressed`: measure -> why)."""
+    reasons = row.setdefault("suppressed", {})
+    if name in reasons:
+        return 0
+    row["measures"][name] = None
+    reasons[name] = reason
+    return 1
 
 
 def _small_value(value: float | None, k: int) -> bool:
