@@ -434,14 +434,14 @@ def get_kpi(
     services: Services,
     owner_id: str,
     dataset_id: str,
-    raw,
+    args,
     *,
     for_agent: bool = False,
 ) -> dict:
-    """The KPI view for a raw query dict: from the cache when present. For an
-    agent (`for_agent`), cells from fewer than the dataset's k entities are
-    hidden with their complements (data/kpi/disclosure_view.py)."""
-    query = parse_kpi_query(raw)
+    """The KPI view for raw query args (a dict or MultiDict): from the cache when
+    present. For an agent (`for_agent`), cells from fewer than the dataset's k
+    entities are hidden with their complements (data/kpi/disclosure_view.py)."""
+    query = parse_kpi_query(args)
     dataset = load_dataset(services, owner_id, dataset_id, query.version)
     key = cache_key(dataset, query)
     if for_agent:
@@ -460,7 +460,11 @@ def _agent_kpi(services: Services, dataset: dict, query: KpiQuery, key: str) -> 
     cached = cache_get(agent_key)
     if cached is not None:
         return {**cached, "cached": True}
-    view = agent_kpi(services, dataset, query, rule)
+    owner = cache_get(key)
+    if owner is None:
+        owner = compute_kpi(services, dataset, query)
+        cache_set(key, owner)
+    view = agent_kpi(services, dataset, query, rule, owner)
     cache_set(agent_key, view)
     return {**view, "cached": False}
 
@@ -478,10 +482,15 @@ def disclosure_rule(dataset: dict) -> Disclosure:
 
 
 def agent_kpi(
-    services: Services, dataset: dict, query: KpiQuery, rule: Disclosure
+    services: Services,
+    dataset: dict,
+    query: KpiQuery,
+    rule: Disclosure,
+    view: dict | None = None,
 ) -> dict:
-    """The KPI view with small cells hidden (no cache)."""
-    view = compute_kpi(services, dataset, query)
+    """The KPI view (computed unless given) with small cells hidden (no cache)."""
+    if view is None:
+        view = compute_kpi(services, dataset, query)
     period, other, partial = view_periods(dataset, query)
     block = view.get("breakdown")
     top = [row["value"] for row in block["rows"]] if block else None
