@@ -4,6 +4,7 @@ against every verdict with numpy as the oracle."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -17,6 +18,7 @@ from data.disclosure import (
     reasons,
     suppress_group,
 )
+from data.kpi.disclosure_view import EntityCounts, left_out_bound
 
 K = 10
 
@@ -142,3 +144,15 @@ def test_no_hidden_cell_is_total_minus_visible_cells(seed):
         assert len(verdict.hidden) >= 2
     for name in additive:
         assert all(abs(gap) > 1e-6 for gap in attack(group, verdict, name)), name
+
+
+def test_the_left_out_part_of_a_sketched_selection_is_bounded_from_below():
+    t = dt.datetime(2026, 11, 28, tzinfo=dt.UTC)
+    whole = EntityCounts({t: 40.0}, 40.0, {"a": 12.0}, 3.0)
+    chosen = EntityCounts({t: 25.0}, 38.0, {"a": 12.0}, 3.0)
+    rows = EntityCounts({t: 30.0}, 5.0, {"a": 0.0}, 4.0)
+    bound = left_out_bound(whole, chosen, rows)
+    # 40 - 25 = at least 15 people left out; no rows left out: nobody; rows
+    # left out but the bounds overlap: at least one (small, so it hides).
+    assert bound == EntityCounts({t: 15.0}, 2.0, {"a": 0}, 1.0)
+    assert [is_small(n, K) for n in (15.0, 2.0, 0, 1.0)] == [False, True, False, True]
