@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from openapi_schema_validator import OAS30Validator
 
-from data.analytics import get_view
+from data.analytics import get_view, run_analytics
 from data.demo_events import to_csv
 from data.kpi.service import get_kpi
 from tests.api_calls import post_file
@@ -133,6 +133,10 @@ def test_analytics_buckets_from_few_people_are_hidden(events_app):
     assert_hidden_buckets_stay_hidden(owner, agent, small)
     again = get_view(services, user["id"], dataset_id, DAY_QUERY, for_agent=True)
     assert again["cached"] is True and again["series"] == agent["series"]
+    forced = run_analytics(
+        services, user["id"], dataset_id, DAY_QUERY, force=True, for_agent=True
+    )
+    assert forced["series"] == agent["series"] and forced["disclosure"]
 
 
 def test_analytics_without_an_identifier_counts_rows(events_app):
