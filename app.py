@@ -19,6 +19,7 @@ from api.errors import install_error_handlers
 from api.live import init_live
 from api.observability import configure_logging, health, install_request_logging
 from api.security_headers import SecurityHeaders, install_security_headers
+from auth.audit_requests import install_audit_recorder
 from auth.identity import current_user_or_none
 from auth.share_guard import current_share
 from components.account import account_nav, sign_in_prompt
@@ -150,6 +151,8 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     configure_server(server, settings)
     services = build_services(settings)
     server.extensions["insightboard"] = services
+    # The services write the audit trail through this port (auth/audit_requests.py).
+    install_audit_recorder(services)
     # After processing, analytics warms the default view (and marks it cached),
     # then the dataset's alert rules are evaluated.
     # The evaluation runs on a background thread: ingest never waits for it.

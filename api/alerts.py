@@ -10,7 +10,6 @@ from flask import jsonify, request
 
 from api.blueprint import api
 from api.openapi import add_path, error_doc, response_doc
-from auth.audit import record_event
 from auth.identity import current_user
 from auth.validation import read_json_object
 from data.alerts import service, store
@@ -31,7 +30,6 @@ def create_alert_api():
     """Create a rule (evaluated over its history at once)."""
     body = read_json_object(request)
     view = service.create_rule(get_services(), current_user().id, body)
-    _audit("alert_rule_create", view["id"], view["name"])
     return jsonify(view), 201
 
 
@@ -57,26 +55,14 @@ def put_alert_api(rule_id: str):
     """Replace a rule; its evaluation starts over."""
     body = read_json_object(request)
     view = service.replace_rule(get_services(), current_user().id, rule_id, body)
-    _audit("alert_rule_update", view["id"], view["name"])
     return jsonify(view)
 
 
 @api.delete("/alerts/<rule_id>")
 def delete_alert_api(rule_id: str):
     """Delete a rule with its history."""
-    store.delete_rule(get_services().postgres, current_user().id, rule_id)
-    _audit("alert_rule_delete", rule_id.lower(), None)
+    service.delete_rule(get_services(), current_user().id, rule_id)
     return "", 204
-
-
-def _audit(action: str, rule_id: str, name: str | None) -> None:
-    """Rule changes go to the audit trail (auth/audit.py)."""
-    user = current_user()
-    record_event(
-        get_services().postgres, action, "success", user_id=user.id,
-        email=user.email, ip=request.remote_addr,
-        details={"ruleId": rule_id, "name": name},
-    )  # fmt: skip
 
 
 @api.get("/alerts/<rule_id>/history")

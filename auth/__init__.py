@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Flask
 
+from auth.audit_requests import install_token_call_audit
 from auth.guard import guard_request, reject_malformed_callback, set_sign_in_layout
 from auth.identity import load_bearer_user, load_session_user
 from auth.limits import init_limits
@@ -25,6 +26,7 @@ def init_app(server: Flask) -> None:
     login_manager.user_loader(load_session_user)
     login_manager.request_loader(load_bearer_user)
     server.before_request(guard_request)
+    install_token_call_audit(server, server.extensions["insightboard"].postgres)
     init_limits(server, settings)
     server.register_blueprint(logout_routes)
 

@@ -104,14 +104,18 @@ class ApiTokenRepository:
         return ApiToken(*row)
 
     def user_for(self, value: str) -> User | None:
-        """The active owner of a live token (and stamp its last use)."""
+        """The active owner of a live token, marked as coming with that token
+        (and stamp its last use)."""
         columns = ", ".join(f"u.{c.strip()}" for c in USER_COLUMNS.split(","))
         with self.database.transaction() as cursor:
             cursor.execute(
                 "UPDATE api_tokens t SET last_used_at = now() FROM users u"
                 " WHERE u.id = t.user_id AND t.token_hash = %s"
-                f" AND t.revoked_at IS NULL AND u.is_active RETURNING {columns}",
+                f" AND t.revoked_at IS NULL AND u.is_active RETURNING {columns}, t.id",
                 (token_digest(value),),
             )
             row = cursor.fetchone()
-        return user_from_row(row) if row else None
+        if row is None:
+            return None
+        user = user_from_row(row[:-1])
+        return user.with_auth("api_token", credential_id=str(row[-1]))

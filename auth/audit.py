@@ -28,14 +28,30 @@ from data.postgres import Postgres
 
 log = logging.getLogger(__name__)
 
-ACTIONS = (
-    "register",
-    "login",
-    "logout",
-    "password_change",
-    "token_create",
-    "token_revoke",
-)
+# Every action the trail records, with the words the /audit page shows for it.
+ACTION_LABELS = {
+    "register": "Account registered",
+    "login": "Sign-in",
+    "logout": "Sign-out",
+    "password_change": "Password changed",
+    "token_create": "API token created",
+    "token_revoke": "API token revoked",
+    "api_call": "API call with a token",
+    "dataset_upload": "Dataset uploaded",
+    "dataset_append": "Records appended",
+    "dataset_reprocess": "Dataset reprocessed",
+    "dataset_delete": "Dataset deleted",
+    "measures_update": "Measures changed",
+    "share_create": "Share link created",
+    "share_revoke": "Share link revoked",
+    "share_view": "Share link opened",
+    "alert_rule_create": "Alert rule created",
+    "alert_rule_update": "Alert rule changed",
+    "alert_rule_delete": "Alert rule deleted",
+    "alert_notification": "Alert notification sent",
+    "audit_retention": "Old events removed (retention)",
+}
+ACTIONS = tuple(ACTION_LABELS)
 ACTOR_TYPES = ("user", "agent", "share", "system")
 GENESIS = "0" * 64
 CHAIN_LOCK = 727275  # advisory lock key held while an event is chained
@@ -96,7 +112,18 @@ def record_event(
             request_id=request_id,
         )
     except psycopg2.Error as error:
-        log.error("audit write failed", extra={"action": action, "error": str(error)})
+        # The whole event (never a secret: events hold none) so it can be restored.
+        event = {
+            "action": action,
+            "outcome": outcome,
+            "user_id": user_id,
+            "actor_type": actor_type,
+            "actor_id": actor_id,
+            "resource": resource,
+            "request_id": request_id,
+            "details": details,
+        }
+        log.error("audit write failed", extra={"event": event, "error": str(error)})
 
 
 def append_event(database: Postgres, action: str, outcome: str, **fields) -> int:

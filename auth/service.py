@@ -189,8 +189,7 @@ def access_token_response(services: Services, user: User) -> dict:
 def user_for_bearer(services: Services, value: str) -> User | None:
     """The active user behind a bearer value (JWT or personal token), or None."""
     if api_tokens.looks_like_api_token(value):
-        user = ApiTokenRepository(services.postgres).user_for(value)
-        return user.with_auth("api_token") if user else None
+        return ApiTokenRepository(services.postgres).user_for(value)
     settings = services.settings
     try:
         claims = jwt_tokens.decode_access_token(

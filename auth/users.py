@@ -44,6 +44,8 @@ class User:
     auth_method: str | None = None
     # The browser session's token (the Flask-Login id); None for bearer requests.
     session_token: str | None = field(default=None, repr=False)
+    # The id of the personal API token this request came with (audit trail).
+    credential_id: str | None = None
 
     is_authenticated = True
     is_anonymous = False
@@ -52,9 +54,19 @@ class User:
         """Flask-Login stores the session token, never the user id, in the cookie."""
         return self.session_token
 
-    def with_auth(self, method: str, session_token: str | None = None) -> User:
+    def with_auth(
+        self,
+        method: str,
+        session_token: str | None = None,
+        credential_id: str | None = None,
+    ) -> User:
         """A copy that records how the current request authenticated."""
-        return replace(self, auth_method=method, session_token=session_token)
+        return replace(
+            self,
+            auth_method=method,
+            session_token=session_token,
+            credential_id=credential_id,
+        )
 
     def public(self) -> dict:
         """The JSON shape of a user in API responses."""

@@ -8,6 +8,7 @@ from callbacks import (
     account,
     alerts,
     analysis,
+    audit,
     datasets,
     kpi,
     login,
@@ -26,6 +27,7 @@ def register(app: dash.Dash) -> None:
     """Register every callback module on this app."""
     analysis.register(app)
     alerts.register(app)
+    audit.register(app)
     kpi.register(app)
     versions.register(app)
     datasets.register(app)

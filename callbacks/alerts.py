@@ -186,7 +186,7 @@ def act_on(kind: str, rule_id: str) -> None:
         elif kind == ids.MUTE:
             store.silence(db, owner_id, rule_id, service.now_utc() + MUTE_FOR)
         elif kind == ids.DELETE:
-            store.delete_rule(db, owner_id, rule_id)
+            service.delete_rule(get_services(), owner_id, rule_id)
     except DomainError:
         pass  # already gone: the refreshed list shows it
 

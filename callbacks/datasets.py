@@ -163,7 +163,9 @@ def finished_feedback(
     ended = [d for d in datasets if d["id"] in finished]
     if not polled or not ended:
         return no_update
-    latest = [(d["name"], max(d["versions"], key=lambda v: v["version"])) for d in ended]
+    latest = [
+        (d["name"], max(d["versions"], key=lambda v: v["version"])) for d in ended
+    ]
     failed = [(name, entry) for name, entry in latest if entry["status"] == "failed"]
     text = " ".join(
         f"“{name}” v{entry['version']} "

@@ -115,6 +115,11 @@ def upload_dataset(
             owner_id, document["datasetId"], document["version"]
         )
     view = get_dataset(services, owner_id, document["datasetId"], document["version"])
+    services.audit(
+        "dataset_upload", user_id=owner_id, resource=f"dataset:{view['id']}",
+        details={"name": name, "version": view["version"], "created": created,
+                 "bytes": document.get("sizeBytes")},
+    )  # fmt: skip
     return {**view, "created": created}
 
 
@@ -221,6 +226,10 @@ def reprocess_dataset(
             details={"status": document["status"]},
         )
     lifecycle.runner_of(services).submit(owner_id, dataset_id, document["version"])
+    services.audit(
+        "dataset_reprocess", user_id=owner_id, resource=f"dataset:{dataset_id}",
+        details={"name": document["datasetName"], "version": document["version"]},
+    )  # fmt: skip
     return get_dataset(services, owner_id, dataset_id, document["version"])
 
 
@@ -238,6 +247,10 @@ def append_records(
     result, created = append.append_records(services, owner_id, dataset_id, batch)
     if created:
         after_append(services, owner_id, dataset_id)
+        services.audit(
+            "dataset_append", user_id=owner_id, resource=f"dataset:{dataset_id}",
+            details={"batchId": batch.batch_id, "records": len(batch.records)},
+        )  # fmt: skip
     return result, created
 
 
@@ -265,7 +278,7 @@ def delete_dataset(services: Services, owner_id: str, dataset_id: str) -> None:
     """Remove every version: files, records, roll-ups, analytics and cache entries."""
     versions = _versions_or_404(services, owner_id, dataset_id)
     # Its share links die first: no link may outlive what it shows.
-    shares.revoke_dataset_links(services, owner_id, dataset_id)
+    links = shares.revoke_dataset_links(services, owner_id, dataset_id)
     # Its reports and report schedules go first: none may outlive its data.
     report_records.forget_dataset(services, owner_id, dataset_id)
     try:
@@ -282,6 +295,11 @@ def delete_dataset(services: Services, owner_id: str, dataset_id: str) -> None:
     except Exception:
         log.exception("source files left behind", extra={"prefix": prefix})
     forget_cached(services, dataset_id)
+    services.audit(
+        "dataset_delete", user_id=owner_id, resource=f"dataset:{dataset_id}",
+        details={"name": versions[-1]["datasetName"], "versions": len(versions),
+                 "shareLinksRevoked": links},
+    )  # fmt: skip
 
 
 def mark_cached(

@@ -193,7 +193,21 @@ def create_share(
         raise Conflict(
             f"You already have {MAX_LINKS_PER_OWNER} share links; revoke one first."
         )
-    return repository.create(owner_id, dataset_id, page.name, query, locked, expires_at)
+    link, token = repository.create(
+        owner_id, dataset_id, page.name, query, locked, expires_at
+    )
+    services.audit(
+        "share_create", user_id=owner_id, resource=share_resource(link),
+        details={"page": link.page, "locked": sorted(link.locked),
+                 "expiresAt": _iso(link.expires_at)},
+    )  # fmt: skip
+    return link, token
+
+
+def share_resource(link: ShareLink) -> str:
+    """How the audit trail names a link: under its dataset, so a dataset's
+    events include its links'."""
+    return f"dataset:{link.dataset_id}/share:{link.id}"
 
 
 def share_page(name: object) -> SharePage:
@@ -258,7 +272,12 @@ def list_shares(
 
 def revoke_share(services: Services, owner_id: str, share_id: str) -> ShareLink:
     """Revoke one of the owner's links (NotFound for anyone else's or unknown)."""
-    return ShareRepository(services.postgres).revoke(owner_id, share_id)
+    link = ShareRepository(services.postgres).revoke(owner_id, share_id)
+    services.audit(
+        "share_revoke", user_id=owner_id, resource=share_resource(link),
+        details={"page": link.page},
+    )  # fmt: skip
+    return link
 
 
 def revoke_dataset_links(services: Services, owner_id: str, dataset_id: str) -> int:
@@ -284,8 +303,13 @@ def resolve_token(services: Services, token: str) -> ShareLink:
 def record_view(
     services: Services, link: ShareLink, ip: str | None, user_agent: str | None
 ) -> None:
-    """Log one opening of the link (who from where) and count it."""
+    """Log one opening of the link (who from where) and count it; the audit trail
+    names the link as the actor (its owner as the user it concerns)."""
     ShareRepository(services.postgres).record_view(link.id, ip, user_agent)
+    services.audit(
+        "share_view", user_id=link.owner_id, resource=share_resource(link),
+        details={"page": link.page}, actor_type="share", actor_id=link.id,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------- repository

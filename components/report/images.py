@@ -1,62 +1,148 @@
 """Static chart images for reports: kaleido with Debian's Chromium, kept warm.
 
-kaleido's sync server keeps one Chromium running for the process, so an export
-costs about 0.15 s instead of about 3 s (DESIGN.md §7). Exports are serialised by
-a lock: the server is one browser tab. The server starts on first use and stops
-when the process exits. Its thread can die under it (kaleido then waits forever
-for an answer): a dead server is started again, and an export that takes longer
-than EXPORT_TIMEOUT_S fails the report instead of hanging its request.
+One Chromium (a `kaleido.Kaleido`) stays open for the process, so an export costs
+about 0.15 s instead of about 3 s (DESIGN.md §7). It runs on its own event loop in
+a daemon thread; exports are handed to that loop and serialised by a lock (the
+browser is one tab). kaleido's own sync server is not used: it blocks its loop on
+a queue and, when its thread dies, leaves callers waiting forever.
+
+An export that takes longer than EXPORT_TIMEOUT_S, or whose loop thread has died
+(dash.testing's server stop raises SystemExit in every thread started while its
+server ran), fails the report instead of hanging the request; that browser is
+killed and the next export opens a new one. Waiting happens on daemon threads
+only, so a stuck export never holds up the process's exit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import copy
+import os
+import signal
 import threading
+import time
+from collections.abc import Coroutine
+from typing import Any
 
 import kaleido
-from kaleido._sync_server import GlobalKaleidoServer
 
 WIDTH = 1000
 SCALE = 2  # crisp when printed: 2 pixels per CSS pixel
 EXPORT_TIMEOUT_S = 60
+OPEN_TIMEOUT_S = 60
+CLOSE_TIMEOUT_S = 10
+POLL_S = 0.25
+
+
+class ExportFailed(RuntimeError):
+    """A chart could not be exported (the report says so)."""
+
+
+class Exporter:
+    """One warm Chromium driven from its own event loop."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(
+            target=self._serve, name="chart-export", daemon=True
+        )
+        self.thread.start()
+        self.browser: Any = None
+        try:
+            self.browser = self.run(self._open(), OPEN_TIMEOUT_S)
+        except ExportFailed:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            raise
+
+    def _serve(self) -> None:
+        """The loop's thread; ended from outside, it just stops (alive() says so)."""
+        with contextlib.suppress(SystemExit):
+            self.loop.run_forever()
+
+    @staticmethod
+    async def _open() -> kaleido.Kaleido:
+        browser = kaleido.Kaleido(n=1, timeout=EXPORT_TIMEOUT_S)
+        await browser.open()
+        return browser
+
+    def alive(self) -> bool:
+        """The loop thread runs and the browser process has not exited."""
+        process = getattr(self.browser, "subprocess", None)
+        return self.thread.is_alive() and (process is None or process.poll() is None)
+
+    def run(self, coroutine: Coroutine, timeout: float) -> Any:
+        """Run a coroutine on the loop; give up when it takes too long or the
+        loop's thread dies under it."""
+        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return future.result(timeout=POLL_S)
+            except concurrent.futures.TimeoutError:
+                if not self.thread.is_alive():
+                    raise ExportFailed("The chart exporter stopped.") from None
+                if time.monotonic() > deadline:
+                    future.cancel()
+                    raise ExportFailed(
+                        f"The chart export took longer than {timeout:g} s."
+                    ) from None
+
+    def png(self, static: dict, options: dict) -> bytes:
+        return self.run(self.browser.calc_fig(static, opts=options), EXPORT_TIMEOUT_S)
+
+    def close(self) -> None:
+        """Close the browser politely if the loop still runs, else kill it."""
+        if self.thread.is_alive() and self.browser is not None:
+            with contextlib.suppress(Exception):
+                self.run(self.browser.close(), CLOSE_TIMEOUT_S)
+        self.kill()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+    def kill(self) -> None:
+        """End the browser's process group (its wrapper starts a new session)."""
+        process = getattr(self.browser, "subprocess", None)
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            process.wait(timeout=CLOSE_TIMEOUT_S)
+
+
 _LOCK = threading.Lock()
-_STARTED = False
+_EXPORTER: Exporter | None = None
 
 
-def _ensure_server() -> None:
-    global _STARTED
-    server = GlobalKaleidoServer()
-    if _STARTED and not _server_alive(server):
-        _forget(server)  # its thread died: kaleido would wait on it forever
-        _STARTED = False
-    if not _STARTED:
-        kaleido.start_sync_server(silence_warnings=True)
-        atexit.register(stop_server)
-        _STARTED = True
+def _exporter() -> Exporter:
+    """The warm exporter, opened again when the last one died (call under _LOCK)."""
+    global _EXPORTER
+    if _EXPORTER is not None and not _EXPORTER.alive():
+        _EXPORTER.kill()
+        _EXPORTER = None
+    if _EXPORTER is None:
+        _EXPORTER = Exporter()
+    return _EXPORTER
 
 
-def _server_alive(server: GlobalKaleidoServer) -> bool:
-    thread = getattr(server, "_thread", None)
-    return bool(server.is_running() and thread is not None and thread.is_alive())
-
-
-def _forget(server: GlobalKaleidoServer) -> None:
-    """Reset kaleido's singleton without joining its (dead or stuck) thread."""
-    for name in ("_thread", "_task_queue", "_return_queue"):
-        if hasattr(server, name):
-            delattr(server, name)
-    server._initialized = False
+def warm() -> None:
+    """Open the browser now (a report's first export then costs no start-up)."""
+    with _LOCK:
+        _exporter()
 
 
 def stop_server() -> None:
-    """Stop the warm Chromium (at exit; harmless when it never started)."""
-    global _STARTED
+    """Close the warm Chromium (at exit; harmless when it never started)."""
+    global _EXPORTER
     with _LOCK:
-        if _STARTED:
-            kaleido.stop_sync_server(silence_warnings=True)
-            _STARTED = False
+        if _EXPORTER is not None:
+            _EXPORTER.close()
+            _EXPORTER = None
+
+
+atexit.register(stop_server)
 
 
 def static_spec(spec: dict, height: int | None = None) -> dict:
@@ -76,21 +162,15 @@ def static_spec(spec: dict, height: int | None = None) -> dict:
 
 def png(spec: dict, height: int | None = None) -> bytes:
     """The PNG of a figure spec (plain data, as the page's builders make it)."""
+    global _EXPORTER
     static = static_spec(spec, height)
     options = {"format": "png", "width": WIDTH, "height": static["layout"]["height"],
                "scale": SCALE}  # fmt: skip
-    global _STARTED
     with _LOCK:
-        _ensure_server()
-        worker = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        exporter = _exporter()
         try:
-            job = worker.submit(kaleido.calc_fig_sync, static, opts=options)
-            return job.result(timeout=EXPORT_TIMEOUT_S)
-        except concurrent.futures.TimeoutError:
-            _forget(GlobalKaleidoServer())  # stuck: the next export starts anew
-            _STARTED = False
-            raise RuntimeError(
-                f"The chart export took longer than {EXPORT_TIMEOUT_S} s."
-            ) from None
-        finally:
-            worker.shutdown(wait=False)
+            return exporter.png(static, options)
+        except ExportFailed:
+            exporter.kill()  # stuck or dead: the next export opens a new browser
+            _EXPORTER = None
+            raise

@@ -21,7 +21,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import redis
 from flask import current_app, has_app_context
 
-from auth.audit import record_event
 from data.alerts import delivery, engine, store
 from data.alerts.engine import ACTIVE, Bucket, Replay, RuleState
 from data.alerts.mutes import muted, silenced
@@ -113,6 +112,7 @@ def create_rule(services: Services, owner_id: str, raw: object) -> dict:
     """Store a rule and evaluate it over the history it already has."""
     rule, buckets = checked_rule(services, owner_id, raw)
     row = store.create_rule(services.postgres, owner_id, rule_document(rule))
+    _audit_rule(services, owner_id, "alert_rule_create", str(row["id"]), row)
     return rule_view(_evaluate(services, row, buckets, now_utc()) or row)
 
 
@@ -123,7 +123,31 @@ def replace_rule(services: Services, owner_id: str, rule_id: str, raw: object) -
         services, owner_id, unmasked(raw, current["definition"])
     )
     row = store.replace_rule(services.postgres, owner_id, rule_id, rule_document(rule))
+    _audit_rule(services, owner_id, "alert_rule_update", str(row["id"]), row)
     return rule_view(_evaluate(services, row, buckets, now_utc()) or row)
+
+
+def delete_rule(services: Services, owner_id: str, rule_id: str) -> None:
+    """Delete one of the owner's rules with its history (NotFound otherwise)."""
+    definition = store.delete_rule(services.postgres, owner_id, rule_id)
+    row = {"definition": definition}
+    _audit_rule(services, owner_id, "alert_rule_delete", rule_id.lower(), row)
+
+
+def _audit_rule(services: Services, owner_id: str, action: str, rule_id: str, row):
+    """A rule change in the audit trail: which rule of which dataset (never its
+    channels: a webhook URL may carry a secret)."""
+    definition = row["definition"]
+    services.audit(
+        action, user_id=owner_id, resource=rule_resource(definition, rule_id),
+        details={"ruleId": rule_id, "name": definition.get("name"),
+                 "measure": definition.get("measure")},
+    )  # fmt: skip
+
+
+def rule_resource(definition: dict, rule_id: str) -> str:
+    """How the audit trail names a rule: under its dataset."""
+    return f"dataset:{definition.get('datasetId')}/alert:{rule_id}"
 
 
 def backtest(services: Services, owner_id: str, raw: object) -> dict:
@@ -362,9 +386,9 @@ def _audit_notification(services, row: dict, item: dict, status: str, attempts: 
         "attempts": attempts,
     }
     outcome = "success" if status == "delivered" else "failure"
-    record_event(
-        services.postgres, "alert_notification", outcome,
-        user_id=str(row["user_id"]), details=details,
+    services.audit(
+        "alert_notification", user_id=str(row["user_id"]), outcome=outcome,
+        resource=rule_resource(row["definition"], str(row["id"])), details=details,
     )  # fmt: skip
 
 

@@ -85,15 +85,18 @@ def replace_rule(db: Postgres, owner_id: str, rule_id: str, definition: dict) ->
         return _row(cursor, row)
 
 
-def delete_rule(db: Postgres, owner_id: str, rule_id: str) -> None:
-    """Delete a rule with its history and notifications."""
+def delete_rule(db: Postgres, owner_id: str, rule_id: str) -> dict:
+    """Delete a rule with its history and notifications; returns its definition."""
     with db.transaction() as cursor:
         cursor.execute(
-            "DELETE FROM alert_rules WHERE id = %s AND user_id = %s",
+            "DELETE FROM alert_rules WHERE id = %s AND user_id = %s"
+            " RETURNING definition",
             (check_id(rule_id), owner_id),
         )
-        if cursor.rowcount == 0:
-            raise NotFound("No such alert rule.")
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound("No such alert rule.")
+    return row[0]
 
 
 def history(db: Postgres, rule_id: str, limit: int = HISTORY_LIMIT) -> list[dict]:

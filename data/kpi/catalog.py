@@ -65,4 +65,9 @@ def set_measures(
     meta = lifecycle.meta_document(document)
     services.store.put(lifecycle.meta_key(document["objectKey"]), io.BytesIO(meta))
     lifecycle.runner_of(services).submit(owner_id, dataset_id, document["version"])
+    services.audit(
+        "measures_update", user_id=owner_id, resource=f"dataset:{dataset_id}",
+        details={"version": document["version"],
+                 "measures": [measure["name"] for measure in measures]},
+    )  # fmt: skip
     return _view(find_version_document(services, owner_id, dataset_id, version))

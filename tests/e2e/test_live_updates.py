@@ -1,6 +1,7 @@
-"""Browser test of the live push (issue 14): a KPI page is open, records are
+"""Browser tests of the live push (issue 14): a KPI page is open, records are
 appended through the API, and the card's value changes without a reload; while
-nothing changes, the browser's network log shows no HTTP request at all."""
+nothing changes, the browser's network log shows no HTTP request at all; a page
+that missed an event catches up when its connection drops and comes back."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 
 import pytest
 
+from data.ingest.changes import CHANGE_LISTENER
 from tests.conftest import register_user
 from tests.e2e.helpers import assert_accessible, sign_in_in_browser
 from tests.e2e.test_kpi_page import CARDS, cards_text, events_for, wait_for
@@ -76,3 +78,54 @@ def test_an_open_kpi_page_moves_when_records_are_appended(dash_duo, make_app):
     assert requests and all("/_dash-update-component" in url for url in requests)
     assert changed != before
     assert_accessible(dash_duo, state="KPI page after a live update")
+
+
+def drop_every_socket(app) -> int:
+    """End every page's connection at the Engine.IO level, as a network drop does
+    (socket.io-client then reconnects with its backoff); returns how many."""
+    engine = app.server.extensions["socketio"].server.eio
+    sids = list(engine.sockets)
+    for sid in sids:
+        engine.disconnect(sid)
+    return len(sids)
+
+
+def test_a_page_that_missed_an_event_catches_up_when_it_reconnects(dash_duo, make_app):
+    """An append whose push the page never got (its event was lost) shows up once
+    the connection drops and the page reconnects: the server tells a new socket
+    where the dataset stands, and the page compares revisions."""
+    app = make_app(ingest_mode="inline")
+    dash_duo.start_server(app, port=free_port())
+    client = app.server.test_client()
+    user = register_user(client)
+    dataset_id = events_for(app, user)
+    sign_in_in_browser(dash_duo, user["email"], user["password"])
+    dash_duo.driver.get(f"{dash_duo.server_url}/kpi/{dataset_id}")
+    wait_for(
+        lambda: len(dash_duo.driver.find_elements("css selector", CARDS)) == 5,
+        message="five KPI cards",
+    )
+    before = cards_text(dash_duo)
+    dash_duo.driver.execute_script("window.liveMarker = 1;")  # no reload below
+
+    services = app.server.extensions["insightboard"]
+    pushing = services.extensions[CHANGE_LISTENER]
+    services.extensions[CHANGE_LISTENER] = lambda *args, **kwargs: None  # lost
+    response = client.post(
+        f"/api/datasets/{dataset_id}/records",
+        json={"batchId": "live-missed-1", "records": page_views_records(40)},
+        headers=user["headers"],
+    )
+    assert response.status_code == 201, response.get_json()
+    services.extensions[CHANGE_LISTENER] = pushing
+    assert cards_text(dash_duo) == before  # nothing told the page yet
+
+    assert drop_every_socket(app) >= 1
+    changed = wait_for(
+        lambda: (text := cards_text(dash_duo)) and text != before and text,
+        timeout=30,
+        message="the cards to catch up after the page reconnected",
+    )
+    assert changed != before
+    assert dash_duo.driver.execute_script("return window.liveMarker;") == 1
+    assert_accessible(dash_duo, state="KPI page after it caught up")

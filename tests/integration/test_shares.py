@@ -359,6 +359,8 @@ def test_the_download_serves_the_locked_rows_only(world):
         ("datasets-grid.rowData", {"datasets-refresh.data": 1}),
         ("account-token-secret.children", {"account-create-token.n_clicks": 1}),
         ("share-result.children", {"share-create.n_clicks": 1}),
+        ("audit-table.children", {"audit-page-number.data": 0}),
+        ("audit-download.data", {"audit-download-button.n_clicks": 1}),
     ],
 )
 def test_callbacks_of_other_pages_get_nothing(world, first_output, values):
@@ -376,7 +378,7 @@ def test_callbacks_of_other_pages_get_nothing(world, first_output, values):
 
 def test_the_router_renders_only_this_links_page(world):
     client = world["app"].server.test_client()
-    for path in (f"/datasets/{world['other']}", "/account", "/datasets"):
+    for path in (f"/datasets/{world['other']}", "/account", "/datasets", "/audit"):
         routed = client.post(
             "/_dash-update-component",
             json=router_body(path, ""),

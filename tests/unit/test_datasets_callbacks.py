@@ -280,9 +280,13 @@ def test_a_live_event_says_how_each_finished_dataset_ended():
 def test_the_upload_message_stays_until_something_finishes():
     visits = dataset("b" * 32, "Visits", "processing")
     still = [visits["id"]]
-    assert callbacks.finished_feedback(True, [visits], still, still) is callbacks.no_update
+    assert (
+        callbacks.finished_feedback(True, [visits], still, still) is callbacks.no_update
+    )
     # A refresh right after an action keeps the action's message.
-    assert callbacks.finished_feedback(False, [visits], still, []) is callbacks.no_update
+    assert (
+        callbacks.finished_feedback(False, [visits], still, []) is callbacks.no_update
+    )
     # A dataset deleted while processing is not reported as finished.
     assert callbacks.finished_feedback(True, [], still, []) is callbacks.no_update
     text = text_of(callbacks.upload_feedback({"name": "Sales", "version": 2}))
