@@ -9,8 +9,16 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from api.blueprint import api
 from api.openapi import add_path, error_doc, model_schema, response_doc
 from auth.identity import current_user
+from auth.validation import read_json_object
 from data import datasets
-from data.dataset_models import DatasetSummary, DatasetVersionView, VersionProgress
+from data.dataset_models import (
+    MIN_ENTITIES_HIGH,
+    MIN_ENTITIES_LOW,
+    DatasetSummary,
+    DatasetVersionView,
+    DisclosureSetting,
+    VersionProgress,
+)
 from data.errors import TooLarge, UnsupportedMedia, ValidationFailed
 from data.ingest.schema import Choice
 from data.services import get_services
@@ -97,6 +105,22 @@ def delete_dataset_api(dataset_id: str):
     owner_id = current_user().id
     datasets.delete_dataset(get_services(), owner_id, dataset_id)
     return Response(status=204)
+
+
+@api.get("/datasets/<dataset_id>/disclosure")
+def get_disclosure_api(dataset_id: str):
+    """The dataset's disclosure setting: agents see no smaller cells."""
+    owner_id = current_user().id
+    return jsonify(datasets.get_disclosure(get_services(), owner_id, dataset_id))
+
+
+@api.put("/datasets/<dataset_id>/disclosure")
+def put_disclosure_api(dataset_id: str):
+    """Set k (minEntities) for every version of the dataset."""
+    owner_id = current_user().id
+    body = read_json_object(request)
+    setting = datasets.set_disclosure(get_services(), owner_id, dataset_id, body)
+    return jsonify(setting)
 
 
 def _multipart(settings):
@@ -351,6 +375,59 @@ add_path(
             "401": UNAUTHORIZED,
             "404": NOT_FOUND,
             "409": error_doc("A live run is processing this version"),
+        },
+    },
+)
+DISCLOSURE = model_schema(DisclosureSetting)
+DISCLOSURE_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["minEntities"],
+                "additionalProperties": False,
+                "properties": {
+                    "minEntities": {
+                        "type": "integer",
+                        "minimum": MIN_ENTITIES_LOW,
+                        "maximum": MIN_ENTITIES_HIGH,
+                        "description": "k: agents see no cell computed from "
+                        "fewer distinct entities (identifier values, else rows)",
+                    }
+                },
+            }
+        }
+    },
+}
+add_path(
+    "/api/datasets/{dataset_id}/disclosure",
+    "get",
+    {
+        "summary": "The disclosure setting: the fewest distinct entities (k) a "
+        "cell an agent sees is computed from, and what an entity is",
+        "parameters": [ID_PARAMETER],
+        "responses": {
+            "200": response_doc(DISCLOSURE, "The setting"),
+            "401": UNAUTHORIZED,
+            "404": NOT_FOUND,
+        },
+    },
+)
+add_path(
+    "/api/datasets/{dataset_id}/disclosure",
+    "put",
+    {
+        "summary": "Set k for every version of the dataset (new versions keep it)",
+        "parameters": [ID_PARAMETER],
+        "requestBody": DISCLOSURE_BODY,
+        "responses": {
+            "200": response_doc(DISCLOSURE, "The stored setting"),
+            "400": error_doc("minEntities missing or out of bounds (named)"),
+            "401": UNAUTHORIZED,
+            "404": NOT_FOUND,
+            "413": error_doc("The JSON body is too large"),
+            "415": error_doc("No JSON body (Content-Type application/json)"),
         },
     },
 )

@@ -89,11 +89,26 @@ MEASURES_SCHEMA = {
     "type": "object",
     "properties": {"measures": {"type": "array", "items": MEASURE_SCHEMA}},
 }
+SUPPRESSED = {
+    "type": "string",
+    "description": "Agent views only: why the value is hidden (fewer than k "
+    "entities, or so that another hidden value cannot be worked out)",
+}
 POINT = {
     "type": "object",
     "properties": {
         "t": {"type": "string", "format": "date-time"},
         "value": NULLABLE_NUMBER,
+        "suppressed": SUPPRESSED,
+    },
+}
+DISCLOSURE = {
+    "type": "object",
+    "description": "Agent views only: the disclosure setting applied",
+    "properties": {
+        "k": {"type": "integer"},
+        "entity": {"type": "string", "description": "Identifier column, or rows"},
+        "suppressedCells": {"type": "integer"},
     },
 }
 KPI_SCHEMA = {
@@ -121,11 +136,18 @@ KPI_SCHEMA = {
                     "comparisonSeries": {"type": "array", "items": POINT},
                     "approximate": {"type": "boolean"},
                     "relativeError": {"type": "number"},
+                    "suppressed": {
+                        "type": "object",
+                        "description": "Agent views only: hidden headline values "
+                        "(value, comparisonValue) and why",
+                        "additionalProperties": SUPPRESSED,
+                    },
                 },
             },
         },
         "breakdown": {"type": "object", "nullable": True},
         "cached": {"type": "boolean"},
+        "disclosure": DISCLOSURE,
     },
 }
 

@@ -108,3 +108,19 @@ class DatasetSummary(_Shape):
     uploadedAt: Moment
     updatedAt: Moment
     versions: list[VersionSummary]
+
+
+# Disclosure control (data/disclosure.py): agents see no cell computed from fewer
+# than `minEntities` distinct entities. 1 would hide nothing, so 2 is the least;
+# the default is the usual statistical-office threshold.
+DEFAULT_MIN_ENTITIES = 10
+MIN_ENTITIES_LOW, MIN_ENTITIES_HIGH = 2, 1000
+
+
+class DisclosureSetting(_Shape):
+    """A dataset's disclosure setting: k, and what an entity is (the dataset's
+    first identifier column, or rows when it has none)."""
+
+    datasetId: str
+    minEntities: int
+    entity: str

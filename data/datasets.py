@@ -28,6 +28,11 @@ import redis
 
 from data import report_records, shares
 from data.cache import bump_generation
+from data.dataset_models import (
+    DEFAULT_MIN_ENTITIES,
+    MIN_ENTITIES_HIGH,
+    MIN_ENTITIES_LOW,
+)
 from data.errors import (
     DATASET_NOT_FOUND,
     Conflict,
@@ -409,6 +414,8 @@ def _reserve_version(
         document.update(
             uploadKey=upload_key, choice=choice.document(), measures=measures
         )
+        if existing and existing[-1].get("disclosure"):
+            document["disclosure"] = existing[-1]["disclosure"]
         document["originalName"] = safe_filename(filename)
         try:
             repository.insert_version(services.mongo, document)
@@ -604,3 +611,72 @@ def _version_view(document: dict, versions: list[dict], settings) -> dict:
         "progress": _progress(document, settings),
         "versions": [_version_summary(d) for d in versions],
     }
+
+
+def entity_column(document: dict) -> dict | None:
+    """The column whose distinct values are a version's entities for disclosure
+    control (its first identifier), or None: then every row is an entity."""
+    columns = document.get("columns") or []
+    return next((c for c in columns if c["role"] == "identifier"), None)
+
+
+def entity_name(document: dict) -> str:
+    """The entity column's name, or "rows"."""
+    column = entity_column(document)
+    return column["name"] if column else "rows"
+
+
+def min_entities(document: dict) -> int:
+    """k: agents see no cell computed from fewer distinct entities."""
+    setting = document.get("disclosure") or {}
+    return int(setting.get("minEntities") or DEFAULT_MIN_ENTITIES)
+
+
+def _disclosure_view(document: dict) -> dict:
+    return {
+        "datasetId": document["datasetId"],
+        "minEntities": min_entities(document),
+        "entity": entity_name(document),
+    }
+
+
+def get_disclosure(services: Services, owner_id: str, dataset_id: str) -> dict:
+    """The dataset's disclosure setting (k for agents, and the entity counted)."""
+    versions = _versions_or_404(services, owner_id, dataset_id)
+    return _disclosure_view(versions[-1])
+
+
+def parse_min_entities(body: dict) -> int:
+    """`minEntities` of a request body: a whole number within the bounds (400
+    naming the field otherwise)."""
+    unknown = sorted(set(body) - {"minEntities"})
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown field {unknown[0][:40]!r}; the only field is minEntities.",
+            details={"field": unknown[0][:40], "choices": ["minEntities"]},
+        )
+    value = body.get("minEntities")
+    low, high = MIN_ENTITIES_LOW, MIN_ENTITIES_HIGH
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or not (low <= value <= high)
+    ):
+        raise ValidationFailed(
+            f"minEntities must be a whole number from {low} to {high}.",
+            details={"field": "minEntities", "minimum": low, "maximum": high},
+        )
+    return value
+
+
+def set_disclosure(
+    services: Services, owner_id: str, dataset_id: str, body: dict
+) -> dict:
+    """Store k with every version of the dataset (new versions inherit it)."""
+    min_entities = parse_min_entities(body)
+    _versions_or_404(services, owner_id, dataset_id)
+    services.mongo[repository.DATASETS].update_many(
+        {"userId": owner_id, "datasetId": dataset_id},
+        {"$set": {"disclosure": {"minEntities": min_entities}}},
+    )
+    return get_disclosure(services, owner_id, dataset_id)

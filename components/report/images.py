@@ -54,7 +54,7 @@ class Exporter:
         try:
             self.browser = self.run(self._open(), OPEN_TIMEOUT_S)
         except ExportFailed:
-            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.discard()
             raise
 
     def _serve(self) -> None:
@@ -94,12 +94,21 @@ class Exporter:
         return self.run(self.browser.calc_fig(static, opts=options), EXPORT_TIMEOUT_S)
 
     def close(self) -> None:
-        """Close the browser politely if the loop still runs, else kill it."""
+        """Close the browser politely if the loop still runs, then discard."""
         if self.thread.is_alive() and self.browser is not None:
             with contextlib.suppress(Exception):
                 self.run(self.browser.close(), CLOSE_TIMEOUT_S)
+        self.discard()
+
+    def discard(self) -> None:
+        """Kill the browser, stop the loop and release it (stuck or dead)."""
         self.kill()
+        if self.loop.is_closed():
+            return
         self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=CLOSE_TIMEOUT_S)
+        if not self.thread.is_alive() and not self.loop.is_running():
+            self.loop.close()
 
     def kill(self) -> None:
         """End the browser's process group (its wrapper starts a new session)."""
@@ -120,7 +129,7 @@ def _exporter() -> Exporter:
     """The warm exporter, opened again when the last one died (call under _LOCK)."""
     global _EXPORTER
     if _EXPORTER is not None and not _EXPORTER.alive():
-        _EXPORTER.kill()
+        _EXPORTER.discard()
         _EXPORTER = None
     if _EXPORTER is None:
         _EXPORTER = Exporter()
@@ -171,6 +180,6 @@ def png(spec: dict, height: int | None = None) -> bytes:
         try:
             return exporter.png(static, options)
         except ExportFailed:
-            exporter.kill()  # stuck or dead: the next export opens a new browser
+            exporter.discard()  # stuck or dead: the next export opens a new browser
             _EXPORTER = None
             raise

@@ -89,6 +89,20 @@ class SeriesPoint(_Shape):
     t: Moment
     value: float | None
     count: int | None = None
+    suppressed: str | None = Field(
+        default=None,
+        description="Agent views only: why value and count are hidden.",
+    )
+
+
+class DisclosureBlock(_Shape):
+    """Agent views only: the disclosure setting applied and its effect."""
+
+    k: int = Field(description="No cell comes from fewer distinct entities.")
+    entity: str = Field(description="The identifier column counted, or rows.")
+    suppressed_cells: int = Field(
+        alias="suppressedCells", description="Hidden cells (buckets)."
+    )
 
 
 class Anomaly(_Shape):
@@ -161,3 +175,4 @@ class AnalyticsView(_Shape):
     insights: list[str]
     notes: list[str]
     cached: bool
+    disclosure: DisclosureBlock | None = None

@@ -498,3 +498,27 @@ def view_pipeline(
         {"$facet": facets},
         *summary_stages(params["k"]),
     ]
+
+
+def entity_count_pipeline(
+    match: dict,
+    metric_key: str,
+    entity_key: str,
+    granularity: str,
+    bounds: tuple[dt.datetime | None, dt.datetime | None],
+    filters: dict[str, list[str]],
+) -> list[dict]:
+    """Distinct entities (identifier `i.<entity_key>`) of the records behind
+    each bucket of a view's series (those with a value of the metric), by a
+    two-stage `$group`; records without an identifier are one unknown entity."""
+    unit = {"date": "$t", "unit": granularity}
+    if granularity == "week":
+        unit["startOfWeek"] = "monday"
+    chosen = {**match, **_series_match(*bounds, filters, "t")}
+    chosen[f"m.{metric_key}"] = {"$ne": None}
+    who = {"$ifNull": [f"$i.{entity_key}", ""]}
+    return [
+        {"$match": chosen},
+        {"$group": {"_id": {"b": {"$dateTrunc": unit}, "u": who}}},
+        {"$group": {"_id": "$_id.b", "n": {"$sum": 1}}},
+    ]

@@ -14,6 +14,7 @@ import datetime as dt
 
 from data import datasets
 from data.analytics.assemble import assemble_view
+from data.analytics.disclosure_view import apply_disclosure
 from data.analytics.params import (
     GRANULARITIES,
     default_params,
@@ -23,12 +24,14 @@ from data.analytics.params import (
 )
 from data.analytics.pipeline import (
     bucket_count,
+    entity_count_pipeline,
     next_bucket,
     time_bounds,
     view_pipeline,
 )
 from data.cache import cache_get, cache_set, generation
 from data.errors import Unprocessable
+from data.ingest.repository import RECORDS, committed_filter
 from data.mongo import IndexDefinitions
 from data.services import Services
 
@@ -216,15 +219,34 @@ def get_view(
     dataset_id: str,
     params: dict,
     version: int | None = None,
+    *,
+    for_agent: bool = False,
 ) -> dict:
-    """The analysis view: from the cache when present, else computed and cached."""
+    """The analysis view: from the cache when present, else computed and cached.
+    For an agent (`for_agent`), buckets from fewer than the dataset's k entities
+    are hidden with what they feed (data/analytics/disclosure_view.py)."""
     dataset = load_dataset(services, owner_id, dataset_id, version)
     canonical = parse_params(params, dataset)
     key = cache_key(dataset, canonical)
+    if for_agent:
+        return _cached_agent_view(services, dataset, canonical, key)
     cached = cache_get(key)
     if cached is not None:
         return {**cached, "cached": True}
     return _compute_and_keep(services, dataset, canonical, key)
+
+
+def _cached_agent_view(services: Services, dataset: dict, params: dict, key: str):
+    agent_key = (
+        f"{key}:agent:{datasets.min_entities(dataset)}:{datasets.entity_name(dataset)}"
+    )
+    cached = cache_get(agent_key)
+    if cached is not None:
+        return {**cached, "cached": True}
+    view = cache_get(key) or _compute_and_keep(services, dataset, params, key)
+    agent = agent_view(services, dataset, params, view)
+    cache_set(agent_key, agent)
+    return {**agent, "cached": False}
 
 
 def run_analytics(
@@ -234,15 +256,66 @@ def run_analytics(
     params: dict,
     force: bool = False,
     version: int | None = None,
+    *,
+    for_agent: bool = False,
 ) -> dict:
     """Compute (or with force, recompute), store and cache a view."""
     if not force:
-        return get_view(services, owner_id, dataset_id, params, version)
+        return get_view(
+            services, owner_id, dataset_id, params, version, for_agent=for_agent
+        )
     dataset = load_dataset(services, owner_id, dataset_id, version)
     canonical = parse_params(params, dataset)
-    return _compute_and_keep(
+    view = _compute_and_keep(
         services, dataset, canonical, cache_key(dataset, canonical)
     )
+    return agent_view(services, dataset, canonical, view) if for_agent else view
+
+
+def entity_query(dataset: dict, params: dict) -> tuple[str, list[dict]]:
+    """The records pipeline counting each bucket's distinct identifiers."""
+    column = datasets.entity_column(dataset)
+    if column is None or params["granularity"] == "raw":
+        raise ValueError("raw views and datasets without an identifier count rows")
+    match = {"datasetId": dataset["datasetId"], "version": dataset["version"]}
+    match |= committed_filter(dataset.get("revision"))
+    stages = entity_count_pipeline(
+        match,
+        _column_key(dataset, params["metric"]),
+        column["key"],
+        params["granularity"],
+        _bounds(params),
+        _filter_keys(dataset, params),
+    )
+    return RECORDS, stages
+
+
+def bucket_entities(
+    services: Services, dataset: dict, params: dict
+) -> dict[dt.datetime, float] | None:
+    """Distinct identifiers per bucket (exact, from records); None when the
+    entities are rows (no identifier, or a raw view: a point is one row)."""
+    if datasets.entity_column(dataset) is None or params["granularity"] == "raw":
+        return None
+    collection, stages = entity_query(dataset, params)
+    return {
+        _utc(row["_id"]): row["n"]
+        for row in services.mongo[collection].aggregate(stages)
+    }
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(
+        dt.UTC
+    )
+
+
+def agent_view(services: Services, dataset: dict, params: dict, view: dict) -> dict:
+    """The view with small buckets hidden (counted on each call: one records
+    aggregate when the dataset has an identifier)."""
+    entities = bucket_entities(services, dataset, params)
+    k, entity = datasets.min_entities(dataset), datasets.entity_name(dataset)
+    return apply_disclosure(view, entities, k, entity)
 
 
 def warm_default_view(

@@ -35,6 +35,22 @@ def union_estimate(groups: list[list[bytes | None]]) -> int:
     return 0 if empty else round(union.get_estimate())
 
 
+def union_bounds(groups: list[list[bytes | None]]) -> tuple[float, float]:
+    """Lower and upper bounds (two standard deviations) of the distinct count of
+    the union of every sketch in the groups; (0, 0) without any."""
+    union = datasketches.hll_union(SKETCH_LG_K)
+    empty = True
+    for group in groups:
+        for blob in group or ():
+            if blob:
+                union.update(datasketches.hll_sketch.deserialize(blob))
+                empty = False
+    if empty:
+        return 0.0, 0.0
+    result = union.get_result()
+    return result.get_lower_bound(2), result.get_upper_bound(2)
+
+
 def value_of(
     measure: dict, partial: dict | None, by_name: dict[str, dict]
 ) -> float | None:

@@ -63,6 +63,14 @@ def _zoned(field: str, tz: str) -> dict:
 def business_hours(hours, days, tz: str, field: str = "$b") -> list[dict]:
     """A `$match` keeping times (hour buckets, or records' `$t`) whose local hour
     and weekday are chosen."""
+    conditions = time_conditions(hours, days, tz, field)
+    if not conditions:
+        return []
+    return [{"$match": {"$expr": {"$and": conditions}}}]
+
+
+def time_conditions(hours, days, tz: str, field: str = "$b") -> list[dict]:
+    """`$expr` conditions on the local hour and weekday of `field` (none: all)."""
     conditions = []
     if hours:
         start, end = hours
@@ -76,9 +84,7 @@ def business_hours(hours, days, tz: str, field: str = "$b") -> list[dict]:
         # $dayOfWeek counts 1 = Sunday .. 7 = Saturday; ISO weekdays 1 = Monday.
         chosen_days = sorted(day % 7 + 1 for day in days)
         conditions.append({"$in": [{"$dayOfWeek": _zoned(field, tz)}, chosen_days]})
-    if not conditions:
-        return []
-    return [{"$match": {"$expr": {"$and": conditions}}}]
+    return conditions
 
 
 def truncate(granularity: str, tz: str, field: str = "$b") -> dict:
@@ -172,3 +178,48 @@ def exact_distinct_pipeline(
         options.get("hours"), options.get("days"), options["tz"], "$t"
     )
     return [{"$match": match}, *hours, {"$facet": facets}]
+
+
+def entity_count_pipeline(
+    match: dict,
+    entity: str,
+    selection: list[dict],
+    options: dict,
+    breakdown: tuple[str, list[str]] | None = None,
+    complement: bool = False,
+) -> list[dict]:
+    """Distinct entities (`entity`: "i.c1") of records per series bucket, in the
+    period, per breakdown value and in `other` (breakdown: (field, top values)),
+    by two-stage `$group`s in one `$facet`. `selection` holds the view's filter
+    and business-hours conditions (`$expr`); with `complement`, the records they
+    leave out are counted instead."""
+    chosen: dict = {"$and": selection}
+    stages: list[dict] = [{"$match": match}]
+    if selection:
+        # `$eq false` rather than `$not`: the in-process engine misreads
+        # `{"$not": [expression]}` (always false), and this is the same test.
+        expression = {"$eq": [chosen, False]} if complement else chosen
+        stages.append({"$match": {"$expr": expression}})
+    # Rows without an entity are one unknown entity together (never zero).
+    who = {"$ifNull": [f"${entity}", ""]}
+    bucket = truncate(options["granularity"], options["tz"], "$t")
+    facets = {
+        "series": _distinct_per(bucket, who),
+        "total": [{"$group": {"_id": who}}, {"$count": "n"}],
+    }
+    if breakdown is not None:
+        field, top = breakdown
+        facets["rows"] = _distinct_per(f"${field}", who)
+        facets["other"] = [
+            {"$match": {field: {"$nin": top}}},
+            {"$group": {"_id": who}},
+            {"$count": "n"},
+        ]
+    return [*stages, {"$facet": facets}]
+
+
+def _distinct_per(key: object, entity: object) -> list[dict]:
+    return [
+        {"$group": {"_id": {"k": key, "u": entity}}},
+        {"$group": {"_id": "$_id.k", "n": {"$sum": 1}}},
+    ]

@@ -14,16 +14,28 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import replace
 
 import numpy as np
 
 from data.analytics.detectors import detect_modified_zscore
 from data.analytics.service import load_dataset
 from data.cache import cache_get, cache_set
+from data.datasets import entity_column, entity_name, min_entities
 from data.errors import Unprocessable, ValidationFailed
 from data.ingest.kpi_rollups import TOTAL, where_text
+from data.ingest.measures import DISTINCT_KINDS
 from data.ingest.repository import KPI_ROLLUPS, RECORDS, committed_filter
 from data.kpi import compute, pipeline
+from data.kpi.disclosure_view import (
+    Disclosure,
+    EntityCounts,
+    PeriodCounts,
+    apply_disclosure,
+    counts_from_result,
+    left_out_bound,
+    left_out_rows,
+)
 from data.kpi.params import KpiQuery, parse_kpi_query
 from data.kpi.periods import (
     HOUR,
@@ -315,6 +327,14 @@ def series_anomalies(series: list[dict], partial: bool = False) -> list[dict]:
     ]  # fmt: skip
 
 
+def view_periods(dataset: dict, query: KpiQuery) -> tuple[Period, Period | None, bool]:
+    """The view's period, its comparison period and whether it is cut short."""
+    _first, data_end = data_bounds(dataset)
+    period = resolve_period(query, data_end - HOUR if data_end else None)
+    other = comparison_period(period, query.compare, query.tz)
+    return like_for_like(period, other, data_end, query.tz)
+
+
 def compute_kpi(services: Services, dataset: dict, query: KpiQuery) -> dict:
     """Compute one KPI view of a loaded dataset version (no cache)."""
     chosen = chosen_measures(dataset, query)
@@ -322,10 +342,7 @@ def compute_kpi(services: Services, dataset: dict, query: KpiQuery) -> dict:
         raise Unprocessable("This dataset has no measures; add some first.")
     needed = needed_measures(dataset, chosen)
     by_name = {m["name"]: m for m in needed}
-    _first, data_end = data_bounds(dataset)
-    period = resolve_period(query, data_end - HOUR if data_end else None)
-    other = comparison_period(period, query.compare, query.tz)
-    period, other, partial = like_for_like(period, other, data_end, query.tz)
+    period, other, partial = view_periods(dataset, query)
     starts = bucket_starts(period, query.granularity, query.tz)
     other_starts = bucket_starts(other, query.granularity, query.tz) if other else []
     current = period_result(services, dataset, query, period, needed)
@@ -413,17 +430,240 @@ def cache_key(dataset: dict, query: KpiQuery) -> str:
     )
 
 
-def get_kpi(services: Services, owner_id: str, dataset_id: str, raw) -> dict:
-    """The KPI view for a raw query dict: from the cache when present."""
-    query = parse_kpi_query(raw)
+def get_kpi(
+    services: Services,
+    owner_id: str,
+    dataset_id: str,
+    args,
+    *,
+    for_agent: bool = False,
+) -> dict:
+    """The KPI view for raw query args (a dict or MultiDict): from the cache when
+    present. For an agent (`for_agent`), cells from fewer than the dataset's k
+    entities are hidden with their complements (data/kpi/disclosure_view.py)."""
+    query = parse_kpi_query(args)
     dataset = load_dataset(services, owner_id, dataset_id, query.version)
     key = cache_key(dataset, query)
+    if for_agent:
+        return _agent_kpi(services, dataset, query, key)
     cached = cache_get(key)
     if cached is not None:
         return {**cached, "cached": True}
     view = compute_kpi(services, dataset, query)
     cache_set(key, view)
     return {**view, "cached": False}
+
+
+def _agent_kpi(services: Services, dataset: dict, query: KpiQuery, key: str) -> dict:
+    rule = disclosure_rule(dataset)
+    agent_key = f"{key}:agent:{rule.k}:{rule.entity}"
+    cached = cache_get(agent_key)
+    if cached is not None:
+        return {**cached, "cached": True}
+    owner = cache_get(key)
+    if owner is None:
+        owner = compute_kpi(services, dataset, query)
+        cache_set(key, owner)
+    view = agent_kpi(services, dataset, query, rule, owner)
+    cache_set(agent_key, view)
+    return {**view, "cached": False}
+
+
+def disclosure_rule(dataset: dict) -> Disclosure:
+    """The dataset's k and entity (the setting stored with its versions), and
+    the measures that count its entities."""
+    entity = entity_name(dataset)
+    counting = frozenset(
+        m["name"]
+        for m in dataset.get("measures") or []
+        if m["kind"] in DISTINCT_KINDS and m.get("column") == entity
+    )
+    return Disclosure(min_entities(dataset), entity, counting)
+
+
+def agent_kpi(
+    services: Services,
+    dataset: dict,
+    query: KpiQuery,
+    rule: Disclosure,
+    view: dict | None = None,
+) -> dict:
+    """The KPI view (computed unless given) with small cells hidden (no cache)."""
+    if view is None:
+        view = compute_kpi(services, dataset, query)
+    period, other, partial = view_periods(dataset, query)
+    block = view.get("breakdown")
+    top = [row["value"] for row in block["rows"]] if block else None
+    current = period_counts(services, dataset, query, period, top)
+    compared = period_counts(services, dataset, query, other, None) if other else None
+    agent = apply_disclosure(view, current, compared, rule)
+    for measure in agent["measures"]:
+        # Flags come from the visible points only: a hidden point is not scored.
+        measure["anomalies"] = series_anomalies(measure["series"], partial)
+    return agent
+
+
+def _selects(query: KpiQuery) -> bool:
+    return bool(query.filters or query.hours or query.days)
+
+
+def period_counts(
+    services: Services,
+    dataset: dict,
+    query: KpiQuery,
+    period: Period,
+    top: list[str] | None,
+) -> PeriodCounts:
+    """Each cell's distinct entities in one period, and (for a view with filters
+    or business hours) those of the rows the selection leaves out: identifiers
+    counted exactly from records, or rows from the roll-ups."""
+    sketched = entity_sketch(dataset)
+    if sketched is not None:
+        return _sketched_counts(services, dataset, query, period, top, sketched)
+    if entity_column(dataset) is not None:
+        own = _records_counts(services, dataset, query, period, top, False)
+        left = _records_counts(services, dataset, query, period, top, True)
+        return PeriodCounts(own, left if _selects(query) else None)
+    own = _rollup_rows(services, dataset, query, period, top)
+    if not _selects(query):
+        return PeriodCounts(own)
+    everything = _rollup_rows(services, dataset, _unselected(query), period, top)
+    return PeriodCounts(own, left_out_rows(everything, own))
+
+
+def _unselected(query: KpiQuery) -> KpiQuery:
+    return replace(query, filters={}, hours=None, days=None)
+
+
+def entity_sketch(dataset: dict) -> dict | None:
+    """Above EXACT_MAX_ROWS, the stored distinct measure of the entity column
+    (no `where`) whose roll-up sketches count each cell's entities; None: count
+    from records (exact; slower on large versions without such a measure)."""
+    column = entity_column(dataset)
+    if column is None or exact_distinct(dataset):
+        return None
+    return next(
+        (m for m in dataset.get("measures") or []
+         if m["kind"] == "distinct" and m.get("column") == column["name"]
+         and not m.get("where")),
+        None,
+    )  # fmt: skip
+
+
+def _sketched_counts(services, dataset, query, period, top, measure) -> PeriodCounts:
+    """Entities from the sketches, used conservatively: a cell is judged by its
+    count's lower bound (two standard deviations), and the rows a selection
+    leaves out by the fewest entities they can hold (left_out_bound)."""
+    low, high = _sketch_bounds(services, dataset, query, period, top, measure)
+    if not _selects(query):
+        return PeriodCounts(low)
+    whole = _unselected(query)
+    whole_low, _ = _sketch_bounds(services, dataset, whole, period, top, measure)
+    rows = left_out_rows(
+        _rollup_rows(services, dataset, whole, period, top),
+        _rollup_rows(services, dataset, query, period, top),
+    )
+    return PeriodCounts(low, left_out_bound(whole_low, high, rows))
+
+
+def _sketch_bounds(services, dataset, query, period, top, measure):
+    """(lower, upper) EntityCounts of each cell from the roll-ups' sketches."""
+    key, values = choose_slice(dataset, query)
+    grain, options, field = (
+        _grain(query, period),
+        _options(query),
+        f"h_{measure['name']}",
+    )
+    match = pipeline.slice_match(dataset, grain, key, values)
+    stages = pipeline.period_pipeline(
+        match, period.start, period.start, period.end, [measure], options
+    )
+    result: dict = next(iter(services.mongo[KPI_ROLLUPS].aggregate(stages)), {})
+    series = {_utc_id(g)["_id"]: compute.union_bounds([g.get(field) or []])
+              for g in result.get("series", [])}  # fmt: skip
+    total = compute.union_bounds([g.get(field) or [] for g in result.get("series", [])])
+    rows: dict = {}
+    other = (0.0, 0.0)
+    if query.breakdown and top is not None:
+        groups = _breakdown_groups(services, dataset, query, period, [measure])
+        rows = {g["_id"]: compute.union_bounds([g.get(field) or []]) for g in groups}
+        rest = [g.get(field) or [] for g in groups if g["_id"] not in top]
+        other = compute.union_bounds(rest)
+    return tuple(
+        EntityCounts(
+            {t: b[side] for t, b in series.items()}, total[side],
+            {v: b[side] for v, b in rows.items()}, other[side],
+        )
+        for side in (0, 1)
+    )  # fmt: skip
+
+
+def _breakdown_groups(services, dataset, query, period, measures) -> list[dict]:
+    """Period partials per value of the breakdown dimension (the view's slice)."""
+    key = dimension_key(dataset, query.breakdown, "breakdown")
+    match = pipeline.slice_match(
+        dataset, _grain(query, period), key, query.filters.get(query.breakdown)
+    )
+    stages = pipeline.breakdown_pipeline(
+        match, period.start, period.end, measures, _options(query)
+    )
+    return list(services.mongo[KPI_ROLLUPS].aggregate(stages))
+
+
+def entity_query(
+    dataset: dict,
+    query: KpiQuery,
+    period: Period,
+    top: list[str] | None,
+    complement: bool = False,
+) -> list[dict]:
+    """The records pipeline counting each cell's distinct identifiers."""
+    column = entity_column(dataset)
+    if column is None:
+        raise ValueError("a dataset without an identifier counts rows")
+    match = {"datasetId": dataset["datasetId"], "version": dataset["version"],
+             "t": {"$gte": period.start, "$lt": period.end},
+             **committed_filter(dataset.get("revision"))}  # fmt: skip
+    selection = [
+        {"$in": [f"$d.{dimension_key(dataset, name, f'filter.{name}')}", list(v)]}
+        for name, v in query.filters.items()
+    ]
+    selection += pipeline.time_conditions(query.hours, query.days, query.tz, "$t")
+    breakdown = None
+    if query.breakdown and top is not None:
+        field = f"d.{dimension_key(dataset, query.breakdown, 'breakdown')}"
+        breakdown = (field, top)
+    return pipeline.entity_count_pipeline(
+        match, f"i.{column['key']}", selection, _options(query), breakdown, complement
+    )
+
+
+def _records_counts(services, dataset, query, period, top, complement):
+    if complement and not _selects(query):
+        return EntityCounts()
+    stages = entity_query(dataset, query, period, top, complement)
+    result: dict = next(iter(services.mongo[RECORDS].aggregate(stages)), {})
+    return counts_from_result(result)
+
+
+def _rollup_rows(services, dataset, query, period, top) -> EntityCounts:
+    """Rows per series bucket, in the period, per breakdown value and in other."""
+    key, values = choose_slice(dataset, query)
+    grain = _grain(query, period)
+    match = pipeline.slice_match(dataset, grain, key, values)
+    options = _options(query)
+    stages = pipeline.period_pipeline(
+        match, period.start, period.start, period.end, [], options
+    )
+    result: dict = next(iter(services.mongo[KPI_ROLLUPS].aggregate(stages)), {})
+    series = {_utc_id(g)["_id"]: g["rows"] for g in result.get("series", [])}
+    total = (result.get("total") or [{"rows": 0}])[0]["rows"]
+    if not query.breakdown or top is None:
+        return EntityCounts(series=series, total=total)
+    groups = _breakdown_groups(services, dataset, query, period, [])
+    rows = {g["_id"]: g["rows"] for g in groups}
+    other = sum(n for value, n in rows.items() if value not in top)
+    return EntityCounts(series, total, rows, other)
 
 
 MAX_DIMENSION_VALUES = 200

@@ -31,6 +31,11 @@ BASE = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.UTC)
 STALE_BEFORE = NOW - dt.timedelta(minutes=2)
 DIMENSIONS = ("region", "channel")
+# Records carry this identifier (a hash in production); the dataset document does
+# not list it, so only the pipelines that count entities read it
+# (pipelines.with_identifier).
+IDENTIFIER = {"name": "customer", "key": "u", "type": "string",
+              "role": "identifier", "unit": None}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,10 @@ def world_of(name: str, rows, dimensions=DIMENSIONS) -> World:
     records = _with_ids("rec", record_documents(dataset, frame))
     for index, record in enumerate(records):
         record["r"] = 1 + index % 2  # two revisions' leftovers
+        if index % 4 != 3:  # every fourth record has no identifier
+            record["i"] = {
+                IDENTIFIER["key"]: f"{sorted(record['d'].values())}{index % 3}"
+            }
         if name == "missing-null" and index % 3 == 0:
             record["m"] = {}  # the metric field absent, not null
     rollups = _with_ids("rol", rollup_documents(dataset, frame))

@@ -25,13 +25,15 @@ from typing import Any
 from data.analytics.params import AGGREGATIONS, parse_params
 from data.analytics.pipeline import view_pipeline
 from data.analytics.service import build_query
+from data.analytics.service import entity_query as analytics_entity_query
 from data.ingest import repository
 from data.kpi import pipeline as kpi_pipeline
 from data.kpi.params import parse_kpi_query
 from data.kpi.periods import date_period
-from data.kpi.service import choose_slice, exact_query
+from data.kpi.service import choose_slice, entity_query, exact_query
 from tests.conformance.fixtures import (
     DATASET_ID,
+    IDENTIFIER,
     OTHER_OWNER,
     OWNER,
     STALE_BEFORE,
@@ -397,5 +399,79 @@ register(
         unordered=("",),
         source="data/kpi/pipeline.py: period_pipeline, breakdown_pipeline "
         "(service.period_result, service.breakdown)",
+    )
+)
+
+
+# --- disclosure control: distinct entities per cell of an agent's view ------------
+
+
+def with_identifier(dataset: dict) -> dict:
+    """The world's dataset with the identifier its records carry."""
+    return {**dataset, "columns": [IDENTIFIER, *dataset["columns"]]}
+
+
+def _kpi_entities(world: World, variant: Mapping) -> tuple[str, list[dict]]:
+    """The records pipeline counting a KPI view's cells' distinct identifiers (or,
+    with `complement`, those of the rows its selection leaves out)."""
+    raw = {k: v for k, v in variant.items()
+           if k not in ("first", "last", "top", "complement")}  # fmt: skip
+    query = parse_kpi_query(raw)
+    period = date_period(variant["first"], variant["last"], query.tz)
+    stages = entity_query(
+        with_identifier(world.dataset), query, period, variant.get("top"),
+        variant.get("complement", False),
+    )  # fmt: skip
+    return repository.RECORDS, stages
+
+
+KPI_ENTITY_VARIANTS: dict[str, dict] = {
+    "day-utc": {**KPI_SPAN, "granularity": "day"},
+    "week-berlin": {**KPI_SPAN, "granularity": "week", "tz": "Europe/Berlin"},
+    "hour-business-berlin": {**KPI_SPAN, "granularity": "hour", "tz": "Europe/Berlin",
+                             "hours": "9-17", "days": "mon-fri"},
+    "filtered": {**KPI_SPAN, "filter.channel": "web"},
+    "filtered-complement": {**KPI_SPAN, "filter.channel": "web", "complement": True},
+    "hours-complement": {**KPI_SPAN, "granularity": "hour", "hours": "22-6",
+                         "tz": "Europe/Berlin", "complement": True},
+    "breakdown": {**KPI_SPAN, "breakdown": "region", "top": ["N"]},
+    "breakdown-filtered-complement": {**KPI_SPAN, "breakdown": "region",
+                                      "filter.region": "N,S", "top": ["S"],
+                                      "hours": "9-17", "complement": True},
+}  # fmt: skip
+register(
+    Pipeline(
+        name="kpi.entities",
+        build=_kpi_entities,
+        variants=KPI_ENTITY_VARIANTS,
+        unordered=("*.series", "*.rows"),  # $group output order is undefined
+        source="data/kpi/pipeline.py: entity_count_pipeline (service.entity_query)",
+    )
+)
+
+
+def _analytics_entities(world: World, variant: Mapping) -> tuple[str, list[dict]]:
+    """The records pipeline counting an analysis view's buckets' identifiers."""
+    dataset = with_identifier(world.dataset)
+    return analytics_entity_query(dataset, parse_params(dict(variant), dataset))
+
+
+ANALYTICS_ENTITY_VARIANTS: dict[str, dict] = {
+    **{granularity: {"granularity": granularity}
+       for granularity in ("hour", "day", "week", "month")},
+    "filter-one-region": {"filters": {"region": ["N"]}},
+    "filter-two-dimensions": {"filters": {"region": ["N", "S"], "channel": ["web"]}},
+    "range-dates": {"from": "2024-01-02", "to": "2024-01-20"},
+    "range-hours": {"granularity": "hour", "from": "2024-01-01T03:00:00Z",
+                    "to": "2024-01-02T07:30:00Z"},
+}  # fmt: skip
+register(
+    Pipeline(
+        name="analytics.entities",
+        build=_analytics_entities,
+        variants=ANALYTICS_ENTITY_VARIANTS,
+        unordered=("",),  # $group output order is undefined
+        source="data/analytics/pipeline.py: entity_count_pipeline "
+        "(service.entity_query)",
     )
 )

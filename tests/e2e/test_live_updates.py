@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import time
 
+import pandas
 import pytest
 
+from data import datasets
 from data.ingest.changes import CHANGE_LISTENER
-from tests.conftest import register_user
+from data.ingest.schema import Choice
+from tests.conftest import SAMPLE_CSV, register_user
 from tests.e2e.helpers import assert_accessible, sign_in_in_browser
 from tests.e2e.test_kpi_page import CARDS, cards_text, events_for, wait_for
 from tests.services import free_port
@@ -129,3 +132,51 @@ def test_a_page_that_missed_an_event_catches_up_when_it_reconnects(dash_duo, mak
     assert changed != before
     assert dash_duo.driver.execute_script("return window.liveMarker;") == 1
     assert_accessible(dash_duo, state="KPI page after it caught up")
+
+
+def sample_for(app, user: dict) -> str:
+    """The 7-day sales sample (date, revenue, orders), processed, owned by `user`."""
+    services = app.server.extensions["insightboard"]
+    with app.server.app_context(), SAMPLE_CSV.open("rb") as stream:
+        result = datasets.upload_dataset(
+            services, user["id"], stream, dataset_name="Daily sales",
+            choice=Choice("date", ("revenue", "orders"), ()),
+        )  # fmt: skip
+    return result["id"]
+
+
+def test_an_open_analysis_page_moves_when_records_are_appended(dash_duo, make_app):
+    """The analysis page of the sample is open; two days appended through the API
+    show up in its summary within 5 s, without a reload."""
+    app = make_app(ingest_mode="inline")
+    dash_duo.start_server(app, port=free_port())
+    client = app.server.test_client()
+    user = register_user(client)
+    dataset_id = sample_for(app, user)
+    sign_in_in_browser(dash_duo, user["email"], user["password"])
+    dash_duo.driver.get(f"{dash_duo.server_url}/datasets/{dataset_id}")
+    summary = "#analysis-kpis"
+    before = wait_for(
+        lambda: dash_duo.find_element(summary).text, message="the summary"
+    )
+    dash_duo.driver.execute_script("window.liveMarker = 1;")  # no reload below
+    records = [
+        {"date": "2024-01-08", "revenue": 31000, "orders": 150},
+        {"date": "2024-01-09", "revenue": 30500, "orders": 149},
+    ]
+    response = client.post(
+        f"/api/datasets/{dataset_id}/records",
+        json={"batchId": "analysis-live-1", "records": records},
+        headers=user["headers"],
+    )
+    assert response.status_code == 201, response.get_json()
+    changed = wait_for(
+        lambda: (text := dash_duo.find_element(summary).text) != before and text,
+        timeout=5,
+        message="the summary to change within 5 s of the append",
+    )
+    revenue = [*pandas.read_csv(SAMPLE_CSV)["revenue"], 31000, 30500]
+    assert "DATA POINTS\n9" in changed  # nine days now
+    assert f"{sum(revenue) / len(revenue):,.0f}" in changed  # the new mean
+    assert dash_duo.driver.execute_script("return window.liveMarker;") == 1
+    assert_accessible(dash_duo, state="analysis page after a live update")

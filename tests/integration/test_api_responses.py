@@ -1,9 +1,10 @@
 """Every operation of the served OpenAPI document answers, in a real session, what
 the document says: one user's whole journey through the API (sign up, tokens,
-upload, preview, measures, append, reprocess, analytics, comparison, KPI, shares,
-alerts, reports, delete) is recorded on the server, and each response's status and
-body are checked against the served document (schemas generated from the models in
-data/dataset_models.py and data/analytics/models.py)."""
+upload, preview, measures, disclosure, append, reprocess, analytics, comparison,
+KPI, shares, alerts, reports, delete) is recorded on the server, and each
+response's status and body are checked against the served document (schemas
+generated from the models in data/dataset_models.py and data/analytics/models.py).
+"""
 
 from __future__ import annotations
 
@@ -65,6 +66,10 @@ def journey(client, new_user) -> None:
         "measures": [{"name": "orders_total", "kind": "sum", "column": "orders"}]
     }
     client.put(f"/api/datasets/{dataset_id}/measures", json=measures, headers=auth)
+    disclosure = f"/api/datasets/{dataset_id}/disclosure"
+    ok(client.get(disclosure, headers=auth))
+    ok(client.put(disclosure, json={"minEntities": 5}, headers=auth))
+    client.put(disclosure, json={"minEntities": 1}, headers=auth)  # 400
     _analyse(client, auth, dataset_id)
     record = {"date": "2024-02-01", "revenue": 1000, "orders": 5}
     appended = client.post(
