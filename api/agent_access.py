@@ -21,6 +21,8 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 
+from flask import g, has_request_context
+
 from auth.agent_tokens import AgentToken
 from data.analytics import get_view, load_dataset, params_from_query
 from data.analytics.narrative import recommended_actions
@@ -51,6 +53,13 @@ def _span_days(start: dt.datetime, end: dt.datetime) -> int:
     """Whole days a half-open UTC range touches (an hour less or more across a
     DST change still counts as the same days)."""
     return max(1, math.ceil((end - start - HOUR) / DAY))
+
+
+def note_suppressed(view: dict) -> None:
+    """Keep how many cells disclosure control hid, for this call's audit event."""
+    hidden = (view.get("disclosure") or {}).get("suppressedCells")
+    if has_request_context() and isinstance(hidden, int):
+        g.agent_suppressed_cells = g.get("agent_suppressed_cells", 0) + hidden
 
 
 # ------------------------------------------------------------------ datasets
@@ -156,9 +165,10 @@ def kpi_view(
     token.require_dataset(dataset_id)
     dataset = load_dataset(services, token.user_id, dataset_id)
     query = _scoped_kpi_query(token, dataset, raw)
-    # Disclosure control for agents is wired here, and only here:
-    # get_kpi(..., for_agent=True) once data.kpi has it.
-    return get_kpi(services, token.user_id, dataset_id, query)
+    # Disclosure control for agents is wired here, and only here.
+    view = get_kpi(services, token.user_id, dataset_id, query, for_agent=True)
+    note_suppressed(view)
+    return view
 
 
 # ------------------------------------------------------------ analysis views
@@ -215,9 +225,9 @@ def analytics_view(
     token.require_dataset(dataset_id)
     dataset = load_dataset(services, token.user_id, dataset_id)
     raw = _scoped_analytics_params(token, dataset, query)
-    # Disclosure control for agents is wired here, and only here:
-    # get_view(..., for_agent=True) once data.analytics has it.
-    view = get_view(services, token.user_id, dataset_id, raw)
+    # Disclosure control for agents is wired here, and only here.
+    view = get_view(services, token.user_id, dataset_id, raw, for_agent=True)
+    note_suppressed(view)
     allowed = set(allowed_dimensions(token, dataset))
     header = view["dataset"]
     return {**view, "dataset": {
@@ -243,4 +253,5 @@ def insights_view(
             params["metric"], view["episodes"], params["granularity"]
         ),
         "notes": view["notes"],
+        "disclosure": view.get("disclosure"),
     }

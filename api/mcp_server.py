@@ -54,7 +54,10 @@ INSTRUCTIONS = (
     "the data and the longest window (maxWindowDays) a call may cover. Dates are "
     "YYYY-MM-DD in UTC and inclusive; without dates a call reads the last "
     "maxWindowDays up to the end of the data. Only aggregates are available: no "
-    "rows, identifiers or personal data."
+    "rows, identifiers or personal data. Disclosure control: a value computed from "
+    "fewer than k distinct entities is null with a `suppressed` reason (and so are "
+    "values that would let it be recovered); each result's `disclosure` gives k "
+    "and how many cells were hidden."
 )
 Granularity = Literal["hour", "day", "week", "month"]
 # The detectors' names, as the analysis parameters list them.
@@ -104,7 +107,10 @@ def _kpi_measure(measure: dict) -> dict:
         "approximate",
         "relativeError",
     )
-    return {key: measure.get(key) for key in keys}
+    shaped = {key: measure.get(key) for key in keys}
+    if "suppressed" in measure:  # disclosure control's reasons, per hidden value
+        shaped["suppressed"] = measure["suppressed"]
+    return shaped
 
 
 def build_server(call_scope: Callable[[], contextlib.AbstractContextManager]):
@@ -180,6 +186,7 @@ def build_server(call_scope: Callable[[], contextlib.AbstractContextManager]):
         def read(services, token):
             view = agent_access.kpi_view(services, token, dataset_id, query)
             return {
+                "disclosure": view.get("disclosure"),
                 "dataset": view["dataset"],
                 "period": view["period"],
                 "comparisonPeriod": view["comparisonPeriod"],
@@ -227,6 +234,7 @@ def build_server(call_scope: Callable[[], contextlib.AbstractContextManager]):
             view = agent_access.kpi_view(services, token, dataset_id, query)
             (found,) = view["measures"]
             return {
+                "disclosure": view.get("disclosure"),
                 "dataset": view["dataset"],
                 "measure": found["name"],
                 "granularity": view["granularity"],
@@ -285,6 +293,7 @@ def build_server(call_scope: Callable[[], contextlib.AbstractContextManager]):
         def read(services, token):
             view = agent_access.kpi_view(services, token, dataset_id, query)
             return {
+                "disclosure": view.get("disclosure"),
                 "dataset": view["dataset"],
                 "period": view["period"],
                 "breakdown": view["breakdown"],
@@ -333,6 +342,7 @@ def build_server(call_scope: Callable[[], contextlib.AbstractContextManager]):
         def read(services, token):
             view = agent_access.analytics_view(services, token, dataset_id, query)
             return {
+                "disclosure": view.get("disclosure"),
                 "dataset": {"id": dataset_id, "name": view["dataset"]["name"]},
                 "params": view["params"],
                 "summary": view["summary"],

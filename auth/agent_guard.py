@@ -144,7 +144,12 @@ def record_agent_call(
             ip=request.remote_addr,
             resource=resource,
             request_id=g.get("request_id"),
-            details={"parameters": parameters, "status": status},
+            details={
+                "parameters": parameters,
+                "status": status,
+                # Set by the agent data reads: cells disclosure control hid.
+                "suppressedCells": g.pop("agent_suppressed_cells", 0),
+            },
         )
     except (psycopg2.Error, DomainError) as error:
         log.error("agent audit write failed", extra={"error": str(error)[:300]})

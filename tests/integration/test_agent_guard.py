@@ -246,12 +246,36 @@ def test_answers_carry_no_identifier_personal_value_or_record(setup):
 
 
 def assert_no_row_data(bodies: list[str], frame) -> None:
-    """No identifier (raw or as its stored hash), personal value or record key."""
+    """No identifier value (raw or as its stored hash), no personal column or
+    value, no record. (Disclosure control names its entity column, the
+    identifier's name, never a value of it.)"""
     text = "\n".join(bodies)
     assert PERSONAL_DOMAIN not in text
     assert PERSONAL_COLUMN not in text
-    for user_id in frame["user_id"].unique()[:50]:
-        assert f'"{user_id}"' not in text
+    for column in ("user_id", "session_id"):
+        for value in frame[column].unique()[:50]:
+            assert f'"{value}"' not in text, value
     assert not re.search(r"[0-9a-f]{40,}", text), "a hash-like value leaked"
-    for key in ('"records"', '"rows": [{"i"', '"i.', '"session_id"', '"user_id"'):
+    for key in ('"records"', '"rows": [{"i"', '"i.'):
         assert key not in text
+
+
+def test_agent_reads_go_through_disclosure_control_and_the_audit_counts_it(setup):
+    """The agent's KPI and analysis views carry the disclosure block (the owner's
+    do not), and the call's audit event says how many cells were hidden."""
+    app, client, user, dataset_id, _frame, agent = setup
+    for path in (f"/api/kpi/{dataset_id}", f"/api/analytics/{dataset_id}"):
+        query = {"granularity": "hour"}
+        as_agent = client.get(path, query_string=query, headers=agent["headers"])
+        disclosure = as_agent.get_json()["disclosure"]
+        assert disclosure["k"] == 10 and disclosure["suppressedCells"] > 0
+        as_owner = client.get(path, query_string=query, headers=user["headers"])
+        assert "disclosure" not in as_owner.get_json()
+    with app.server.extensions["insightboard"].postgres.transaction() as cursor:
+        cursor.execute(
+            "SELECT details->>'suppressedCells' FROM audit_events"
+            " WHERE actor_type = 'agent' AND actor_id = %s ORDER BY id",
+            (agent["id"],),
+        )
+        counts = [int(row[0]) for row in cursor.fetchall()]
+    assert len(counts) == 2 and all(count > 0 for count in counts)

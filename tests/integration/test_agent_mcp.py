@@ -100,6 +100,8 @@ def check_session(results: dict, dataset_id: str, frame) -> None:
     assert dataset["datasetId"] == dataset_id
     assert "traffic_source" in dataset["dimensions"]
     assert {m["name"] for m in dataset["measures"]} >= {"revenue", "dau"}
+    for tool in TOOLS - {"list_datasets"}:
+        assert results[tool]["disclosure"]["k"] == 10, tool
     kpis = results["get_kpis"]["measures"]
     assert [m["name"] for m in kpis] == ["revenue", "dau"]
     assert results["get_series"]["points"]
