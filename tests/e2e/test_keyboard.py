@@ -71,6 +71,7 @@ ANALYSIS_CONTROLS = [
     "Datasets",
     "Alerts",
     "Reports",
+    "Audit",
     "navbar-account",
     "navbar-sign-out",
     "Datasets",  # breadcrumb

@@ -103,23 +103,27 @@ def wait_for(read, done, timeout: float = 120.0, every: float = 0.02):
     raise TimeoutError(f"last seen: {value}")
 
 
-def test_a_killed_app_process_comes_back_with_the_whole_version(database_url, tmp_path):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+def app_environment(database_url: str, tmp_path, port: int, **extra: str) -> dict:
+    """The environment of `python app.py` for these tests: the in-process engine,
+    a local object store under tmp_path, a background ingest thread, no Redis."""
     environment = {
         key: value
         for key, value in os.environ.items()
         if key not in ("REDIS_URL", "MONGO_URI", "S3_BUCKET", "APP_ENV")
     }
     environment.update(
-        DATABASE_URL=database_url,
-        LOCAL_STORE_DIR=str(tmp_path / "objects"),
-        SECRET_KEY="kill-test-" + uuid.uuid4().hex,
-        INGEST_MODE="thread",
-        INGEST_CHUNK_ROWS="5000",
-        HOST="127.0.0.1",
-        PORT=str(port),
-        LOG_LEVEL="WARNING",
+        DATABASE_URL=database_url, LOCAL_STORE_DIR=str(tmp_path / "objects"),
+        SECRET_KEY="kill-test-" + uuid.uuid4().hex, INGEST_MODE="thread",
+        HOST="127.0.0.1", PORT=str(port), LOG_LEVEL="WARNING", **extra,
+    )  # fmt: skip
+    return environment
+
+
+def test_a_killed_app_process_comes_back_with_the_whole_version(database_url, tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    environment = app_environment(
+        database_url, tmp_path, port, INGEST_CHUNK_ROWS="5000"
     )
     email = f"kill-{uuid.uuid4().hex[:8]}@example.com"
     process = start_app_process(environment, port)
@@ -211,16 +215,7 @@ def test_an_app_process_killed_mid_append_comes_back_with_whole_batches_only(
     others not again. (A rebuilt version is written again as one revision.)"""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("REDIS_URL", "MONGO_URI", "S3_BUCKET", "APP_ENV")
-    }
-    environment.update(
-        DATABASE_URL=database_url, LOCAL_STORE_DIR=str(tmp_path / "objects"),
-        SECRET_KEY="kill-append-" + uuid.uuid4().hex, INGEST_MODE="thread",
-        HOST="127.0.0.1", PORT=str(port), LOG_LEVEL="WARNING",
-    )  # fmt: skip
+    environment = app_environment(database_url, tmp_path, port)
     email = f"kill-append-{uuid.uuid4().hex[:8]}@example.com"
     rows = "\n".join(
         f"2024-02-{1 + i // 24:02d}T{i % 24:02d}:00:00,5,south"
