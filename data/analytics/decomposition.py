@@ -17,6 +17,7 @@ from data.analytics.changes import Change
 from data.analytics.seasonal import Decomposition, Period
 
 MIN_POINTS = 30  # shorter series are left to the global robust methods
+WARM_UP_FRACTION = 0.05
 
 
 @dataclass
@@ -30,6 +31,17 @@ class Analysis:
     @property
     def periods(self) -> list[Period]:
         return self.decomposition.periods
+
+    @property
+    def warm_up(self) -> int:
+        """Points at the start that are not judged as point anomalies: one level
+        window (data.analytics.seasonal.level_window), at most WARM_UP_FRACTION
+        of the series. There the level rests on a shrunk window and no history
+        precedes the point, so a series' start-up stood out as anomalies (on real
+        series, a sixth of the false alarms)."""
+        length = len(self.decomposition.residual)
+        window = seasonal.level_window(length, self.periods)
+        return min(window, int(WARM_UP_FRACTION * length))
 
     @property
     def level_shifts(self) -> list[Change]:

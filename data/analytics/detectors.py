@@ -327,6 +327,8 @@ def detect_seasonal_esd(analysis: Analysis | None, count: int, alpha: float):
     label = _expected_label(analysis)
     flagged = significant_episodes(z, esd_outliers(z, alpha), alpha)
     for index, critical in flagged.items():
+        if index < analysis.warm_up:
+            continue
         detection.findings[index] = Finding(
             float(z[index]), float(parts.expected[index]), abs(z[index]) / critical,
             label,
@@ -349,7 +351,9 @@ def _decomposition_note(analysis: Analysis) -> str:
     )
     return (
         f"{found}; residuals scored with median and MAD{tails}; an episode is kept "
-        "when its block's largest |z| is itself an ESD outlier among the blocks"
+        "when its block's largest |z| is itself an ESD outlier among the blocks; "
+        f"the first {analysis.warm_up} points are a warm-up (one level window) and "
+        "are not flagged"
     )
 
 

@@ -11,7 +11,7 @@ import pytest
 from bench.detection import corpus, report, runner
 from bench.detection.scoring import score_events
 from data.analytics import changes, decomposition, seasonal, service
-from data.analytics.detectors import gesd_critical_value
+from data.analytics.detectors import detect_seasonal_esd, gesd_critical_value
 from data.analytics.episodes import episode_gap, group_flags
 from data.errors import Unprocessable
 from tests.unit.view_factory import SAMPLE_DATES
@@ -195,3 +195,15 @@ def test_short_series_keep_the_point_test():
     z[7] = 9.0
     flagged = seasonal.esd_outliers(z, 0.05)
     assert seasonal.significant_episodes(z, flagged, 0.05) == flagged
+
+
+def test_the_warm_up_is_not_flagged_and_the_note_says_so():
+    """Hourly cycle, one spike in the first level window and one later: only the
+    later one is flagged, and the note names the warm-up."""
+    values = hourly_cycle(8, seed=6)
+    values[[5, 600]] += 200
+    analysis = decomposition.analyse(np.arange(len(values), dtype=float), values, 3600)
+    assert analysis.warm_up == 27  # the level window (1,344 // 50, odd), under 5%
+    detection = detect_seasonal_esd(analysis, len(values), 0.05)
+    assert sorted(detection.findings) == [600]
+    assert "first 27 points are a warm-up" in detection.note
