@@ -68,11 +68,24 @@ def analyse(positions: np.ndarray, values: np.ndarray, step: float) -> Analysis 
     level = seasonal.segment_level(deseasonalised, cuts, window)
     residual = deseasonalised - level
     at = (positions - positions[0]).astype(int)
-    decomposition = Decomposition(
-        season[at], level[at], residual[at], seasonal.robust_scale(residual), periods
-    )
+    scale = max(seasonal.robust_scale(residual), cycle_noise(grid, periods))
+    decomposition = Decomposition(season[at], level[at], residual[at], scale, periods)
     shifted = [_at_present(change, at) for change in found]
     return Analysis(decomposition, shifted, step)
+
+
+def cycle_noise(grid: np.ndarray, periods: list[Period]) -> float:
+    """The noise sigma from differences one (longest) cycle apart, which cancel a
+    steady rhythm without fitting it: robust scale / sqrt(2); 0 without a cycle.
+    The fitted cycle absorbs part of each point's own noise (on four weeks of
+    hourly data the residuals' MAD came out 25% under sigma, so every z was 1.3x
+    too large); this estimate involves no fit."""
+    if not periods:
+        return 0.0
+    lag = max(period.points for period in periods)
+    if len(grid) < 2 * lag:
+        return 0.0
+    return seasonal.robust_scale(grid[lag:] - grid[:-lag]) / math.sqrt(2)
 
 
 def _at_present(change: Change, at: np.ndarray) -> Change:

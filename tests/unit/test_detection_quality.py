@@ -207,3 +207,33 @@ def test_the_warm_up_is_not_flagged_and_the_note_says_so():
     detection = detect_seasonal_esd(analysis, len(values), 0.05)
     assert sorted(detection.findings) == [600]
     assert "first 27 points are a warm-up" in detection.note
+
+
+def test_the_noise_scale_comes_from_differences_one_cycle_apart():
+    """The fitted daily cycle absorbs part of the noise (residual MAD well under
+    sigma 20); differences 24 hours apart give sigma without a fit."""
+    values = hourly_cycle(8, seed=7)
+    analysis = decomposition.analyse(np.arange(len(values), dtype=float), values, 3600)
+    assert seasonal.robust_scale(analysis.decomposition.residual) < 16
+    lagged = values[24:] - values[:-24]
+    expected = seasonal.robust_scale(lagged) / np.sqrt(2)
+    assert decomposition.cycle_noise(values, analysis.periods) == pytest.approx(
+        expected
+    )
+    assert analysis.decomposition.scale == pytest.approx(20, rel=0.1)
+    assert decomposition.cycle_noise(values, []) == 0.0
+
+
+def test_points_are_tested_at_a_fifth_of_alpha():
+    """z 4.3 on 8 weeks of hourly data is an ESD outlier at alpha 0.05 but not at
+    0.01 (the point test's level): not flagged; a 7.9-sigma spike is."""
+    for bump, flagged in ((92, []), (160, [700])):
+        values = hourly_cycle(8, seed=7)
+        values[700] += bump
+        positions = np.arange(len(values), dtype=float)
+        analysis = decomposition.analyse(positions, values, 3600)
+        z = analysis.decomposition.robust_z
+        assert list(seasonal.esd_outliers(z, 0.05)) == [700]
+        detection = detect_seasonal_esd(analysis, len(values), 0.05)
+        assert sorted(detection.findings) == flagged
+    assert "points tested at alpha / 5" in detection.note
