@@ -35,6 +35,7 @@ PERIOD_NAMES = {DAY: "daily", WEEK: "weekly"}
 # Each cycle is decomposed at this many points per cycle (hourly, daily).
 CYCLE_POINTS = {DAY: 24, WEEK: 7}
 MIN_CYCLES = 3
+SURE_CYCLES = 4  # from here one trend estimate is enough (seasonal_strength)
 MIN_STRENGTH = 0.2
 NOISE_FLOOR = 4.0  # profile variance must exceed 4x what noise alone would give
 MAD_TO_SIGMA = 1.4826
@@ -138,11 +139,23 @@ def stl_seasonal(values: np.ndarray, period: int) -> np.ndarray:
     return STL(values, period=period, **_stl_options(period)).fit().seasonal
 
 
-def seasonal_strength(values: np.ndarray, seasonal: np.ndarray, period: int) -> float:
-    """1 - var(R)/var(S+R) around a rolling-median trend; 0 below the noise floor."""
-    trend = centred_median(values, period + 1 - period % 2)
-    remainder = values - trend
-    residual = remainder - seasonal
+def cycle_mean(values: np.ndarray, period: int) -> tuple[np.ndarray, int]:
+    """(centred moving average over exactly one cycle, offset of its first value):
+    the classical decomposition's trend (2 x m for an even period). It cancels a
+    steady cycle and follows a straight trend exactly; only points with half a
+    cycle on both sides get one."""
+    weights = np.ones(period + 1 - period % 2)
+    if period % 2 == 0:
+        weights[[0, -1]] = 0.5
+    return np.convolve(values, weights / period, mode="valid"), len(weights) // 2
+
+
+def strength_around(values, trend, seasonal, period: int) -> float:
+    """1 - var(R)/var(S+R) with R the remainder around `trend` (NaN where the
+    trend is undefined); 0 below the noise floor."""
+    known = np.isfinite(trend)
+    remainder = values[known] - trend[known]
+    residual = remainder - seasonal[known]
     total, noise = np.var(remainder), np.var(residual)
     if not total > 0:
         return 0.0
@@ -150,6 +163,22 @@ def seasonal_strength(values: np.ndarray, seasonal: np.ndarray, period: int) -> 
     if np.var(seasonal) < NOISE_FLOOR * noise / cycles:
         return 0.0
     return float(max(0.0, 1 - noise / total))
+
+
+def seasonal_strength(values: np.ndarray, seasonal: np.ndarray, period: int) -> float:
+    """The cycle's strength around the one-cycle moving average (which follows a
+    slope: a rolling median lags a slope that carries a weekend dip, and so hid
+    the weekly rhythm of trending series). With fewer than SURE_CYCLES cycles the
+    cycle must also be clear around a rolling median (which follows a step: over
+    three cycles a moving average smears a step into a fake cycle)."""
+    mean, offset = cycle_mean(values, period)
+    trend = np.full(len(values), np.nan)
+    trend[offset : offset + len(mean)] = mean
+    strength = strength_around(values, trend, seasonal, period)
+    if len(values) < SURE_CYCLES * period:
+        median = centred_median(values, period + 1 - period % 2)
+        strength = min(strength, strength_around(values, median, seasonal, period))
+    return strength
 
 
 def centred_median(values: np.ndarray, window: int) -> np.ndarray:

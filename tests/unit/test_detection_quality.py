@@ -237,3 +237,15 @@ def test_points_are_tested_at_a_fifth_of_alpha():
         detection = detect_seasonal_esd(analysis, len(values), 0.05)
         assert sorted(detection.findings) == flagged
     assert "points tested at alpha / 5" in detection.note
+
+
+def test_a_weekly_rhythm_is_found_under_a_trend():
+    """Four weeks of 5-minute data, flat then a steep trend, weekends 15% lower:
+    both cycles are found (around a rolling median the trend hid the weekly one)
+    and the trend is one trend change, not a level shift."""
+    series = corpus.make_series("trend_change", "5min", 0, 288 * 28)
+    positions = np.arange(len(series.values), dtype=float)
+    analysis = decomposition.analyse(positions, series.values, 300)
+    assert [period.name for period in analysis.periods] == ["daily", "weekly"]
+    (start, end), kinds = series.windows[0], [c.kind for c in analysis.changes]
+    assert kinds == ["trend_change"] and start <= analysis.changes[0].index <= end
