@@ -16,7 +16,7 @@ from dash import html
 from auth.agent_guard import MCP_PATH
 from auth.agent_tokens import MAX_EXPIRY_DAYS, MAX_WINDOW_DAYS, AgentToken
 from components.auth_forms import new_token_alert
-from components.widgets import checklist_field, icon
+from components.widgets import checklist_field, icon, with_field_label
 
 PREFIX = "account-agent-token"
 DEFAULT_EXPIRY_DAYS = 30
@@ -72,9 +72,7 @@ def readable_error(message: str, api_name: str) -> str:
     """An API message for the form: the field's label in place of its API name
     ("maxWindowDays must be 1 to 366." -> "Longest window must be 1 to 366.")."""
     field = FIELDS_BY_API_NAME.get(api_name)
-    if field is None or not message.startswith(api_name):
-        return message
-    return field.label + message[len(api_name) :]
+    return with_field_label(message, api_name, field.label) if field else message
 
 
 def _names(values: tuple[str, ...] | None, every: str) -> str:
@@ -202,7 +200,7 @@ def agent_token_form(datasets: dict[str, str], today: dt.date) -> html.Div:
             dbc.Button([icon("robot"), "Create agent token"], id=AgentTokenIds.CREATE,
                        color="primary", class_name="mt-1"),
         ],
-        className="d-grid gap-3 border rounded p-3 mb-3 bg-light-subtle",
+        className="d-grid gap-3 border rounded p-3 mb-3",
     )  # fmt: skip
 
 

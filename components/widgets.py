@@ -92,6 +92,14 @@ def checklist_field(
     )
 
 
+def with_field_label(message: str, api_name: str, label: str) -> str:
+    """A service message that starts with an API field's name, for a form: the
+    field's label in its place ("minEntities must be ..." -> "k must be ...")."""
+    if not message.startswith(api_name):
+        return message
+    return label + message[len(api_name) :]
+
+
 def progress_bar(percent: int, name: str, height: str = "1rem") -> html.Div:
     """An animated Bootstrap progress bar with an accessible name (dbc.Progress
     cannot carry one); `percent` is 0–100."""

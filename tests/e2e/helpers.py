@@ -37,9 +37,15 @@ axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violatio
 
 def click(dash_duo, selector: str) -> None:
     """Scroll an element to the middle of the window, then click it."""
-    element = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center'});", element
+    click_element(dash_duo.driver, dash_duo.find_element(selector))
+
+
+def click_element(driver, element) -> None:
+    """Scroll an element to the middle of the window at once (Bootstrap makes
+    scrolling smooth: the click would land where the element was), then click."""
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+        element,
     )
     element.click()
 
