@@ -14,9 +14,15 @@ import dash_bootstrap_components as dbc
 from dash import html
 
 from auth.agent_guard import MCP_PATH
-from auth.agent_tokens import MAX_EXPIRY_DAYS, MAX_WINDOW_DAYS, AgentToken
+from auth.agent_tokens import (
+    DEFAULT_MAX_WINDOW_DAYS,
+    MAX_EXPIRY_DAYS,
+    MAX_WINDOW_DAYS,
+    AgentToken,
+)
+from auth.bearer_values import MAX_NAME_LENGTH
 from components.auth_forms import new_token_alert
-from components.widgets import checklist_field, icon, with_field_label
+from components.widgets import aria, checklist_field, icon, with_field_label
 
 PREFIX = "account-agent-token"
 DEFAULT_EXPIRY_DAYS = 30
@@ -164,6 +170,30 @@ def expiry_bounds(today: dt.date) -> dict[str, str]:
     }
 
 
+def _expiry_field(field: FormField, today: dt.date) -> html.Div:
+    """A date, 30 days ahead by default, at most 90."""
+    return _text_field(
+        field,
+        f"At most {MAX_EXPIRY_DAYS} days ahead; it stops at 00:00 UTC that day.",
+        type="date",
+        **expiry_bounds(today),
+    )
+
+
+def _window_field(field: FormField) -> html.Div:
+    """The longest window in days (empty: the default)."""
+    return _text_field(
+        field,
+        f"Days one call may span, 1 to {MAX_WINDOW_DAYS} (empty: "
+        f"{DEFAULT_MAX_WINDOW_DAYS}).",
+        type="number",
+        min=1,
+        max=MAX_WINDOW_DAYS,
+        step=1,
+        placeholder=str(DEFAULT_MAX_WINDOW_DAYS),
+    )
+
+
 def agent_token_form(datasets: dict[str, str], today: dt.date) -> html.Div:
     """Name, datasets, measures and dimensions (filled from the chosen datasets),
     expiry and longest window; `datasets` is {id: name} of the user's own."""
@@ -173,7 +203,8 @@ def agent_token_form(datasets: dict[str, str], today: dt.date) -> html.Div:
     ]
     return html.Div(
         [
-            _text_field(name, "Say which agent or tool uses it.", maxlength=64,
+            _text_field(name, "Say which agent or tool uses it.",
+                        maxlength=MAX_NAME_LENGTH,
                         placeholder="e.g. weekly-insights-bot"),
             _choice_field(chosen, dataset_options, "You have no datasets yet."),
             dbc.Row(
@@ -186,15 +217,8 @@ def agent_token_form(datasets: dict[str, str], today: dt.date) -> html.Div:
                 class_name="g-3",
             ),
             dbc.Row(
-                [
-                    dbc.Col(_text_field(expiry, f"At most {MAX_EXPIRY_DAYS} days "
-                                        "ahead; it stops at 00:00 UTC that day.",
-                                        type="date", **expiry_bounds(today)), md=6),
-                    dbc.Col(_text_field(window, "Days one call may span, 1 to "
-                                        f"{MAX_WINDOW_DAYS} (empty: 90).",
-                                        type="number", min=1, max=MAX_WINDOW_DAYS,
-                                        step=1, placeholder="90"), md=6),
-                ],
+                [dbc.Col(_expiry_field(expiry, today), md=6),
+                 dbc.Col(_window_field(window), md=6)],
                 class_name="g-3",
             ),
             dbc.Button([icon("robot"), "Create agent token"], id=AgentTokenIds.CREATE,
@@ -237,8 +261,7 @@ def agent_tokens_card(
                             [icon("plus-lg"), "New agent token"],
                             id=AgentTokenIds.TOGGLE, type="button",
                             className="btn btn-outline-primary btn-sm",
-                            **{"aria-controls": AgentTokenIds.FORM,
-                               "aria-expanded": "false"},
+                            **aria(controls=AgentTokenIds.FORM, expanded="false"),
                         ),
                     ],
                     className="d-flex justify-content-between align-items-center "
