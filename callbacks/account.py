@@ -20,6 +20,7 @@ from components.agent_tokens import (
     FIELDS,
     AgentTokenIds,
     agent_token_table,
+    measure_options,
     new_agent_token_alert,
     readable_error,
 )
@@ -162,16 +163,10 @@ def scope_options(dataset_ids, measures, dimensions) -> tuple:
         )
     except DomainError:
         return [], [], [], []
-    measure_options = [
-        {"label": f"{label} ({name})" if label and label != name else name,
-         "value": name}
-        for name, label in choices.measures.items()
-    ]  # fmt: skip
-    dimension_options = [{"label": n, "value": n} for n in choices.dimensions]
     return (
-        measure_options,
+        measure_options(choices.measures),
         [m for m in measures or [] if m in choices.measures],
-        dimension_options,
+        [{"label": name, "value": name} for name in choices.dimensions],
         [d for d in dimensions or [] if d in choices.dimensions],
     )
 

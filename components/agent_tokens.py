@@ -228,6 +228,16 @@ def agent_token_form(datasets: dict[str, str], today: dt.date) -> html.Div:
     )  # fmt: skip
 
 
+def measure_options(measures: dict[str, str]) -> list[dict]:
+    """Checklist options of {name: label}: "Revenue (revenue)", or the name alone
+    when the label adds nothing."""
+    return [
+        {"label": f"{label} ({name})" if label and label != name else name,
+         "value": name}
+        for name, label in measures.items()
+    ]  # fmt: skip
+
+
 def mcp_usage(mcp_url: str) -> list:
     """How to use a new agent token: where the MCP client connects, and how."""
     return [
