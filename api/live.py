@@ -16,10 +16,10 @@ one process reaches pages connected to another.
   normal, cached callback, so N viewers cost one computation.
 - **Alerts**: a signed-in page's shell socket (`{"alerts": true, "shown": N}`,
   the navbar's count) joins its user's room; when a rule of theirs starts or
-  stops firing, the evaluator (in whichever process) sends `alerts` with no data
-  to that room, and the badge refetches its count through its callback. On
-  connecting, `alerts` comes at once only if the count is no longer N. Share
-  links never join it.
+  stops firing, the evaluator (in whichever process) sends `alerts` to that
+  room (no data: a fresh marker only), and the badge refetches its count
+  through its callback. On connecting, `alerts` comes at once only if the count
+  is no longer N. Share links never join it.
 - **Rate**: at most one event per dataset per second (`RevisionPublisher`, gated
   across processes by a Redis key), the last revision winning; nothing is sent
   while nothing changes.
@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 
 import redis
 from flask import Flask, request
@@ -85,10 +86,16 @@ def init_live(server: Flask, services: Services) -> SocketIO:
     return socketio
 
 
+def alerts_event() -> dict:
+    """An `alerts` event: a fresh marker and nothing else (Dash passes a prop on
+    only when its value changes, so two changes must not look the same)."""
+    return {"change": uuid.uuid4().hex}
+
+
 def alerts_changed(socketio: SocketIO, owner_id: str) -> None:
     """Tell the owner's pages (through the message queue: in every process) that
     their firing count changed; no data."""
-    socketio.emit(ALERTS_EVENT, {}, to=user_room(owner_id))
+    socketio.emit(ALERTS_EVENT, alerts_event(), to=user_room(owner_id))
 
 
 def on_connect(auth=None) -> None:
@@ -122,7 +129,7 @@ def _join_user_room(owner_id: str, only: str | None, shown: object) -> None:
         raise ConnectionRefusedError("A share link has no alerts to watch.")
     join_room(user_room(owner_id))
     if shown != firing_count(get_services(), owner_id):
-        emit(ALERTS_EVENT, {}, to=request.sid)  # type: ignore[attr-defined]
+        emit(ALERTS_EVENT, alerts_event(), to=request.sid)  # type: ignore[attr-defined]
 
 
 def _watchable(owner_id: str, only: str | None, dataset_id: str) -> dict:
