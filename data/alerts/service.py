@@ -362,7 +362,7 @@ def commit(services: Services, row: dict, outcome: dict) -> bool:
     announce_count_change(services, str(row["user_id"]), row["state"], outcome["state"])
     pending = [item for item in inserted if item["status"] == "pending"]
     if pending:
-        _worker(services, DELIVERIES).submit(deliver, services, row, pending)
+        _workers(services)[1].submit(deliver, services, row, pending)
     return True
 
 
@@ -513,22 +513,22 @@ def evaluate_dataset(
     return evaluate_rows(services, rows) if rows else 0
 
 
-EVALUATIONS = "alerts.evaluations"
-DELIVERIES = "alerts.deliveries"
+BACKGROUND = "alerts.background"
 DELIVERY_THREADS = 4
-_WORKERS_LOCK = threading.Lock()
+_BACKGROUND_LOCK = threading.Lock()
 
 
-def _worker(services: Services, name: str) -> Worker:
-    """This app's evaluation thread or delivery threads (created on first use)."""
-    with _WORKERS_LOCK:
-        worker = services.extensions.get(name)
-        if worker is None:
-            threads = 1 if name == EVALUATIONS else DELIVERY_THREADS
-            worker = Worker(name, threads)
-            services.extensions[name] = worker
-            services.closers.append(worker.shutdown)
-        return worker
+def _workers(services: Services) -> tuple[Worker, Worker]:
+    """This app's evaluation thread and delivery threads (created on first use,
+    stopped in that order: a last evaluation may still hand on deliveries)."""
+    with _BACKGROUND_LOCK:
+        workers = services.extensions.get(BACKGROUND)
+        if workers is None:
+            workers = (Worker("alerts", 1), Worker("alert-delivery", DELIVERY_THREADS))
+            services.extensions[BACKGROUND] = workers
+            # Closers run last-added first: the evaluations stop before deliveries.
+            services.closers.extend(w.shutdown for w in reversed(workers))
+        return workers
 
 
 def evaluate_dataset_soon(
@@ -538,16 +538,16 @@ def evaluate_dataset_soon(
     background thread, so neither the ingest worker nor the append waits for the
     evaluation or its deliveries. A request while the dataset's evaluation is
     still waiting to start is merged into it (the same future)."""
-    worker = _worker(services, EVALUATIONS)
+    evaluations, _ = _workers(services)
     key = (owner_id, dataset_id)
-    return worker.submit(evaluate_dataset, services, owner_id, dataset_id, key=key)
+    return evaluations.submit(evaluate_dataset, services, owner_id, dataset_id, key=key)
 
 
 def wait_for_background(services: Services) -> None:
     """Return once the evaluations submitted so far and their deliveries have
     run (tests, shutdown)."""
-    _worker(services, EVALUATIONS).wait()
-    _worker(services, DELIVERIES).wait()
+    for worker in _workers(services):
+        worker.wait()
 
 
 STALE_PENDING = dt.timedelta(minutes=10)
