@@ -24,7 +24,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import kaleido
@@ -52,7 +52,7 @@ class Exporter:
         self.thread.start()
         self.browser: Any = None
         try:
-            self.browser = self.run(self._open(), OPEN_TIMEOUT_S)
+            self.browser = self.run(self._open, OPEN_TIMEOUT_S)
         except ExportFailed:
             self.discard()
             raise
@@ -73,31 +73,46 @@ class Exporter:
         process = getattr(self.browser, "subprocess", None)
         return self.thread.is_alive() and (process is None or process.poll() is None)
 
-    def run(self, coroutine: Coroutine, timeout: float) -> Any:
-        """Run a coroutine on the loop; give up when it takes too long or the
-        loop's thread dies under it."""
-        future = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+    def run(self, make: Callable[[], Coroutine], timeout: float) -> Any:
+        """Run `make()`'s coroutine on the loop; give up when it takes too long or
+        the loop's thread dies under it. The coroutine is made on the loop, when
+        it starts, so one that never starts leaves nothing un-awaited behind."""
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        tasks: list[asyncio.Task] = []
+
+        def start() -> None:
+            if future.set_running_or_notify_cancel():
+                task = self.loop.create_task(make())
+                task.add_done_callback(lambda done: _settle(future, done))
+                tasks.append(task)
+
+        self.loop.call_soon_threadsafe(start)
         deadline = time.monotonic() + timeout
         while True:
             try:
                 return future.result(timeout=POLL_S)
             except concurrent.futures.TimeoutError:
                 if not self.thread.is_alive():
+                    future.cancel()
                     raise ExportFailed("The chart exporter stopped.") from None
                 if time.monotonic() > deadline:
                     future.cancel()
+                    for task in tasks:
+                        self.loop.call_soon_threadsafe(task.cancel)
                     raise ExportFailed(
                         f"The chart export took longer than {timeout:g} s."
                     ) from None
 
     def png(self, static: dict, options: dict) -> bytes:
-        return self.run(self.browser.calc_fig(static, opts=options), EXPORT_TIMEOUT_S)
+        return self.run(
+            lambda: self.browser.calc_fig(static, opts=options), EXPORT_TIMEOUT_S
+        )
 
     def close(self) -> None:
         """Close the browser politely if the loop still runs, then discard."""
         if self.thread.is_alive() and self.browser is not None:
             with contextlib.suppress(Exception):
-                self.run(self.browser.close(), CLOSE_TIMEOUT_S)
+                self.run(self.browser.close, CLOSE_TIMEOUT_S)
         self.discard()
 
     def discard(self) -> None:
@@ -119,6 +134,18 @@ class Exporter:
             os.killpg(process.pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             process.wait(timeout=CLOSE_TIMEOUT_S)
+
+
+def _settle(future: concurrent.futures.Future, task: asyncio.Task) -> None:
+    """Hand a finished task's outcome to the waiting thread's future."""
+    if future.cancelled():
+        return
+    if task.cancelled():
+        future.cancel()
+    elif task.exception() is not None:
+        future.set_exception(task.exception())
+    else:
+        future.set_result(task.result())
 
 
 _LOCK = threading.Lock()

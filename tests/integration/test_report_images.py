@@ -6,11 +6,13 @@ holds up the process's exit."""
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,20 @@ def test_a_stuck_export_does_not_hold_up_the_process_exit():
     stuck_pid, warm_pid = (int(line) for line in finished.stdout.split())
     assert process_group_ends(stuck_pid)
     assert process_group_ends(warm_pid)  # closed by the exit hook
+
+
+def test_an_export_whose_loop_ended_before_it_started_leaves_nothing_unawaited():
+    """The loop's thread ends while an export waits its turn: the export fails at
+    once, and no half-made coroutine is left to warn 'never awaited' later (a
+    warning the fuzz test turned into a failure)."""
+    images.warm()
+    exporter = images._EXPORTER
+    exporter.loop.call_soon_threadsafe(time.sleep, 1.0)  # the loop is busy
+    end_thread(exporter.thread)  # raised once the busy callback returns
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(images.ExportFailed, match="stopped"):
+            images.png(SPEC, height=200)
+        gc.collect()
+    assert [str(w.message) for w in seen if "never awaited" in str(w.message)] == []
+    assert images.png(SPEC, height=200).startswith(b"\x89PNG")
