@@ -16,7 +16,13 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from tests.conftest import ARTIFACTS, SAMPLE_CSV
-from tests.e2e.helpers import assert_accessible, click, sign_up_in_browser, wait_for
+from tests.e2e.helpers import (
+    assert_accessible,
+    browser_errors,
+    click,
+    sign_up_in_browser,
+    wait_for,
+)
 from tests.services import free_port
 
 pytestmark = pytest.mark.browser
@@ -201,7 +207,7 @@ def test_new_user_uploads_the_sample_analyses_it_and_shares_the_exact_view(
 
     dash_duo.driver.back()
     dash_duo.wait_for_element("#datasets-grid", timeout=10)
-    assert dash_duo.get_logs() == []
+    assert browser_errors(dash_duo) == []
 
 
 def open_sample_analysis(dash_duo, query: str = "") -> str:
