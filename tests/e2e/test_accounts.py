@@ -8,6 +8,7 @@ from tests.agent_calls import upload_people_events
 from tests.conftest import ARTIFACTS
 from tests.e2e.helpers import (
     assert_accessible,
+    browser_errors,
     click,
     click_element,
     settle_transitions,
@@ -47,7 +48,7 @@ def test_visitor_registers_signs_out_signs_in_and_reaches_a_protected_page(
     assert email in dash_duo.find_element("#account-profile").text
     assert_accessible(dash_duo, state="account, no tokens")
     sign_out_in_browser(dash_duo)
-    assert dash_duo.get_logs() == []
+    assert browser_errors(dash_duo) == []
 
 
 def test_visitor_sees_specific_errors_while_filling_the_forms(dash_duo, app):
@@ -95,7 +96,7 @@ def test_login_and_register_pages_look_right(dash_duo, app):
         dash_duo.wait_for_element(f"#{page}-page .card", timeout=10)
         assert_accessible(dash_duo, state=f"{page}, anonymous")
         dash_duo.driver.save_screenshot(str(ARTIFACTS / f"{page}.png"))
-    assert dash_duo.get_logs() == []
+    assert browser_errors(dash_duo) == []
 
 
 def test_user_creates_and_revokes_an_api_token_on_the_account_page(dash_duo, app):

@@ -19,6 +19,7 @@ from tests.agent_calls import upload_people_events
 from tests.conftest import ARTIFACTS, SAMPLE_CSV
 from tests.e2e.helpers import (
     assert_accessible,
+    browser_errors,
     click,
     sign_in_in_browser,
     sign_up_in_browser,
@@ -208,7 +209,7 @@ def test_new_user_uploads_the_sample_analyses_it_and_shares_the_exact_view(
 
     dash_duo.driver.back()
     dash_duo.wait_for_element("#datasets-grid", timeout=10)
-    assert dash_duo.get_logs() == []
+    assert browser_errors(dash_duo) == []
 
 
 def open_sample_analysis(dash_duo, query: str = "") -> str:
