@@ -9,7 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 import pymongo.database
 from dash import html
-from flask import Flask, has_request_context
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import api
@@ -20,10 +20,11 @@ from api.live import init_live
 from api.observability import configure_logging, health, install_request_logging
 from api.security_headers import SecurityHeaders, install_security_headers
 from auth.audit_requests import install_audit_recorder
-from auth.identity import current_user_or_none
 from auth.share_guard import current_share
+from callbacks.navbar import alerts_badge, firing_now
 from components.account import account_nav, sign_in_prompt
-from components.navbar import count_badge, memory_notice, navbar
+from components.live import alerts_socket
+from components.navbar import alerts_count, memory_notice, navbar
 from components.report.render import render_report
 from config import Settings, SettingsError, load_settings
 from data import cache as cache_module
@@ -31,7 +32,6 @@ from data import datasets, inprocess, mongo, postgres, storage
 from data.alerts import schedule as alerts_schedule
 from data.alerts import service as alerts_service
 from data.analytics import service as analytics_service
-from data.errors import DomainError
 from data.ingest import lifecycle as ingest_lifecycle
 from data.ingest import processing as ingest_processing
 from data.ingest import repository as ingest_repository
@@ -122,25 +122,17 @@ def serve_layout() -> html.Div:
         )
     user_label, account_links = account_nav()
     notice = memory_notice() if get_services().settings.in_process_mongo else None
+    count = firing_now() if user_label else None
+    # Signed in: the one socket every page has, for the navbar's alert count.
+    socket = [alerts_socket(count or 0)] if user_label else []
+    badges = {"/alerts": alerts_count(alerts_badge(count))}
     return html.Div(
         [
-            navbar(user_label, account_links, {"/alerts": alerts_badge()}),
+            navbar(user_label, account_links, badges),
+            *socket,
             dbc.Container([notice, dash.page_container], fluid="lg", id="page-body"),
         ]
     )
-
-
-def alerts_badge() -> list:
-    """The navbar's count of the signed-in user's rules firing now (none when it
-    cannot be read: the page must still render)."""
-    user = current_user_or_none() if has_request_context() else None
-    if user is None:
-        return []
-    try:
-        count = alerts_service.firing_count(get_services(), user.id)
-    except DomainError:
-        return []
-    return count_badge(count, "firing")
 
 
 def create_app(overrides: dict | None = None) -> dash.Dash:

@@ -14,6 +14,12 @@ one process reaches pages connected to another.
   revision and the lifecycle status, never data);
   the page compares the revision with the one it shows and refreshes through its
   normal, cached callback, so N viewers cost one computation.
+- **Alerts**: a signed-in page's shell socket (`{"alerts": true, "shown": N}`,
+  the navbar's count) joins its user's room; when a rule of theirs starts or
+  stops firing, the evaluator (in whichever process) sends `alerts` to that
+  room (no data: a fresh marker only), and the badge refetches its count
+  through its callback. On connecting, `alerts` comes at once only if the count
+  is no longer N. Share links never join it.
 - **Rate**: at most one event per dataset per second (`RevisionPublisher`, gated
   across processes by a Redis key), the last revision winning; nothing is sent
   while nothing changes.
@@ -24,6 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 
 import redis
 from flask import Flask, request
@@ -31,12 +38,14 @@ from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room
 
 from auth.guard import guard_socket
 from data import datasets
+from data.alerts.service import firing_count, set_firing_listener
 from data.errors import DomainError, NotFound
 from data.ingest.changes import set_change_listener
 from data.services import Services, get_services
 
 log = logging.getLogger(__name__)
 EVENT = "revision"
+ALERTS_EVENT = "alerts"
 SOCKET_PATH = "socket.io"
 MIN_INTERVAL_S = 1.0
 GATE_KEY = "live:gate:{}"
@@ -46,6 +55,11 @@ MAX_ROOMS = 200
 def room(dataset_id: str) -> str:
     """The room of one dataset's viewers."""
     return f"dataset:{dataset_id}"
+
+
+def user_room(owner_id: str) -> str:
+    """The room of one user's signed-in pages (their alerts' firing count)."""
+    return f"user:{owner_id}"
 
 
 def init_live(server: Flask, services: Services) -> SocketIO:
@@ -67,18 +81,35 @@ def init_live(server: Flask, services: Services) -> SocketIO:
     socketio.on_event("connect", on_connect)
     publisher = RevisionPublisher(socketio, services.redis)
     set_change_listener(services, publisher.changed)
+    set_firing_listener(services, lambda owner: alerts_changed(socketio, owner))
     services.closers.append(publisher.stop)
     return socketio
 
 
+def alerts_event() -> dict:
+    """An `alerts` event: a fresh marker and nothing else (Dash passes a prop on
+    only when its value changes, so two changes must not look the same)."""
+    return {"change": uuid.uuid4().hex}
+
+
+def alerts_changed(socketio: SocketIO, owner_id: str) -> None:
+    """Tell the owner's pages (through the message queue: in every process) that
+    their firing count changed; no data."""
+    socketio.emit(ALERTS_EVENT, alerts_event(), to=user_room(owner_id))
+
+
 def on_connect(auth=None) -> None:
-    """Admit a page's socket to its datasets' rooms, or refuse the handshake;
-    then tell it where each dataset stands (a reconnecting page catches up)."""
+    """Admit a page's socket to its datasets' rooms (and a signed-in page's shell
+    socket to its user's room), or refuse the handshake; then tell it where each
+    stands (a reconnecting page catches up)."""
     auth = auth if isinstance(auth, dict) else {}
     try:
         owner_id, only = guard_socket(auth.get("pathname"))
     except DomainError as error:
         raise ConnectionRefusedError(error.message) from None
+    if auth.get("alerts") is True:
+        _join_user_room(owner_id, only, auth.get("shown"))
+        return
     wanted = auth.get("datasets")
     if not isinstance(wanted, list) or not 0 < len(wanted) <= MAX_ROOMS:
         raise ConnectionRefusedError(f"Name 1 to {MAX_ROOMS} datasets to watch.")
@@ -88,6 +119,17 @@ def on_connect(auth=None) -> None:
     for event in current:
         join_room(room(event["datasetId"]))
         emit(EVENT, event, to=request.sid)  # type: ignore[attr-defined]
+
+
+def _join_user_room(owner_id: str, only: str | None, shown: object) -> None:
+    """The signed-in user's room (never a share link's: it shows one dataset and
+    nothing of its owner's account); `alerts` at once if the count differs from
+    the one the page shows (it changed before this connection)."""
+    if only is not None:
+        raise ConnectionRefusedError("A share link has no alerts to watch.")
+    join_room(user_room(owner_id))
+    if shown != firing_count(get_services(), owner_id):
+        emit(ALERTS_EVENT, alerts_event(), to=request.sid)  # type: ignore[attr-defined]
 
 
 def _watchable(owner_id: str, only: str | None, dataset_id: str) -> dict:

@@ -167,6 +167,17 @@ dagcomponentfuncs.DatasetActions = function (props) {
       "button",
       {
         type: "button",
+        className: "btn btn-sm btn-outline-secondary ib-privacy",
+        title: "Agent privacy of " + data.name,
+        "aria-label": "Agent privacy of " + data.name,
+        onClick: send("privacy"),
+      },
+      React.createElement("i", { className: "bi bi-shield-lock", "aria-hidden": "true" })
+    ),
+    React.createElement(
+      "button",
+      {
+        type: "button",
         className: "btn btn-sm btn-outline-danger ib-delete",
         title: "Delete " + data.name,
         "aria-label": "Delete " + data.name,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from auth import bearer_values
 from auth.agent_tokens import (
@@ -86,12 +87,22 @@ def _refuse_unknown(body: Mapping) -> None:
             )
 
 
-def _datasets_offer(
-    services: Services, owner_id: str, ids: tuple[str, ...]
-) -> tuple[set[str], set[str]]:
-    """The measures and dimensions of the owner's datasets (latest versions);
-    a dataset that is not the owner's is refused like an unknown one."""
-    measures: set[str] = set()
+@dataclass(frozen=True)
+class ScopeChoices:
+    """What a token over some datasets may name: {measure name: label} and the
+    dimension names of their latest versions (both sorted)."""
+
+    measures: dict[str, str]
+    dimensions: list[str]
+
+
+def scope_choices(
+    services: Services, owner_id: str, ids: tuple[str, ...] | list[str]
+) -> ScopeChoices:
+    """The measures and dimensions of the owner's datasets (latest versions): the
+    choices the /account form offers and the names a request may use. A dataset
+    that is not the owner's is refused like an unknown one."""
+    measures: dict[str, str] = {}
     dimensions: set[str] = set()
     for dataset_id in ids:
         try:
@@ -102,9 +113,10 @@ def _datasets_offer(
             raise _fail(
                 "datasets", f"Unknown dataset {dataset_id[:40]!r} (not one of yours)."
             ) from None
-        measures.update(m["name"] for m in document.get("measures") or [])
+        for measure in document.get("measures") or []:
+            measures.setdefault(measure["name"], measure.get("label") or "")
         dimensions.update(document.get("dimensionColumns") or [])
-    return measures, dimensions
+    return ScopeChoices(dict(sorted(measures.items())), sorted(dimensions))
 
 
 def _refuse_unoffered(field: str, asked: tuple[str, ...] | None, offered: set[str]):
@@ -130,9 +142,9 @@ def parse_new_token(
         raise _fail("datasets", "datasets is required: a list of your dataset ids.")
     measures = _names(body, "measures", 100)
     dimensions = _names(body, "dimensions", 100)
-    offered_measures, offered_dimensions = _datasets_offer(services, owner_id, datasets)
-    _refuse_unoffered("measures", measures, offered_measures)
-    _refuse_unoffered("dimensions", dimensions, offered_dimensions)
+    offered = scope_choices(services, owner_id, datasets)
+    _refuse_unoffered("measures", measures, set(offered.measures))
+    _refuse_unoffered("dimensions", dimensions, set(offered.dimensions))
     return NewAgentToken(
         name=str(name).strip(),
         datasets=datasets,

@@ -17,7 +17,7 @@ from callbacks.disclosure import register_disclosure
 from components import datasets_layout as layout
 from components.datasets_layout import ids
 from components.live import live_socket, register_live_trigger
-from components.widgets import aria, message_alert
+from components.widgets import aria, message_alert, with_field_label
 from data.errors import DomainError, NotFound
 from data.services import get_services
 
@@ -86,6 +86,7 @@ def register(app: dash.Dash) -> None:
     _register_sample(app)
     _register_row_actions(app)
     _register_delete(app)
+    _register_privacy(app)
     _register_toggles(app)
 
 
@@ -432,6 +433,13 @@ def _register_row_actions(app: dash.Dash) -> None:
             "pending": Output(ids.PENDING_DELETE, "data"),
             "modal": Output(ids.DELETE_MODAL, "is_open"),
             "modal_text": Output(ids.DELETE_TEXT, "children"),
+            "privacy_pending": Output(ids.PENDING_PRIVACY, "data"),
+            "privacy_modal": Output(ids.PRIVACY_MODAL, "is_open"),
+            "privacy_text": Output(ids.PRIVACY_TEXT, "children"),
+            "privacy_k": Output(ids.PRIVACY_K, "value"),
+            "privacy_unit": Output(ids.PRIVACY_UNIT, "children"),
+            "privacy_error": Output(ids.PRIVACY_ERROR, "children"),
+            "privacy_invalid": Output(ids.PRIVACY_K, "invalid"),
         },
         inputs={
             "event": Input(ids.GRID, "cellRendererData"),
@@ -449,7 +457,8 @@ def _register_row_actions(app: dash.Dash) -> None:
 
 
 def handle_row_action(owner_id: str, event: dict, chosen: dict, refresh: int) -> dict:
-    """Version change, reprocess or the delete confirmation for one row."""
+    """Version change, reprocess, the delete confirmation or the agent privacy
+    setting for one row."""
     outputs: dict[str, Any] = dict.fromkeys(ROW_ACTION_KEYS, no_update)
     dataset_id = str(event.get("rowId") or "")
     raw_value = event.get("value")
@@ -468,10 +477,51 @@ def handle_row_action(owner_id: str, event: dict, chosen: dict, refresh: int) ->
         outputs.update(reprocess(services, owner_id, dataset, version, refresh))
     elif action == "delete":
         outputs.update(pending=dataset_id, modal=True, modal_text=delete_text(dataset))
+    elif action == "privacy":
+        outputs.update(privacy_dialog(services, owner_id, dataset))
     return outputs
 
 
-ROW_ACTION_KEYS = ("chosen", "feedback", "refresh", "pending", "modal", "modal_text")
+ROW_ACTION_KEYS = (
+    "chosen", "feedback", "refresh", "pending", "modal", "modal_text",
+    "privacy_pending", "privacy_modal", "privacy_text", "privacy_k", "privacy_unit",
+    "privacy_error", "privacy_invalid",
+)  # fmt: skip
+
+
+def privacy_dialog(services, owner_id: str, dataset: dict) -> dict:
+    """Open the agent privacy dialog on the dataset's current k."""
+    setting = gateway.disclosure(services, owner_id, dataset["id"])
+    return {
+        "privacy_pending": dataset["id"],
+        "privacy_modal": True,
+        "privacy_text": layout.privacy_text(dataset["name"], setting),
+        "privacy_k": setting["minEntities"],
+        "privacy_unit": layout.entity_unit(setting["entity"]),
+        "privacy_error": None,
+        "privacy_invalid": False,
+    }
+
+
+def save_min_entities(owner_id: str, dataset_id, value) -> tuple:
+    """(error, invalid?, dialog open?, feedback) after saving k for a dataset."""
+    services = get_services()
+    try:
+        dataset = gateway.dataset_meta(services, owner_id, str(dataset_id or ""))
+        setting = gateway.set_min_entities(services, owner_id, dataset["id"], value)
+    except NotFound:
+        gone = feedback("That dataset no longer exists.", "warning")
+        return None, False, False, gone
+    except DomainError as error:
+        message = with_field_label(error.message, "minEntities", "k")
+        return message, True, no_update, no_update
+    unit = layout.entity_unit(setting["entity"])
+    saved = feedback(
+        f"Agents reading “{dataset['name']}” now see no group smaller than "
+        f"{setting['minEntities']} {unit}.",
+        icon_name="shield-check",
+    )
+    return None, False, False, saved
 
 
 def reprocess(services, owner_id: str, dataset: dict, version: int, refresh: int):
@@ -531,6 +581,30 @@ def _register_delete(app: dash.Dash) -> None:
             (refresh or 0) + 1,
             remaining,
         )
+
+
+def _register_privacy(app: dash.Dash) -> None:
+    """The agent privacy dialog's buttons: save k (through the API's service)."""
+
+    @app.callback(
+        Output(ids.PRIVACY_ERROR, "children", allow_duplicate=True),
+        Output(ids.PRIVACY_K, "invalid", allow_duplicate=True),
+        Output(ids.PRIVACY_MODAL, "is_open", allow_duplicate=True),
+        Output(ids.FEEDBACK, "children", allow_duplicate=True),
+        Input(ids.PRIVACY_SAVE, "n_clicks"),
+        Input(ids.PRIVACY_CANCEL, "n_clicks"),
+        State(ids.PENDING_PRIVACY, "data"),
+        State(ids.PRIVACY_K, "value"),
+        prevent_initial_call=True,
+    )
+    def save_privacy(_save, _cancel, dataset_id, value):
+        """Store k only on Save; Cancel closes the dialog."""
+        user = gateway.user_or_none()
+        if user is None:
+            raise PreventUpdate
+        if ctx.triggered_id != ids.PRIVACY_SAVE:
+            return None, False, False, no_update
+        return save_min_entities(user.id, dataset_id, value)
 
 
 def _register_toggles(app: dash.Dash) -> None:

@@ -205,6 +205,21 @@ def delete(services: Services, owner_id: str, dataset_id: str) -> str:
     return name
 
 
+def disclosure(services: Services, owner_id: str, dataset_id: str) -> dict:
+    """The dataset's disclosure setting: {"datasetId", "minEntities", "entity"}."""
+    return dataset_service.get_disclosure(services, owner_id, dataset_id)
+
+
+def set_min_entities(
+    services: Services, owner_id: str, dataset_id: str, value: object
+) -> dict:
+    """Store k through the service PUT /api/datasets/{id}/disclosure uses (its
+    checks and messages); returns the stored setting."""
+    return dataset_service.set_disclosure(
+        services, owner_id, dataset_id, {"minEntities": value}
+    )
+
+
 # ---------------------------------------------------------------- analytics
 
 

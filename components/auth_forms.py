@@ -321,8 +321,14 @@ def token_table(tokens: list) -> html.Div | html.P:
     )
 
 
-def new_token_alert(name: str, secret: str) -> dbc.Alert:
-    """The one-time display of a freshly created token."""
+def new_token_alert(
+    name: str,
+    secret: str,
+    value_id: str = "account-token-value",
+    usage: list | None = None,
+) -> dbc.Alert:
+    """The one-time display of a freshly created token (personal or agent), with
+    a copy button and how to use it."""
     return dbc.Alert(
         [
             html.Div(
@@ -337,11 +343,11 @@ def new_token_alert(name: str, secret: str) -> dbc.Alert:
                 [
                     html.Code(
                         secret,
-                        id="account-token-value",
+                        id=value_id,
                         className="user-select-all text-break",
                     ),
                     dcc.Clipboard(
-                        target_id="account-token-value",
+                        target_id=value_id,
                         className="ms-2 d-inline-block",
                         title="Copy",
                     ),
@@ -349,7 +355,8 @@ def new_token_alert(name: str, secret: str) -> dbc.Alert:
                 className="d-flex align-items-center bg-white rounded px-2 py-1",
             ),
             html.Div(
-                ["Use it as ", html.Code("Authorization: Bearer <token>"), "."],
+                usage
+                or ["Use it as ", html.Code("Authorization: Bearer <token>"), "."],
                 className="small mt-2",
             ),
         ],

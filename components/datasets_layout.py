@@ -17,6 +17,11 @@ from components.widgets import (
     progress_bar,
     status_style,
 )
+from data.dataset_models import (
+    DEFAULT_MIN_ENTITIES,
+    MIN_ENTITIES_HIGH,
+    MIN_ENTITIES_LOW,
+)
 
 PREFIX = "datasets"
 ACCEPTED = ".csv,.json,.jsonl,.ndjson,text/csv,application/json"
@@ -64,6 +69,14 @@ class ids:  # noqa: N801 - a namespace of component ids, read as ids.GRID
     DELETE_CONFIRM = f"{PREFIX}-delete-confirm"
     DELETE_CANCEL = f"{PREFIX}-delete-cancel"
     PENDING_DELETE = f"{PREFIX}-pending-delete"
+    PRIVACY_MODAL = f"{PREFIX}-privacy-modal"
+    PRIVACY_TEXT = f"{PREFIX}-privacy-text"
+    PRIVACY_K = f"{PREFIX}-privacy-k"
+    PRIVACY_UNIT = f"{PREFIX}-privacy-unit"
+    PRIVACY_ERROR = f"{PREFIX}-privacy-error"
+    PRIVACY_SAVE = f"{PREFIX}-privacy-save"
+    PRIVACY_CANCEL = f"{PREFIX}-privacy-cancel"
+    PENDING_PRIVACY = f"{PREFIX}-pending-privacy"
 
 
 def page_upload_limit(max_upload_bytes: int) -> int:
@@ -391,7 +404,7 @@ GRID_COLUMNS = [
         "field": "actions",
         "valueGetter": {"function": "params.data.version + ':' + params.data.status"},
         "headerName": "Actions",
-        "minWidth": 210,
+        "minWidth": 250,
         "flex": 1.2,
         "sortable": False,
         # Its value carries the raw status for redraws; search must not see it.
@@ -460,6 +473,80 @@ def delete_modal() -> dbc.Modal:
     )
 
 
+def privacy_modal() -> dbc.Modal:
+    """The owner's disclosure setting for one dataset: k, the smallest group
+    (distinct people, else rows) a cell an agent reads may describe."""
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle([icon("shield-lock"), "Agent privacy"])),
+            dbc.ModalBody(
+                [
+                    html.P(id=ids.PRIVACY_TEXT, className="mb-3"),
+                    dbc.Label(
+                        "Hide groups smaller than k people/rows when agents read "
+                        "this dataset",
+                        html_for=ids.PRIVACY_K,
+                        class_name="fw-semibold small mb-1",
+                    ),
+                    dbc.InputGroup(
+                        [
+                            dbc.Input(
+                                id=ids.PRIVACY_K,
+                                type="number",
+                                min=MIN_ENTITIES_LOW,
+                                max=MIN_ENTITIES_HIGH,
+                                step=1,
+                            ),
+                            dbc.InputGroupText(id=ids.PRIVACY_UNIT),
+                        ],
+                        style={"maxWidth": "22rem"},
+                    ),
+                    html.Div(
+                        id=ids.PRIVACY_ERROR,
+                        className="invalid-feedback d-block",
+                        role="alert",
+                    ),
+                    html.Div(
+                        f"{MIN_ENTITIES_LOW} to {MIN_ENTITIES_HIGH}; the default is "
+                        f"{DEFAULT_MIN_ENTITIES}. A larger k hides more detail from "
+                        "agents; you still see everything.",
+                        className="form-text",
+                    ),
+                ]
+            ),
+            dbc.ModalFooter(
+                [
+                    dbc.Button(
+                        "Cancel", id=ids.PRIVACY_CANCEL, color="secondary", outline=True
+                    ),
+                    dbc.Button(
+                        [icon("check-lg"), "Save"], id=ids.PRIVACY_SAVE, color="primary"
+                    ),
+                ]
+            ),
+        ],
+        id=ids.PRIVACY_MODAL,
+        is_open=False,
+        centered=True,
+    )
+
+
+def entity_unit(entity: str) -> str:
+    """What k counts, for people: "people (distinct user_id)" or "rows"."""
+    return "rows" if entity == "rows" else f"people (distinct {entity})"
+
+
+def privacy_text(name: str, setting: dict) -> list:
+    """Which dataset the setting is for and what it does now."""
+    unit = entity_unit(setting["entity"])
+    return [
+        "Agents reading ",
+        html.Strong(f"“{name}”"),
+        f" see no breakdown row, filtered value or series point computed from "
+        f"fewer than {setting['minEntities']} {unit}.",
+    ]
+
+
 def datasets_page(max_size: int) -> html.Div:
     """The whole /datasets page; the list arrives from a callback."""
     return html.Div(
@@ -468,6 +555,7 @@ def datasets_page(max_size: int) -> html.Div:
             dcc.Store(id=ids.REFRESH, data=0),
             dcc.Store(id=ids.CHOSEN_VERSIONS, data={}),
             dcc.Store(id=ids.PENDING_DELETE),
+            dcc.Store(id=ids.PENDING_PRIVACY),
             # Live events of the versions in flight (the socket arrives with the
             # list, only while something processes): components/live.py.
             live_store(ids.POLL, {}),
@@ -480,6 +568,7 @@ def datasets_page(max_size: int) -> html.Div:
             empty_panel(max_size),
             grid_card(),
             delete_modal(),
+            privacy_modal(),
         ],
         id=ids.PAGE,
     )

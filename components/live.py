@@ -1,4 +1,5 @@
-"""The page end of the live push: a Socket.IO connection bound to one dataset.
+"""The page end of the live push: a Socket.IO connection bound to one dataset
+(and the shell's own socket for the navbar's alert count, `alerts_socket`).
 
 `live_trigger(trigger_id, dataset_id, revision)` gives the socket (dash-socketio,
 WebSocket transport only) and a store whose `data` is the `{version, revision}`
@@ -18,6 +19,8 @@ from dash import Dash, Input, Output, State, dcc
 from dash_socketio import DashSocketIO
 
 EVENT = "revision"
+ALERTS_EVENT = "alerts"
+ALERTS_SOCKET = "navbar-alerts-socket"
 SOCKET_PATH = "/socket.io"
 RECONNECT = {
     "reconnectionDelay": 1000,
@@ -45,6 +48,20 @@ def live_socket(trigger_id: str, dataset_ids: list[str]) -> DashSocketIO:
         **RECONNECT,
     }
     return DashSocketIO(id=socket_id(trigger_id), options=options, eventNames=[EVENT])
+
+
+def alerts_socket(shown: int) -> DashSocketIO:
+    """The signed-in shell's one socket (every page has it): it hears that the
+    user's firing count changed (`data-alerts`), never the count itself. It tells
+    the server the count the page was built with, so a change between building
+    and connecting (or while disconnected) is announced on connecting."""
+    options = {
+        "path": SOCKET_PATH,
+        "transports": ["websocket"],
+        "auth": {"alerts": True, "shown": shown},
+        **RECONNECT,
+    }
+    return DashSocketIO(id=ALERTS_SOCKET, options=options, eventNames=[ALERTS_EVENT])
 
 
 def live_store(trigger_id: str, shown: dict | None) -> dcc.Store:

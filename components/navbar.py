@@ -15,6 +15,14 @@ def nav_pages() -> list[dict]:
     return sorted(pages, key=lambda page: page["nav_order"])
 
 
+ALERTS_COUNT = "navbar-alerts-count"
+
+
+def alerts_count(badge: list) -> list:
+    """The alerts link's count, in the container its live callback refills."""
+    return [html.Span(badge, id=ALERTS_COUNT)]
+
+
 def count_badge(count: int | None, words: str) -> list:
     """A page link's count (e.g. alerts firing now), spoken with its meaning."""
     if not count:

@@ -61,7 +61,11 @@ def labelled(
 
 
 def checklist_field(
-    legend: str, component_id, value: list | None = None, empty_text: str = ""
+    legend: str,
+    component_id,
+    value: list | None = None,
+    empty_text: str = "",
+    options: list[dict] | None = None,
 ) -> html.Fieldset:
     """A multiple choice as a fieldset of labelled checkboxes in a scroll box.
 
@@ -75,8 +79,10 @@ def checklist_field(
             dbc.Checklist(
                 id=component_id,
                 # The chosen values are options from the start (the rest arrive
-                # with the data).
-                options=[{"label": v, "value": v} for v in value or []],
+                # with the data), unless the options are known already.
+                options=options
+                if options is not None
+                else [{"label": v, "value": v} for v in value or []],
                 value=value or [],
                 class_name="ib-checklist",
             ),
@@ -84,6 +90,14 @@ def checklist_field(
         ],
         className="ib-checklist-field",
     )
+
+
+def with_field_label(message: str, api_name: str, label: str) -> str:
+    """A service message that starts with an API field's name, for a form: the
+    field's label in its place ("minEntities must be ..." -> "k must be ...")."""
+    if not message.startswith(api_name):
+        return message
+    return label + message[len(api_name) :]
 
 
 def progress_bar(percent: int, name: str, height: str = "1rem") -> html.Div:

@@ -12,10 +12,14 @@ from tests.services import free_port
 
 
 class WebhookReceiver:
-    """Records every POST (headers, body); answers 500 to the first `fail_first`."""
+    """Records every POST (headers, body); answers 500 to the first `fail_first`.
+    With `hold`, each request is recorded (`arrived` is set) and answered only
+    once `hold` is set (a slow receiver)."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, hold: threading.Event | None = None):
         self.fail_first = fail_first
+        self.hold = hold
+        self.arrived = threading.Event()
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         receiver = self
@@ -28,6 +32,9 @@ class WebhookReceiver:
                         {"headers": dict(self.headers), "body": body}
                     )
                     failing = len(receiver.requests) <= receiver.fail_first
+                receiver.arrived.set()
+                if receiver.hold is not None:
+                    receiver.hold.wait()
                 self.send_response(500 if failing else 204)
                 self.end_headers()
 

@@ -2,12 +2,21 @@
 
 Live evaluation runs after a version finishes processing (ingest's after-processing
 hook, in whichever worker processed it, after the version is already visible, so
-it never delays or fails ingest) and on a schedule (data/alerts/schedule.py),
-which also feeds the no-data policy the buckets that never arrived. One evaluator
-runs at a time across processes (a Redis lock with an expiry; a process lock
-without Redis), and each evaluation commits only if nobody evaluated the rule
-meanwhile (state_version), so two processes never record or notify twice; every
+it never delays or fails ingest) or records are appended, on a background thread
+where a burst of requests for one dataset is one evaluation (data/alerts/
+background.py), and on a schedule (data/alerts/schedule.py), which also feeds the
+no-data policy the buckets that never arrived. One evaluator runs at a time
+across processes (a Redis lock with an expiry; a process lock without Redis), and
+each evaluation commits only if nobody evaluated the rule meanwhile
+(state_version), so two processes never record or notify twice; every
 notification is keyed by (rule, event, bucket, channel) on top.
+
+Under the lock an evaluation only commits: the state, its history and the
+notification rows. Sending them (SMTP, webhooks with their retries) happens on
+the delivery threads, outside the lock; a notification still pending after
+STALE_PENDING (its sender died) is claimed by one process and sent again.
+After a commit that starts or stops a firing, the owner's pages are told that
+their count changed (the wired firing listener: api/live.py's user room).
 """
 
 from __future__ import annotations
@@ -16,12 +25,13 @@ import contextlib
 import datetime as dt
 import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 
 import redis
-from flask import current_app, has_app_context
 
 from data.alerts import delivery, engine, store
+from data.alerts.background import Worker
 from data.alerts.engine import ACTIVE, Bucket, Replay, RuleState
 from data.alerts.mutes import muted, silenced
 from data.alerts.rules import AlertRule, parse_rule, rule_document
@@ -123,14 +133,16 @@ def replace_rule(services: Services, owner_id: str, rule_id: str, raw: object) -
         services, owner_id, unmasked(raw, current["definition"])
     )
     row = store.replace_rule(services.postgres, owner_id, rule_id, rule_document(rule))
+    announce_count_change(services, owner_id, current["state"], row["state"])
     _audit_rule(services, owner_id, "alert_rule_update", str(row["id"]), row)
     return rule_view(_evaluate(services, row, buckets, now_utc()) or row)
 
 
 def delete_rule(services: Services, owner_id: str, rule_id: str) -> None:
     """Delete one of the owner's rules with its history (NotFound otherwise)."""
-    definition = store.delete_rule(services.postgres, owner_id, rule_id)
-    row = {"definition": definition}
+    deleted = store.delete_rule(services.postgres, owner_id, rule_id)
+    announce_count_change(services, owner_id, deleted["state"], None)
+    row = {"definition": deleted["definition"]}
     _audit_rule(services, owner_id, "alert_rule_delete", rule_id.lower(), row)
 
 
@@ -332,14 +344,50 @@ def _outcome(services, row: dict, buckets, now, scheduled: bool) -> dict:
 
 
 def _evaluate(services, row: dict, buckets, now, scheduled: bool = False):
-    """Evaluate one rule on its buckets, commit, deliver; the new row or None."""
+    """Evaluate one rule on its buckets and commit; the new row or None."""
     outcome = _outcome(services, row, buckets, now, scheduled)
+    if not commit(services, row, outcome):
+        return None
+    return store.get_rule(services.postgres, row["user_id"], str(row["id"]))
+
+
+def commit(services: Services, row: dict, outcome: dict) -> bool:
+    """Commit an evaluation (False if another evaluator did first); then tell the
+    owner's pages if it started or stopped a firing, and hand its new
+    notifications to the delivery threads."""
     inserted = store.save_evaluation(services.postgres, row, outcome)
     if inserted is None:
         log.info("alert evaluated elsewhere meanwhile", extra={"rule": str(row["id"])})
-        return None
-    deliver(services, row, inserted)
-    return store.get_rule(services.postgres, row["user_id"], str(row["id"]))
+        return False
+    announce_count_change(services, str(row["user_id"]), row["state"], outcome["state"])
+    pending = [item for item in inserted if item["status"] == "pending"]
+    if pending:
+        _workers(services)[1].submit(deliver, services, row, pending)
+    return True
+
+
+FIRING_LISTENER = "alerts.firing_listener"
+FiringListener = Callable[[str], object]
+
+
+def set_firing_listener(services: Services, listener: FiringListener) -> None:
+    """Wire what hears that an owner's firing count changed (the factory: live
+    push to the owner's pages, which refetch the count)."""
+    services.extensions[FIRING_LISTENER] = listener
+
+
+def announce_count_change(
+    services: Services, owner_id: str, before: str | None, after: str | None
+) -> None:
+    """Tell the wired listener when a rule moved into or out of firing (only that
+    the count changed, never the count or the rule); never fail the caller."""
+    listener = services.extensions.get(FIRING_LISTENER)
+    if listener is None or (before in ACTIVE) == (after in ACTIVE):
+        return
+    try:
+        listener(owner_id)
+    except Exception:
+        log.exception("announcing a firing count change failed")
 
 
 def evaluate_row(services: Services, row: dict, now=None, scheduled=False):
@@ -350,19 +398,17 @@ def evaluate_row(services: Services, row: dict, now=None, scheduled=False):
     try:
         buckets = load_buckets(services, str(row["user_id"]), rule)
     except DomainError as problem:
-        outcome = _special(row, "error", problem.message, now)
-        store.save_evaluation(services.postgres, row, outcome)
+        commit(services, row, _special(row, "error", problem.message, now))
         return None
     return _evaluate(services, row, buckets, now, scheduled)
 
 
-def deliver(services: Services, row: dict, inserted: list[dict]) -> None:
-    """Send each pending notification; record delivered or dead."""
+def deliver(services: Services, row: dict, pending: list[dict]) -> None:
+    """Send each pending notification; record delivered or dead (never under the
+    evaluator lock: retries and a slow receiver take their time)."""
     rule = AlertRule.model_validate(row["definition"])
     settings = services.settings
-    for item in inserted:
-        if item["status"] != "pending":
-            continue
+    for item in pending:
         channel = rule.channels[item["channel"]].model_dump(by_alias=True)
         message_id = f"alert_{row['id']}_{item['event']}_{item['t']}_{item['channel']}"
         send = _sender(settings, channel, message_id, item["payload"])
@@ -468,42 +514,40 @@ def evaluate_dataset(
 
 
 BACKGROUND = "alerts.background"
+DELIVERY_THREADS = 4
 _BACKGROUND_LOCK = threading.Lock()
 
 
-def _executor(services: Services) -> ThreadPoolExecutor:
-    """This app's one background evaluation thread (created on first use)."""
+def _workers(services: Services) -> tuple[Worker, Worker]:
+    """This app's evaluation thread and delivery threads (created on first use,
+    stopped in that order: a last evaluation may still hand on deliveries)."""
     with _BACKGROUND_LOCK:
-        executor = services.extensions.get(BACKGROUND)
-        if executor is None:
-            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts")
-            services.extensions[BACKGROUND] = executor
-            services.closers.append(executor.shutdown)
-        return executor
+        workers = services.extensions.get(BACKGROUND)
+        if workers is None:
+            workers = (Worker("alerts", 1), Worker("alert-delivery", DELIVERY_THREADS))
+            services.extensions[BACKGROUND] = workers
+            # Closers run last-added first: the evaluations stop before deliveries.
+            services.closers.extend(w.shutdown for w in reversed(workers))
+        return workers
 
 
 def evaluate_dataset_soon(
     services: Services, owner_id: str, dataset_id: str, version: int | None = None
 ) -> Future:
     """After processing or an append: evaluate the dataset's rules on this app's
-    background thread (inside its app context), so neither the ingest worker nor
-    the append waits for the evaluation or its deliveries."""
-    server = current_app._get_current_object() if has_app_context() else None  # type: ignore[attr-defined]
-    return _executor(services).submit(
-        _in_context, server, services, owner_id, dataset_id
-    )
+    background thread, so neither the ingest worker nor the append waits for the
+    evaluation or its deliveries. A request while the dataset's evaluation is
+    still waiting to start is merged into it (the same future)."""
+    evaluations, _ = _workers(services)
+    key = (owner_id, dataset_id)
+    return evaluations.submit(evaluate_dataset, services, owner_id, dataset_id, key=key)
 
 
 def wait_for_background(services: Services) -> None:
-    """Return once the evaluations submitted so far have run (tests, shutdown)."""
-    _executor(services).submit(lambda: None).result()
-
-
-def _in_context(server, services: Services, owner_id: str, dataset_id: str) -> int:
-    if server is None:
-        return evaluate_dataset(services, owner_id, dataset_id)
-    with server.app_context():
-        return evaluate_dataset(services, owner_id, dataset_id)
+    """Return once the evaluations submitted so far and their deliveries have
+    run (tests, shutdown)."""
+    for worker in _workers(services):
+        worker.wait()
 
 
 STALE_PENDING = dt.timedelta(minutes=10)
@@ -519,17 +563,14 @@ def evaluate_all(services: Services, now=None) -> int:
 
 
 def redeliver_stale(services: Services, before: dt.datetime) -> int:
-    """Deliver notifications left pending since before `before` (under the lock,
-    so only one process picks each up)."""
-    with evaluator_lock(services) as got:
-        if not got:
-            return 0
-        stale = store.stale_pending(services.postgres, before)
-        for item in stale:
-            row = store.rule_by_id(services.postgres, item["rule_id"])
-            if row is not None:
-                deliver(services, row, [_pending_item(item)])
-        return len(stale)
+    """Deliver notifications left pending since before `before` (each claimed by
+    one process at a time, outside the evaluator lock)."""
+    stale = store.claim_stale_pending(services.postgres, before)
+    for item in stale:
+        row = store.rule_by_id(services.postgres, item["rule_id"])
+        if row is not None:
+            deliver(services, row, [_pending_item(item)])
+    return len(stale)
 
 
 def _pending_item(item: dict) -> dict:

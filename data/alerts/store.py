@@ -86,17 +86,18 @@ def replace_rule(db: Postgres, owner_id: str, rule_id: str, definition: dict) ->
 
 
 def delete_rule(db: Postgres, owner_id: str, rule_id: str) -> dict:
-    """Delete a rule with its history and notifications; returns its definition."""
+    """Delete a rule with its history and notifications; returns its definition
+    and the state it was in."""
     with db.transaction() as cursor:
         cursor.execute(
             "DELETE FROM alert_rules WHERE id = %s AND user_id = %s"
-            " RETURNING definition",
+            " RETURNING definition, state",
             (check_id(rule_id), owner_id),
         )
         row = cursor.fetchone()
     if row is None:
         raise NotFound("No such alert rule.")
-    return row[0]
+    return {"definition": row[0], "state": row[1]}
 
 
 def history(db: Postgres, rule_id: str, limit: int = HISTORY_LIMIT) -> list[dict]:
@@ -195,17 +196,20 @@ def mark_notification(
         )
 
 
-def stale_pending(db: Postgres, before: dt.datetime) -> list[dict]:
-    """Notifications still pending since before `before` (their evaluator died
-    between committing and delivering), with their rule's row."""
+def claim_stale_pending(db: Postgres, before: dt.datetime) -> list[dict]:
+    """Claim notifications still pending on a claim older than `before` (their
+    sender died between committing and delivering): each is claimed by one
+    caller, and claimed again only once this claim is stale in turn."""
     with db.transaction() as cursor:
         cursor.execute(
-            "SELECT n.id, n.event, n.bucket, n.channel, n.channel_type, n.payload, "
-            "n.rule_id FROM alert_notifications n WHERE n.status = 'pending' "
-            "AND n.created_at < %s ORDER BY n.id LIMIT 100",
+            "UPDATE alert_notifications SET claimed_at = now() WHERE id IN ("
+            "SELECT id FROM alert_notifications WHERE status = 'pending' "
+            "AND claimed_at < %s ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED) "
+            "RETURNING id, event, bucket, channel, channel_type, payload, rule_id",
             (before,),
         )
-        return [_row(cursor, row) for row in cursor.fetchall()]
+        return sorted((_row(cursor, row) for row in cursor.fetchall()),
+                      key=lambda item: item["id"])  # fmt: skip
 
 
 def rule_by_id(db: Postgres, rule_id) -> dict | None:

@@ -37,9 +37,15 @@ axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violatio
 
 def click(dash_duo, selector: str) -> None:
     """Scroll an element to the middle of the window, then click it."""
-    element = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center'});", element
+    click_element(dash_duo.driver, dash_duo.find_element(selector))
+
+
+def click_element(driver, element) -> None:
+    """Scroll an element to the middle of the window at once (Bootstrap makes
+    scrolling smooth: the click would land where the element was), then click."""
+    driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+        element,
     )
     element.click()
 
@@ -145,3 +151,18 @@ def wait_for(condition, timeout: float = 60, message: str = "condition"):
             return value
         time.sleep(0.25)
     raise AssertionError(f"timed out waiting for {message}")
+
+
+# Chromium's own notice when a page with an open WebSocket (every signed-in page has
+# the live socket) goes into the back-forward cache: the browser closes the socket
+# itself and the page reconnects when it is shown again. Not an error of the app.
+BACK_FORWARD_CACHE_NOTICE = "failed: Page entered Back-Forward Cache."
+
+
+def browser_errors(dash_duo) -> list[dict]:
+    """The browser console's errors and warnings, less Chromium's bfcache notice."""
+    return [
+        entry
+        for entry in dash_duo.get_logs()
+        if BACK_FORWARD_CACHE_NOTICE not in entry.get("message", "")
+    ]

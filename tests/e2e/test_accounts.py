@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import uuid
 
+from tests.agent_calls import upload_people_events
 from tests.conftest import ARTIFACTS
 from tests.e2e.helpers import (
     assert_accessible,
+    browser_errors,
     click,
+    click_element,
+    settle_transitions,
     sign_in_in_browser,
     sign_out_in_browser,
     sign_up_in_browser,
+    wait_for,
 )
 from tests.services import free_port
 
@@ -43,7 +48,7 @@ def test_visitor_registers_signs_out_signs_in_and_reaches_a_protected_page(
     assert email in dash_duo.find_element("#account-profile").text
     assert_accessible(dash_duo, state="account, no tokens")
     sign_out_in_browser(dash_duo)
-    assert dash_duo.get_logs() == []
+    assert browser_errors(dash_duo) == []
 
 
 def test_visitor_sees_specific_errors_while_filling_the_forms(dash_duo, app):
@@ -91,7 +96,7 @@ def test_login_and_register_pages_look_right(dash_duo, app):
         dash_duo.wait_for_element(f"#{page}-page .card", timeout=10)
         assert_accessible(dash_duo, state=f"{page}, anonymous")
         dash_duo.driver.save_screenshot(str(ARTIFACTS / f"{page}.png"))
-    assert dash_duo.get_logs() == []
+    assert browser_errors(dash_duo) == []
 
 
 def test_user_creates_and_revokes_an_api_token_on_the_account_page(dash_duo, app):
@@ -147,3 +152,90 @@ def test_anonymous_visitor_to_an_unknown_page_is_sent_to_sign_in(dash_duo, app):
     dash_duo.wait_for_element("#login-email", timeout=10)
     assert "next=%2Fno-such-page" in dash_duo.driver.current_url
     assert_accessible(dash_duo, state="sign in, sent from an unknown page")
+
+
+def tick(dash_duo, checklist_id: str, label_text: str) -> None:
+    """Tick the checkbox of a checklist whose label contains `label_text`."""
+    label = wait_for(
+        lambda: next(
+            (
+                element
+                for element in dash_duo.driver.find_elements(
+                    "css selector", f"#{checklist_id} label"
+                )
+                if label_text in element.text
+            ),
+            None,
+        ),
+        timeout=10,
+        message=f"{label_text!r} in {checklist_id}",
+    )
+    settle_transitions(dash_duo.driver)
+    click_element(dash_duo.driver, label)
+
+
+def screenshot_of_agent_tokens(dash_duo, name: str) -> None:
+    """A screenshot with the agent tokens card at the top of the window."""
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'start', behavior: 'instant'});"
+        " window.scrollBy({top: -16, behavior: 'instant'});",
+        dash_duo.find_element("#agent-tokens"),
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    dash_duo.driver.save_screenshot(str(ARTIFACTS / name))
+
+
+def test_user_creates_an_agent_token_for_a_dataset_on_the_account_page(
+    dash_duo, make_app, new_user
+):
+    """The form offers the user's dataset and its measures; a missing name is
+    named beside the field; the new token is shown once with the MCP URL, listed
+    with its scope, and reads the KPI API."""
+    app = make_app(ingest_mode="inline")
+    api = app.server.test_client()
+    user = new_user(api)
+    dataset_id, _frame = upload_people_events(api, user, name="Shop events")
+    dash_duo.start_server(app, port=free_port())
+    sign_in_in_browser(dash_duo, user["email"], user["password"])
+    dash_duo.driver.get(dash_duo.server_url + "/account")
+    click(dash_duo, "#account-agent-token-new")
+    dash_duo.wait_for_element("#account-agent-token-name", timeout=10)
+    wait_for(
+        lambda: dash_duo.find_element("#account-agent-token-name").is_displayed(),
+        timeout=10,
+        message="the new agent token form",
+    )
+    tick(dash_duo, "account-agent-token-datasets", "Shop events")
+    tick(dash_duo, "account-agent-token-measures", "revenue")
+    tick(dash_duo, "account-agent-token-dimensions", "traffic_source")
+    dash_duo.find_element("#account-agent-token-window").send_keys("31")
+    click(dash_duo, "#account-agent-token-create")
+    dash_duo.wait_for_contains_text(
+        "#account-agent-token-name-error", "Give the token a name", timeout=10
+    )
+    assert_accessible(dash_duo, state="account, agent token form, name missing")
+    screenshot_of_agent_tokens(dash_duo, "account-agent-token-form.png")
+
+    dash_duo.find_element("#account-agent-token-name").send_keys("weekly-insights")
+    click(dash_duo, "#account-agent-token-create")
+    secret = dash_duo.wait_for_element("#account-agent-token-value", timeout=10).text
+    assert secret.startswith("iba_")
+    assert "/mcp" in dash_duo.find_element("#account-agent-token-secret").text
+    dash_duo.wait_for_contains_text(
+        "#account-agent-token-list", "weekly-insights", timeout=10
+    )
+    row = dash_duo.find_element(".account-agent-token-row").text
+    assert "measures: revenue" in row and "windows up to 31 days" in row
+    wait_for(
+        lambda: not dash_duo.find_element("#account-agent-token-name").is_displayed(),
+        timeout=10,
+        message="the form to close",
+    )
+    assert_accessible(dash_duo, state="account, new agent token shown once")
+    screenshot_of_agent_tokens(dash_duo, "account-agent-token.png")
+    kpi = api.get(
+        f"/api/kpi/{dataset_id}?measures=revenue",
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert kpi.status_code == 200, kpi.get_json()
+    assert dash_duo.get_logs() == []

@@ -1,5 +1,6 @@
-"""Browser test of the alerts page: a manager backtests a rule, saves it, and sees
-it fire in the navbar and the lists."""
+"""Browser tests of the alerts page: a manager backtests a rule, saves it, and sees
+it fire in the navbar and the lists; on any signed-in page, the navbar's count
+follows rules that start or stop firing without a reload."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 import pytest
 from selenium.webdriver.support.ui import Select
 
-from tests.alerts_data import upload_series
+from tests.alerts_data import VALUES, above_rule, upload_series
 from tests.conftest import ARTIFACTS, register_user
 from tests.e2e.helpers import assert_accessible, sign_in_in_browser, wait_for
 from tests.services import free_port
@@ -100,3 +101,46 @@ def test_manager_backtests_a_rule_then_saves_it(dash_duo, make_app):
     press(dash_duo, "#alerts-firing button")  # Acknowledge
     wait_for(lambda: "acknowledged" in text_of(dash_duo, "#alerts-firing"),
              message="acknowledged")  # fmt: skip
+
+
+def test_the_navbar_counts_a_rule_that_starts_firing_without_a_reload(
+    dash_duo, make_app
+):
+    """On a page that shows no dataset (/account), records appended through the
+    API make a rule fire: the navbar's badge appears with 1; the rule deleted, it
+    goes; the page is never reloaded (the shell's socket, no polling)."""
+    app = make_app(ingest_mode="inline", alert_schedule_interval_s=0)
+    dash_duo.start_server(app, port=free_port())
+    client = app.server.test_client()
+    user = register_user(client)
+    dataset_id = upload_series(client, user, VALUES[:3])
+    created = client.post(
+        "/api/alerts", json=above_rule(dataset_id), headers=user["headers"]
+    )
+    assert created.status_code == 201 and created.get_json()["state"] == "ok"
+    sign_in_in_browser(dash_duo, user["email"], user["password"])
+    dash_duo.driver.get(f"{dash_duo.server_url}/account")
+    dash_duo.wait_for_element("#navbar-user", timeout=15)
+    assert text_of(dash_duo, "#navbar-alerts-badge") == ""
+    dash_duo.driver.execute_script("window.liveMarker = 1;")  # gone on a reload
+
+    appended = client.post(
+        f"/api/datasets/{dataset_id}/records",
+        json={"batchId": "day-4", "records": [{"date": "2026-01-04", "value": 120}]},
+        headers=user["headers"],
+    )
+    assert appended.status_code == 201, appended.get_json()
+    badge = wait_for(lambda: text_of(dash_duo, "#navbar-alerts-badge"), message="badge")
+    assert badge == "1"
+    assert_accessible(dash_duo, state="account page, one rule firing")
+
+    rule_id = created.get_json()["id"]
+    deleted = client.delete(f"/api/alerts/{rule_id}", headers=user["headers"])
+    assert deleted.status_code == 204
+    wait_for(
+        lambda: (
+            not dash_duo.driver.find_elements("css selector", "#navbar-alerts-badge")
+        ),
+        message="the badge gone",
+    )
+    assert dash_duo.driver.execute_script("return window.liveMarker;") == 1

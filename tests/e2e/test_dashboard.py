@@ -15,8 +15,16 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
+from tests.agent_calls import upload_people_events
 from tests.conftest import ARTIFACTS, SAMPLE_CSV
-from tests.e2e.helpers import assert_accessible, click, sign_up_in_browser, wait_for
+from tests.e2e.helpers import (
+    assert_accessible,
+    browser_errors,
+    click,
+    sign_in_in_browser,
+    sign_up_in_browser,
+    wait_for,
+)
 from tests.services import free_port
 
 pytestmark = pytest.mark.browser
@@ -201,7 +209,7 @@ def test_new_user_uploads_the_sample_analyses_it_and_shares_the_exact_view(
 
     dash_duo.driver.back()
     dash_duo.wait_for_element("#datasets-grid", timeout=10)
-    assert dash_duo.get_logs() == []
+    assert browser_errors(dash_duo) == []
 
 
 def open_sample_analysis(dash_duo, query: str = "") -> str:
@@ -363,6 +371,50 @@ def test_deleting_a_dataset_asks_first_and_names_it(dash_duo, make_app):
     dash_duo.wait_for_text_to_equal(
         "#datasets-empty h2", "Upload your first dataset", timeout=15
     )
+
+
+def test_owner_sets_how_small_a_group_agents_may_see_from_the_datasets_list(
+    dash_duo, make_app, new_user
+):
+    """The row's shield button opens Agent privacy on the current k and what it
+    counts; a k below 2 is named beside the field; Save stores it (the API reads
+    the new k) and says so."""
+    app = make_app(ingest_mode="inline")
+    api = app.server.test_client()
+    user = new_user(api)
+    dataset_id, _frame = upload_people_events(api, user, name="Shop events")
+    dash_duo.start_server(app, port=free_port())
+    sign_in_in_browser(dash_duo, user["email"], user["password"])
+    dash_duo.driver.get(dash_duo.server_url + "/datasets")
+    dash_duo.wait_for_element("#datasets-grid .ib-privacy", timeout=15)
+    click(dash_duo, "#datasets-grid .ib-privacy")
+    dash_duo.wait_for_contains_text("#datasets-privacy-text", "Shop events", timeout=10)
+    assert (
+        "fewer than 10 people (distinct user_id)"
+        in dash_duo.find_element("#datasets-privacy-text").text
+    )
+    k_box = dash_duo.find_element("#datasets-privacy-k")
+    assert k_box.get_attribute("value") == "10"
+    k_box.send_keys(Keys.CONTROL, "a")
+    k_box.send_keys("1")
+    click(dash_duo, "#datasets-privacy-save")
+    dash_duo.wait_for_contains_text(
+        "#datasets-privacy-error", "k must be a whole number from 2 to 1000", 10
+    )
+    k_box.send_keys(Keys.CONTROL, "a")
+    k_box.send_keys("25")
+    assert_accessible(dash_duo, state="datasets, agent privacy dialog")
+    ARTIFACTS.mkdir(exist_ok=True)
+    dash_duo.driver.save_screenshot(str(ARTIFACTS / "datasets-agent-privacy.png"))
+    click(dash_duo, "#datasets-privacy-save")
+    dash_duo.wait_for_contains_text(
+        "#datasets-feedback", "no group smaller than 25 people", timeout=10
+    )
+    setting = api.get(
+        f"/api/datasets/{dataset_id}/disclosure", headers=user["headers"]
+    ).get_json()
+    assert setting["minEntities"] == 25
+    assert_accessible(dash_duo, state="datasets, agent privacy saved")
 
 
 def year_of_sales(path) -> None:

@@ -3,7 +3,7 @@
 import uuid
 
 from tests.conftest import ARTIFACTS
-from tests.e2e.helpers import assert_accessible, sign_up_in_browser
+from tests.e2e.helpers import assert_accessible, browser_errors, sign_up_in_browser
 from tests.services import free_port
 
 
@@ -28,4 +28,4 @@ def test_visitor_opens_home_sees_navbar_and_follows_a_link(dash_duo, app):
     assert_accessible(dash_duo, state="not found, signed in")
     dash_duo.find_element("#not-found-page a").click()
     dash_duo.wait_for_element("#home-page", timeout=10)
-    assert dash_duo.get_logs() == []
+    assert browser_errors(dash_duo) == []

@@ -17,6 +17,7 @@ import websocket
 from werkzeug.serving import make_server
 
 from api.live import RevisionPublisher
+from tests.alerts_data import VALUES, above_rule, upload_series
 from tests.dash_calls import sign_in_form
 from tests.integration.ingest.test_append_records import as_records, new_events
 from tests.kpi_data import small_events, upload_events
@@ -54,18 +55,21 @@ def served(make_app, new_user):
 
 
 class Listener:
-    """A Socket.IO client (WebSocket transport, like the page) that queues events."""
+    """A Socket.IO client (WebSocket transport, like the page) that queues events
+    (`revision`, or the shell socket's `alerts`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, event: str = "revision") -> None:
         self.client = socketio.Client(reconnection=False)
         self.events: queue.Queue = queue.Queue()
-        self.client.on("revision", self.events.put)
+        self.client.on(event, self.events.put)
 
-    def connect(self, url: str, datasets: list[str], headers: dict) -> Listener:
+    def connect(
+        self, url: str, datasets: list[str], headers: dict, auth: dict | None = None
+    ) -> Listener:
         self.client.connect(
             url,
             headers=headers,
-            auth={"datasets": datasets},
+            auth=auth or {"datasets": datasets},
             transports=["websocket"],
             socketio_path="socket.io",
             wait_timeout=10,
@@ -118,7 +122,12 @@ def test_a_page_socket_hears_each_new_revision_and_nothing_else(served):
 
 
 def handshake(
-    url: str, origin: str, cookie: str | None, datasets: list, pathname: str = "/"
+    url: str,
+    origin: str,
+    cookie: str | None,
+    datasets: list,
+    pathname: str = "/",
+    **extra,
 ) -> str:
     """A page's Socket.IO handshake by hand (Engine.IO 4 over a WebSocket): the
     server's answer to the connect packet, '40{...}' admitted, '44{...}' refused."""
@@ -128,7 +137,7 @@ def handshake(
     )
     try:
         assert str(connection.recv()).startswith("0")  # Engine.IO open
-        auth = {"datasets": datasets, "pathname": pathname}
+        auth = {"datasets": datasets, "pathname": pathname, **extra}
         connection.send("40" + json.dumps(auth))
         answer = str(connection.recv())
         while not answer.startswith(("40", "44")):  # events sent with the admission
@@ -185,6 +194,90 @@ def test_a_page_opened_through_a_share_link_may_watch_its_dataset(served, new_us
     )
     assert revoked.status_code == 204
     assert handshake(own, own, None, [dataset_id], path).startswith("44")
+
+
+def alerts_listener(running, headers: dict, shown: int = 0) -> Listener:
+    """The signed-in shell's socket, on a page built with `shown` firing."""
+    auth = {"alerts": True, "shown": shown}
+    return Listener("alerts").connect(running.url, [], headers, auth)
+
+
+def share_path(client, user, dataset_id: str) -> str:
+    """The path of a new share link to the dataset's KPI page."""
+    created = client.post(
+        "/api/shares",
+        json={"datasetId": dataset_id, "page": "kpi", "query": {}},
+        headers=user["headers"],
+    )
+    assert created.status_code == 201, created.get_json()
+    return "/share/" + created.get_json()["url"].rsplit("/share/", 1)[1]
+
+
+def watched_rule(client, user) -> str:
+    """A rule (not firing) on a fresh daily series; the series' dataset id."""
+    dataset_id = upload_series(client, user, VALUES[:3], name="Sensor")
+    created = client.post(
+        "/api/alerts", json=above_rule(dataset_id), headers=user["headers"]
+    )
+    assert created.status_code == 201 and created.get_json()["state"] == "ok"
+    return dataset_id
+
+
+def fire(client, user, dataset_id: str) -> None:
+    """Append day 4 (120, above the threshold): the rule starts firing."""
+    appended = client.post(
+        f"/api/datasets/{dataset_id}/records",
+        json={"batchId": "day-4", "records": [{"date": "2026-01-04", "value": 120}]},
+        headers=user["headers"],
+    )
+    assert appended.status_code == 201, appended.get_json()
+
+
+def test_a_rule_starting_to_fire_reaches_its_owners_sockets_only(served, new_user):
+    """The owner's shell socket hears `alerts` (a marker, no data) when a rule of theirs
+    starts firing; neither a share link's socket on that dataset nor another
+    user's shell socket does: the other hears only their own rule's change
+    (events on a socket arrive in order, so a leak would have come first)."""
+    running, user, _ = served
+    client = running.app.server.test_client()
+    other = new_user(client)
+    dataset_id = watched_rule(client, user)
+    link_auth = {
+        "datasets": [dataset_id],
+        "pathname": share_path(client, user, dataset_id),
+    }
+    sockets = [
+        alerts_listener(running, {"Cookie": user["cookie"]}),
+        alerts_listener(running, other["headers"]),
+        Listener("alerts").connect(running.url, [], {}, link_auth),
+    ]
+    owner_socket, other_socket, link_socket = sockets
+    try:
+        fire(client, user, dataset_id)
+        assert set(owner_socket.next()) == {"change"}
+        fire(client, other, watched_rule(client, other))
+        assert set(other_socket.next()) == {"change"}
+        assert other_socket.events.empty() and owner_socket.events.empty()
+        assert link_socket.events.empty()
+        # A page built before the change (0 firing) hears of it on connecting.
+        late = alerts_listener(running, {"Cookie": user["cookie"]}, shown=0)
+        sockets.append(late)
+        assert set(late.next()) == {"change"}
+    finally:
+        for socket in sockets:
+            socket.close()
+
+
+def test_a_share_link_socket_may_not_watch_alerts(served):
+    """A page opened through a share link shows one dataset, nothing of its
+    owner's account: its socket is refused the owner's alerts."""
+    running, user, dataset_id = served
+    path = share_path(running.app.server.test_client(), user, dataset_id)
+    own = running.url
+    refused = handshake(own, own, None, [dataset_id], path, alerts=True)
+    assert refused.startswith("44") and "no alerts" in refused
+    admitted = handshake(own, own, user["cookie"], [], alerts=True)
+    assert admitted.startswith("40")
 
 
 def test_a_bearer_token_may_watch_too(served):
