@@ -207,6 +207,8 @@ def test_two_evaluators_never_notify_twice(
             thread.start()
         for thread in threads:
             thread.join()
+        for each in services:  # deliveries run after the evaluation, on their pool
+            service.wait_for_background(each)
     assert len(receiver.requests) == 1
     changes = store.history(services[0].postgres, rule["id"])
     assert [(c["from_state"], c["to_state"]) for c in changes] == [("ok", "firing")]

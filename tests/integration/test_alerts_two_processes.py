@@ -37,6 +37,7 @@ EVALUATOR = textwrap.dedent(
     service.wait_for_background(services)  # the rebuild's own evaluation
     with app.server.app_context():
         evaluated = service.evaluate_dataset(services, owner, dataset)
+    service.wait_for_background(services)  # its deliveries, if it sent any
     services.close()
     print(json.dumps({"evaluated": evaluated}))
     """
