@@ -6,6 +6,7 @@ that missed an event catches up when its connection drops and comes back."""
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 import pandas
 import pytest
@@ -177,3 +178,42 @@ def test_an_open_analysis_page_moves_when_records_are_appended(dash_duo, make_ap
     assert f"{sum(revenue) / len(revenue):,.0f}" in changed  # the new mean
     assert dash_duo.driver.execute_script("return window.liveMarker;") == 1
     assert_accessible(dash_duo, state="analysis page after a live update")
+
+
+def test_a_shared_kpi_page_moves_when_the_owner_appends_records(dash_duo, make_app):
+    """A manager has the KPI page open through a share link, with no account: the
+    owner's append reaches that page's socket (admitted by the link) and its cards
+    change without a reload."""
+    app = make_app(ingest_mode="inline")
+    dash_duo.start_server(app, port=free_port())
+    client = app.server.test_client()
+    owner = register_user(client)
+    dataset_id = events_for(app, owner)
+    created = client.post(
+        "/api/shares",
+        json={"datasetId": dataset_id, "page": "kpi", "query": {}},
+        headers=owner["headers"],
+    )
+    assert created.status_code == 201, created.get_json()
+    link_path = urlsplit(created.get_json()["url"]).path
+    dash_duo.driver.get(dash_duo.server_url + link_path)
+    wait_for(
+        lambda: len(dash_duo.driver.find_elements("css selector", CARDS)) == 5,
+        message="five KPI cards on the shared page",
+    )
+    before = cards_text(dash_duo)
+    dash_duo.driver.execute_script("window.liveMarker = 1;")  # no reload below
+    response = client.post(
+        f"/api/datasets/{dataset_id}/records",
+        json={"batchId": "shared-live-1", "records": page_views_records(40)},
+        headers=owner["headers"],
+    )
+    assert response.status_code == 201, response.get_json()
+    changed = wait_for(
+        lambda: (text := cards_text(dash_duo)) and text != before and text,
+        timeout=5,
+        message="the shared page's cards to change within 5 s of the append",
+    )
+    assert changed != before
+    assert dash_duo.driver.execute_script("return window.liveMarker;") == 1
+    assert_accessible(dash_duo, state="shared KPI page after a live update")
