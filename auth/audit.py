@@ -45,6 +45,7 @@ ACTION_LABELS = {
     "dataset_reprocess": "Dataset reprocessed",
     "dataset_delete": "Dataset deleted",
     "measures_update": "Measures changed",
+    "disclosure_update": "Agent privacy (k) changed",
     "share_create": "Share link created",
     "share_revoke": "Share link revoked",
     "share_view": "Share link opened",

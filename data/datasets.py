@@ -672,11 +672,24 @@ def parse_min_entities(body: dict) -> int:
 def set_disclosure(
     services: Services, owner_id: str, dataset_id: str, body: dict
 ) -> dict:
-    """Store k with every version of the dataset (new versions inherit it)."""
+    """Store k with every version of the dataset (new versions inherit it), in
+    its meta.json first so that a rebuild keeps it (never a silent return to the
+    default): a store failure is a 503 and changes nothing."""
     min_entities = parse_min_entities(body)
-    _versions_or_404(services, owner_id, dataset_id)
+    versions = _versions_or_404(services, owner_id, dataset_id)
+    setting = {"minEntities": min_entities}
+    try:
+        for version in versions:
+            lifecycle.update_meta(services, version, disclosure=setting)
+    except Exception as error:
+        log.exception("disclosure not stored", extra={"dataset": dataset_id})
+        raise ServiceUnavailable("File storage is unavailable; try again.") from error
     services.mongo[repository.DATASETS].update_many(
         {"userId": owner_id, "datasetId": dataset_id},
-        {"$set": {"disclosure": {"minEntities": min_entities}}},
+        {"$set": {"disclosure": setting}},
     )
+    services.audit(
+        "disclosure_update", user_id=owner_id, resource=f"dataset:{dataset_id}",
+        details={"minEntities": min_entities},
+    )  # fmt: skip
     return get_disclosure(services, owner_id, dataset_id)

@@ -75,15 +75,22 @@ def fingerprint(records: list) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def update_meta(services: Services, document: dict, **fields) -> None:
+    """Set fields of a version's meta.json, so a rebuild restores them (raises
+    when the object store cannot be read or written)."""
+    key = meta_key(document["objectKey"])
+    meta = json.loads(services.store.get(key))
+    meta.update(fields)
+    services.store.put(key, io.BytesIO(json.dumps(meta, sort_keys=True).encode()))
+
+
 def record_append_count(services: Services, document: dict, count: int) -> None:
     """meta.json learns how many batches are committed, so a rebuild replays
     exactly those (best effort: a failure only costs that batch on a rebuild)."""
-    key = meta_key(document["objectKey"])
     try:
-        meta = json.loads(services.store.get(key))
-        meta["appendCount"] = count
-        services.store.put(key, io.BytesIO(json.dumps(meta, sort_keys=True).encode()))
+        update_meta(services, document, appendCount=count)
     except Exception:
+        key = meta_key(document["objectKey"])
         log.exception("meta.json not updated after an append", extra={"key": key})
 
 

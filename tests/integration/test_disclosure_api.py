@@ -180,3 +180,32 @@ def test_agent_views_match_the_served_document(events_app):
         schema = {**content["application/json"]["schema"],
                   "components": document["components"]}  # fmt: skip
         assert [e.message for e in OAS30Validator(schema).iter_errors(view)] == []
+
+
+def test_k_survives_a_rebuild_and_its_change_is_audited(make_app, tmp_path):
+    """The in-process engine rebuilds from the object store at start-up: a k the
+    owner raised must not fall back to the default there."""
+    store = str(tmp_path / "shared-store")
+    first = make_app(ingest_mode="inline", local_store_dir=store)
+    client = first.server.test_client()
+    user = register_user(client)
+    dataset_id = upload_events(client, user, small_events(events=200, days=3))
+    changed = client.put(
+        path(dataset_id), json={"minEntities": 25}, headers=user["headers"]
+    )
+    assert changed.status_code == 200, changed.get_json()
+    events = client.get(
+        "/api/audit?action=disclosure_update", headers=user["headers"]
+    ).get_json()["events"]
+    assert [e["resource"] for e in events] == [f"dataset:{dataset_id}"]
+    assert events[0]["details"]["minEntities"] == 25
+
+    second = make_app(ingest_mode="inline", local_store_dir=store)
+    again = second.server.test_client()
+    signed_in = again.post(
+        "/api/auth/login", json={"email": user["email"], "password": user["password"]}
+    )
+    headers = {"Authorization": f"Bearer {signed_in.get_json()['access_token']}"}
+    shown = again.get(path(dataset_id), headers=headers)
+    assert shown.status_code == 200, shown.get_json()
+    assert shown.get_json()["minEntities"] == 25
