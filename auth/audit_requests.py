@@ -3,7 +3,7 @@
 The services name what happened (`Services.audit`: an upload, a share link, a rule
 change); the recorder wired here adds the request's side (IP, request id, the
 signed-in user's e-mail and how they proved who they are). One after-request hook
-writes every API call made with a bearer token (personal or sign-in access token).
+writes every API call made with a personal API token.
 
 A failed write of these events is logged (with the whole event, so an operator
 can restore it from the logs) and the action stands: by the time it is written
@@ -50,29 +50,15 @@ def with_request_side(fields: dict) -> dict:
     return added
 
 
-# Bearer credentials whose every API call goes to the trail (a browser session's
-# own actions are written by the services; agents are audited by their guard).
-AUDITED_BEARERS = ("api_token", "jwt")
-
-
 def install_token_call_audit(server: Flask, database: Postgres) -> None:
-    """Every API call made with a bearer token (a personal API token or a sign-in
-    access token) goes to the trail: method, path (never the query or the body)
-    and the status it got."""
+    """Every API call made with a personal API token goes to the trail: method,
+    path (never the query or the body) and the status it got."""
 
     @server.after_request
     def _audit_token_call(response: Response) -> Response:
         user = current_user_or_none() if request.path.startswith("/api/") else None
-        if user is None or user.auth_method not in AUDITED_BEARERS:
+        if user is None or user.auth_method != "api_token":
             return response
-        details = {
-            "via": VIA[user.auth_method],
-            "method": request.method,
-            "path": request.path[:300],
-            "status": response.status_code,
-        }
-        if user.auth_method == "api_token":
-            details["tokenId"] = user.credential_id
         record_event(
             database,
             API_CALL,
@@ -82,6 +68,12 @@ def install_token_call_audit(server: Flask, database: Postgres) -> None:
             ip=request.remote_addr,
             request_id=g.get("request_id"),
             resource=request.path[:300],
-            details=details,
+            details={
+                "via": VIA["api_token"],
+                "tokenId": user.credential_id,
+                "method": request.method,
+                "path": request.path[:300],
+                "status": response.status_code,
+            },
         )
         return response
