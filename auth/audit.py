@@ -24,6 +24,7 @@ import psycopg2
 from psycopg2.extras import Json
 
 from config import load_settings
+from data.errors import ServiceUnavailable
 from data.postgres import Postgres
 
 log = logging.getLogger(__name__)
@@ -115,8 +116,9 @@ def record_event(
             resource=resource,
             request_id=request_id,
         )
-    except psycopg2.Error as error:
-        # The whole event (never a secret: events hold none) so it can be restored.
+    except (psycopg2.Error, ServiceUnavailable) as error:
+        # Unreachable or failing: the whole event (never a secret: events hold
+        # none) goes to the log so it can be restored.
         event = {
             "action": action,
             "outcome": outcome,

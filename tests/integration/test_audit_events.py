@@ -16,6 +16,7 @@ import psycopg2
 import pytest
 
 from auth import audit
+from data.errors import ServiceUnavailable
 from tests.api_calls import post_file
 from tests.conftest import build_app, register_user
 from tests.dash_calls import post_callback, response_values, sign_in_form
@@ -308,14 +309,22 @@ def test_no_event_holds_a_secret(audited, api):
 # ------------------------------------------------------------------ failure
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [
+        psycopg2.OperationalError("audit_events is not writable"),
+        ServiceUnavailable("The database is unavailable; try again shortly."),
+    ],
+    ids=["write-refused", "database-unreachable"],
+)
 def test_a_failed_audit_write_leaves_the_upload_standing_and_logs_it(
-    audited, api, monkeypatch, caplog
+    audited, api, monkeypatch, caplog, failure
 ):
     """Ordinary actions log and continue: the action has happened by then."""
     user = register_user(api)
 
     def unwritable(*_args, **_kwargs):
-        raise psycopg2.OperationalError("audit_events is not writable")
+        raise failure
 
     monkeypatch.setattr(audit, "append_event", unwritable)
     with caplog.at_level(logging.ERROR, logger="auth.audit"):
