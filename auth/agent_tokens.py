@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from auth import bearer_values
 from auth.sessions import token_digest
-from auth.users import is_uuid
-from data.errors import Forbidden, NotFound
+from data.errors import Forbidden
 from data.postgres import Postgres
 
 PREFIX = "iba_"
@@ -165,18 +164,9 @@ class AgentTokenRepository:
 
     def revoke(self, owner_id: str, token_id: str) -> AgentToken:
         """Revoke one of the owner's tokens; NotFound for anyone else's or unknown."""
-        if not is_uuid(token_id):
-            raise NotFound("No such token.")
-        with self.database.transaction() as cursor:
-            cursor.execute(
-                "UPDATE agent_tokens SET revoked_at = now()"
-                " WHERE id = %s::uuid AND user_id = %s::uuid AND revoked_at IS NULL"
-                f" RETURNING {TOKEN_COLUMNS}",
-                (token_id, owner_id),
-            )
-            row = cursor.fetchone()
-        if row is None:
-            raise NotFound("No such token.")
+        row = bearer_values.revoke_owned(
+            self.database, "agent_tokens", TOKEN_COLUMNS, owner_id, token_id
+        )
         return _token(row)
 
     def live_token(self, value: str) -> AgentToken | None:

@@ -7,8 +7,7 @@ from datetime import datetime
 
 from auth import bearer_values
 from auth.sessions import token_digest
-from auth.users import USER_COLUMNS, User, is_uuid, user_from_row
-from data.errors import NotFound
+from auth.users import USER_COLUMNS, User, user_from_row
 from data.postgres import Postgres
 
 PREFIX = "ibt_"
@@ -90,18 +89,9 @@ class ApiTokenRepository:
 
     def revoke(self, owner_id: str, token_id: str) -> ApiToken:
         """Revoke one of the owner's tokens; NotFound for anyone else's or unknown."""
-        if not is_uuid(token_id):
-            raise NotFound("No such token.")
-        with self.database.transaction() as cursor:
-            cursor.execute(
-                "UPDATE api_tokens SET revoked_at = now()"
-                " WHERE id = %s::uuid AND user_id = %s::uuid AND revoked_at IS NULL"
-                f" RETURNING {TOKEN_COLUMNS}",
-                (token_id, owner_id),
-            )
-            row = cursor.fetchone()
-        if row is None:
-            raise NotFound("No such token.")
+        row = bearer_values.revoke_owned(
+            self.database, "api_tokens", TOKEN_COLUMNS, owner_id, token_id
+        )
         return ApiToken(*row)
 
     def user_for(self, value: str) -> User | None:

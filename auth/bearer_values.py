@@ -7,6 +7,10 @@ import re
 import secrets
 from datetime import datetime
 
+from auth.users import is_uuid
+from data.errors import NotFound
+from data.postgres import Postgres
+
 # 32 random bytes = 256 bits, URL-safe base64 (43 characters).
 RANDOM_BYTES = 32
 SHOWN_PREFIX_LENGTH = 8
@@ -38,3 +42,27 @@ def name_problem(name: object) -> str | None:
 def iso_or_none(moment: datetime | None) -> str | None:
     """A timestamp as the API spells it (None stays None)."""
     return moment.isoformat() if moment else None
+
+
+# The tables of bearer credentials that `revoke_owned` may name (never input).
+TOKEN_TABLES = frozenset({"api_tokens", "agent_tokens"})
+
+
+def revoke_owned(
+    database: Postgres, table: str, columns: str, owner_id: str, token_id: str
+) -> tuple:
+    """Revoke one of the owner's live tokens in `table` and return its row (the
+    given columns); NotFound for anyone else's, a revoked or an unknown token."""
+    if table not in TOKEN_TABLES or not is_uuid(token_id):
+        raise NotFound("No such token.")
+    with database.transaction() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET revoked_at = now()"
+            " WHERE id = %s::uuid AND user_id = %s::uuid AND revoked_at IS NULL"
+            f" RETURNING {columns}",
+            (token_id, owner_id),
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound("No such token.")
+    return row
