@@ -44,6 +44,25 @@ def page_views_records(count: int) -> list[dict]:
     ]  # fmt: skip
 
 
+def append(client, user: dict, dataset_id: str, batch_id: str, records) -> None:
+    """Append one batch through the API as `user` (201 expected)."""
+    response = client.post(
+        f"/api/datasets/{dataset_id}/records",
+        json={"batchId": batch_id, "records": records},
+        headers=user["headers"],
+    )
+    assert response.status_code == 201, response.get_json()
+
+
+def cards_change(dash_duo, before: str, timeout: float, message: str) -> str:
+    """The KPI cards' text once it differs from `before`."""
+    return wait_for(
+        lambda: (text := cards_text(dash_duo)) and text != before and text,
+        timeout=timeout,
+        message=message,
+    )
+
+
 def open_kpi_page(dash_duo, make_app):
     """A signed-in browser on the KPI page of a fresh event log, its five cards
     shown: (app, API client, user, dataset id)."""
@@ -73,16 +92,9 @@ def test_an_open_kpi_page_moves_when_records_are_appended(dash_duo, make_app):
     time.sleep(IDLE_S)
     assert http_requests(dash_duo) == []
 
-    response = client.post(
-        f"/api/datasets/{dataset_id}/records",
-        json={"batchId": "live-browser-1", "records": page_views_records(40)},
-        headers=user["headers"],
-    )
-    assert response.status_code == 201, response.get_json()
-    changed = wait_for(
-        lambda: (text := cards_text(dash_duo)) and text != before and text,
-        timeout=5,
-        message="the cards to change within 5 s of the append",
+    append(client, user, dataset_id, "live-browser-1", page_views_records(40))
+    changed = cards_change(
+        dash_duo, before, 5, "the cards to change within 5 s of the append"
     )
     assert dash_duo.driver.execute_script("return window.liveMarker;") == 1
     requests = http_requests(dash_duo)
@@ -112,20 +124,13 @@ def test_a_page_that_missed_an_event_catches_up_when_it_reconnects(dash_duo, mak
     services = app.server.extensions["insightboard"]
     pushing = services.extensions[CHANGE_LISTENER]
     services.extensions[CHANGE_LISTENER] = lambda *args, **kwargs: None  # lost
-    response = client.post(
-        f"/api/datasets/{dataset_id}/records",
-        json={"batchId": "live-missed-1", "records": page_views_records(40)},
-        headers=user["headers"],
-    )
-    assert response.status_code == 201, response.get_json()
+    append(client, user, dataset_id, "live-missed-1", page_views_records(40))
     services.extensions[CHANGE_LISTENER] = pushing
     assert cards_text(dash_duo) == before  # nothing told the page yet
 
     assert drop_every_socket(app) >= 1
-    changed = wait_for(
-        lambda: (text := cards_text(dash_duo)) and text != before and text,
-        timeout=30,
-        message="the cards to catch up after the page reconnected",
+    changed = cards_change(
+        dash_duo, before, 30, "the cards to catch up after the page reconnected"
     )
     assert changed != before
     assert dash_duo.driver.execute_script("return window.liveMarker;") == 1
@@ -162,12 +167,7 @@ def test_an_open_analysis_page_moves_when_records_are_appended(dash_duo, make_ap
         {"date": "2024-01-08", "revenue": 31000, "orders": 150},
         {"date": "2024-01-09", "revenue": 30500, "orders": 149},
     ]
-    response = client.post(
-        f"/api/datasets/{dataset_id}/records",
-        json={"batchId": "analysis-live-1", "records": records},
-        headers=user["headers"],
-    )
-    assert response.status_code == 201, response.get_json()
+    append(client, user, dataset_id, "analysis-live-1", records)
     changed = wait_for(
         lambda: (text := dash_duo.find_element(summary).text) != before and text,
         timeout=5,
@@ -203,16 +203,12 @@ def test_a_shared_kpi_page_moves_when_the_owner_appends_records(dash_duo, make_a
     )
     before = cards_text(dash_duo)
     dash_duo.driver.execute_script("window.liveMarker = 1;")  # no reload below
-    response = client.post(
-        f"/api/datasets/{dataset_id}/records",
-        json={"batchId": "shared-live-1", "records": page_views_records(40)},
-        headers=owner["headers"],
-    )
-    assert response.status_code == 201, response.get_json()
-    changed = wait_for(
-        lambda: (text := cards_text(dash_duo)) and text != before and text,
-        timeout=5,
-        message="the shared page's cards to change within 5 s of the append",
+    append(client, owner, dataset_id, "shared-live-1", page_views_records(40))
+    changed = cards_change(
+        dash_duo,
+        before,
+        5,
+        "the shared page's cards to change within 5 s of the append",
     )
     assert changed != before
     assert dash_duo.driver.execute_script("return window.liveMarker;") == 1
