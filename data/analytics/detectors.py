@@ -335,12 +335,13 @@ def detect_seasonal_esd(analysis: Analysis | None, count: int, alpha: float):
     z = parts.robust_z
     label = _expected_label(analysis)
     point_alpha = alpha / POINT_ALPHA_DIVISOR
+    expected = analysis.expected
     flagged = significant_episodes(z, esd_outliers(z, point_alpha), alpha)
     for index, critical in flagged.items():
         if index < analysis.warm_up:
             continue
         detection.findings[index] = Finding(
-            float(z[index]), float(parts.expected[index]), abs(z[index]) / critical,
+            float(z[index]), float(expected[index]), abs(z[index]) / critical,
             label,
         )  # fmt: skip
     return detection
@@ -352,6 +353,12 @@ def _decomposition_note(analysis: Analysis) -> str:
         for period in analysis.periods
     )
     found = f"found a {periods}" if periods else "found no daily or weekly cycle"
+    if analysis.counts:
+        found = (
+            f"small counts (median under {decomposition.SMALL_COUNT_MEDIAN}), "
+            "decomposed on the Anscombe scale 2√(x + 3/8), where their noise is "
+            f"the same at every level; {found}"
+        )
     factor = tail_factor(analysis.decomposition.robust_z)
     tails = (
         f"; heavy tails (95th percentile of |z| {factor:.2f}x the normal 1.96), so "

@@ -10,7 +10,7 @@ import pytest
 
 from bench.detection import corpus, report, runner
 from bench.detection.scoring import score_events
-from data.analytics import changes, decomposition, seasonal, service
+from data.analytics import changes, decomposition, seasonal, service, view
 from data.analytics.detectors import detect_seasonal_esd, gesd_critical_value
 from data.analytics.episodes import episode_gap, group_flags
 from data.errors import Unprocessable
@@ -175,6 +175,57 @@ def test_a_cycle_is_found_beside_huge_spikes_and_not_in_spiky_noise():
     found = seasonal.seasonal_component(weekly, 86_400)[0]
     assert [period.name for period in found] == ["weekly"]
     assert seasonal.seasonal_component(noise, 86_400)[0] == []
+
+
+def poisson_counts(seed: int, mean: float) -> tuple[corpus.Series, np.ndarray]:
+    """Ten weeks of hourly counts (Poisson) around the corpus' daily and weekly
+    rhythm, scaled so the expected count runs from 0.3 to 1.44 x `mean`."""
+    rng = np.random.default_rng([77, seed])
+    times = corpus._times("hour", corpus.LENGTHS["hour"])
+    expected = np.maximum(mean * (1 + 2.5 * corpus.rhythm("hour", times)), 0.3)
+    values = rng.poisson(expected).astype(float)
+    return corpus.Series("counts", "counts", "hour", times, values, []), expected
+
+
+def test_small_counts_with_a_cycle_raise_no_alarm():
+    """Poisson noise grows with the level, so on the raw scale a daily cycle's
+    busy hours looked like anomalies (4 alarms in these 12 series); on the
+    Anscombe scale none."""
+    alarms = 0
+    for seed in range(6):
+        for mean in (3.0, 10.0):
+            series, _ = poisson_counts(seed, mean)
+            alarms += len(runner.product_flags(series)["auto"])
+    assert alarms == 0
+
+
+def test_a_burst_of_counts_is_flagged_with_its_expected_count():
+    """A +25 burst at a quiet hour of small counts: flagged, its expected value is
+    on the count scale (near the Poisson mean there), and the note says which
+    scale the counts were decomposed on."""
+    series, expected = poisson_counts(0, 10.0)
+    quiet = 24 * 30 + int(np.argmin(expected[24 * 30 : 24 * 31]))
+    series.values[quiet] += 25
+    params = runner.params_for(series)
+    doc = runner.view_doc(series, params["window"])
+    detection = view.run_detectors(view.Points(doc, params["window"]), doc, params)
+    auto = detection["auto"]
+    assert sorted(auto.findings) == [quiet]
+    assert auto.findings[quiet].expected == pytest.approx(expected[quiet], abs=1.5)
+    assert "Anscombe scale" in auto.note
+
+
+def test_a_step_in_small_counts_reports_its_levels_as_counts():
+    """Counts around 2 that move to around 16: one level shift whose levels are
+    the medians on the count scale, not on the Anscombe scale."""
+    rng = np.random.default_rng(9)
+    values = np.r_[rng.poisson(2, 400), rng.poisson(16, 400)].astype(float)
+    analysis = decomposition.analyse(np.arange(800, dtype=float), values, 86_400)
+    assert analysis.counts
+    (change,) = analysis.changes
+    assert change.kind == "level_shift" and abs(change.index - 400) <= 3
+    assert change.before == pytest.approx(np.median(values[:400]), abs=0.5)
+    assert change.after == pytest.approx(np.median(values[400:]), abs=0.5)
 
 
 def test_raw_views_go_up_to_the_bucket_cap():
