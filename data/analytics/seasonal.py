@@ -40,6 +40,7 @@ MIN_STRENGTH = 0.2
 NOISE_FLOOR = 4.0  # profile variance must exceed 4x what noise alone would give
 MAD_TO_SIGMA = 1.4826
 SEASONAL_WINDOW = 13  # STL's seasonal smoother (odd, >= 7)
+STRENGTH_ALPHA = 0.05  # outliers left out of the seasonal strength (ESD level)
 
 
 @dataclass
@@ -152,17 +153,35 @@ def cycle_mean(values: np.ndarray, period: int) -> tuple[np.ndarray, int]:
 
 def strength_around(values, trend, seasonal, period: int) -> float:
     """1 - var(R)/var(S+R) with R the remainder around `trend` (NaN where the
-    trend is undefined); 0 below the noise floor."""
+    trend is undefined), leaving out the residuals' ESD outliers; 0 below the
+    noise floor. Two surges of 30 and 44 sigma in a year of daily sales held
+    about five times the variance of its weekend rhythm, so the rhythm went
+    unfound; outliers are what the test looks for, not the cycle or the noise."""
     known = np.isfinite(trend)
     remainder = values[known] - trend[known]
     residual = remainder - seasonal[known]
-    total, noise = np.var(remainder), np.var(residual)
+    typical = ~esd_outlier_mask(residual)
+    total, noise = np.var(remainder[typical]), np.var(residual[typical])
     if not total > 0:
         return 0.0
     cycles = len(values) / period
     if np.var(seasonal) < NOISE_FLOOR * noise / cycles:
         return 0.0
     return float(max(0.0, 1 - noise / total))
+
+
+def esd_outlier_mask(residual: np.ndarray) -> np.ndarray:
+    """True at the generalized ESD outliers (STRENGTH_ALPHA, heavy tails allowed)
+    of the residuals' robust z: under normal noise almost never a point, so the
+    strength of white noise is unchanged. None below TAIL_MIN_POINTS residuals:
+    there the MAD scale is too uncertain (four weeks of daily medians lost two
+    2.6-sigma days as "outliers", and white noise gained a weekly cycle)."""
+    mask = np.zeros(len(residual), dtype=bool)
+    scale = robust_scale(residual)
+    if len(residual) >= TAIL_MIN_POINTS and scale > 0:
+        z = (residual - np.median(residual)) / scale
+        mask[list(esd_outliers(z, STRENGTH_ALPHA))] = True
+    return mask
 
 
 def seasonal_strength(values: np.ndarray, seasonal: np.ndarray, period: int) -> float:
@@ -307,6 +326,7 @@ def significant_episodes(z: np.ndarray, flagged: dict, alpha: float) -> dict:
 
 
 TAIL_QUANTILE = 0.95
+TAIL_MIN_POINTS = 100  # fewer values say too little about their tails
 BLOCK_TAIL_QUANTILE = 0.9
 
 
@@ -315,7 +335,7 @@ def tail_factor(z: np.ndarray, quantile: float = TAIL_QUANTILE) -> float:
     the normal value (1.96 for the 95th percentile), at least 1. Anomalies under
     1 - quantile of the values cannot raise it; a heavy-tailed series raises
     every threshold."""
-    if len(z) < 100:
+    if len(z) < TAIL_MIN_POINTS:
         return 1.0
     normal = float(stats.norm.ppf(0.5 + quantile / 2))
     return max(1.0, float(np.quantile(np.abs(z), quantile)) / normal)

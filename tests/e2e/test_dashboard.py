@@ -26,6 +26,7 @@ from tests.e2e.helpers import (
     wait_for,
 )
 from tests.services import free_port
+from tests.showcase_data import write_year_of_sales
 
 pytestmark = pytest.mark.browser
 SIZES = {"laptop": (1366, 768), "tablet": (820, 1180)}
@@ -417,37 +418,11 @@ def test_owner_sets_how_small_a_group_agents_may_see_from_the_datasets_list(
     assert_accessible(dash_duo, state="datasets, agent privacy saved")
 
 
-def year_of_sales(path) -> None:
-    """A year of daily sales in three regions with a trend, weekly rhythm and a few
-    genuine incidents, written as dollars (so the unit is detected)."""
-    import csv
-    import datetime as dt
-
-    import numpy as np
-
-    rng = np.random.default_rng(2024)
-    incidents = {"2024-03-14": 0.25, "2024-07-04": 2.6, "2024-11-29": 3.1}
-    regions = (("North", 4200), ("South", 3100), ("West", 2600))
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["date", "region", "revenue", "orders"])
-        for offset in range(366):
-            day = dt.date(2024, 1, 1) + dt.timedelta(days=offset)
-            weekend = 1.18 if day.weekday() >= 5 else 1.0
-            for region, base in regions:
-                level = base * (1 + offset / 900) * weekend
-                value = level * incidents.get(day.isoformat(), 1.0)
-                value += rng.normal(0, base * 0.06)
-                writer.writerow(
-                    [day, region, f"${value:,.2f}", max(1, int(value / 38))]
-                )
-
-
 def test_analyst_filters_a_year_of_regional_sales(dash_duo, make_app, tmp_path):
     """A year of daily sales by region: the region filter narrows the view (and the
     link), and the page reads well at laptop and tablet sizes."""
     source = tmp_path / "sales_2024_by_region.csv"
-    year_of_sales(source)
+    write_year_of_sales(source)
     new_account(dash_duo, make_app())
     dash_duo.driver.get(dash_duo.server_url + "/datasets")
     dash_duo.wait_for_element("#datasets-upload-empty input[type=file]", timeout=15)
