@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import flask_login
-from flask import Request, request
+from flask import Request, request, session
 
 from auth import service
 from auth.agent_tokens import looks_like_agent_token
@@ -37,12 +37,23 @@ def bearer_value(req: Request) -> str | None:
     return value.strip()
 
 
+# The signed session cookie also names its account, so that the session cache
+# reads the session and the account together (auth/session_cache.py).
+SESSION_USER_ID = "uid"
+
+
 def load_session_user(session_token: str) -> User | None:
     """Flask-Login's user_loader: the session cookie's token → user."""
     # A request that presents a credential is judged on it alone, never the cookie.
     if "Authorization" in request.headers or not isinstance(session_token, str):
         return None
-    return service.user_for_session(get_services(), session_token)
+    named = session.get(SESSION_USER_ID)
+    user = service.user_for_session(
+        get_services(), session_token, named if isinstance(named, str) else None
+    )
+    if user is not None and named != user.id:
+        session[SESSION_USER_ID] = user.id  # e.g. a session restored from remember-me
+    return user
 
 
 def load_bearer_user(req: Request) -> User | None:

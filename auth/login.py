@@ -8,7 +8,7 @@ from flask_login import LoginManager, login_user, logout_user
 from flask_login.config import COOKIE_NAME
 
 from auth import service
-from auth.identity import current_user_or_none
+from auth.identity import SESSION_USER_ID, current_user_or_none
 from auth.users import User
 from data.services import get_services
 
@@ -72,6 +72,7 @@ def sign_in_browser(user: User, remember: bool = False) -> User:
         user_agent=request.headers.get("User-Agent"),
     )
     login_user(signed_in, remember=remember)
+    session[SESSION_USER_ID] = signed_in.id
     return signed_in
 
 

@@ -84,12 +84,22 @@ class SessionCache:
     def enabled(self) -> bool:
         return self.store is not None
 
-    def session_user(self, digest_hex: str) -> User | None:
-        """The cached active user of a live session, or None (a miss)."""
-        session = self._read(f"session:{digest_hex}")
+    def session_user(self, digest_hex: str, user_id: str | None = None) -> User | None:
+        """The cached active user of a live session, or None (a miss).
+
+        `user_id` is the account the (signed) session cookie names: both entries
+        then come back in one round trip. It only chooses what to read with the
+        session entry; the entry's own user id decides, and another id is read
+        on its own."""
+        keys = [f"session:{digest_hex}"]
+        if user_id is not None:
+            keys.append(f"user:{user_id}")
+        session, *account = self._read_many(keys)
         if session is None or session["expires_at"] <= time.time():
             return None
-        user = self.user(session["user_id"])
+        if session["user_id"] != user_id:
+            account = [self._read(f"user:{session['user_id']}")]
+        user = user_from_record(account[0]) if account[0] else None
         if user is None or user.session_version != session["session_version"]:
             return None
         return user if user.is_active else None
@@ -130,14 +140,19 @@ class SessionCache:
             ) from error
 
     def _read(self, key: str) -> dict | None:
+        (value,) = self._read_many([key])
+        return value
+
+    def _read_many(self, keys: list[str]) -> list[dict | None]:
+        """The entries of keys in one round trip (all misses when unreachable)."""
         if not self.enabled:
-            return None
+            return [None] * len(keys)
         try:
-            (text,) = self.store.mget([PREFIX + key])
+            texts = self.store.mget([PREFIX + key for key in keys])
         except redis.exceptions.RedisError as error:
             log.warning("session cache read failed", extra={"error": str(error)})
-            return None
-        return json.loads(text) if text else None
+            return [None] * len(keys)
+        return [json.loads(text) if text else None for text in texts]
 
     def _write(self, key: str, value: dict, seconds: int) -> None:
         if not self.enabled or seconds <= 0:

@@ -2,24 +2,68 @@
 
 A view's response is a pure function of what was asked, who asked (their scope:
 owner, share link and its locks) and the dataset's versions as they stand (number,
-revision, status, name) in the current cache generation. `rendered_key` hashes
-exactly those, and is None while a version is in flight (its page changes as it
-goes) or the dataset is not the owner's; `get`/`put` read and write the bytes (an
+revision, status, name). `rendered_key` hashes exactly those, and is None while a
+version is in flight (its page changes as it goes) or the dataset is not the
+owner's; `get`/`put` read and write the bytes (an
 unreachable cache is a miss). Used by the analysis view's callback
 (callbacks/render_cache.py) and the analytics API (api/analytics.py).
+
+A key names one rendering for good, so each process also keeps the bodies it served
+lately (`RecentBodies`, a byte budget): a repeated view then costs no Redis round
+trip for its ~140 kB body, and Redis stays the place every process shares.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 
 from data import datasets as dataset_service
-from data.cache import cache_get, cache_set, generation
+from data.cache import cache_get, cache_set
 from data.errors import NotFound
 from data.services import Services
 
 TIMEOUT_S = 3600
+RECENT_BUDGET_BYTES = 32 * 1024 * 1024  # per process
+
+
+class RecentBodies:
+    """The most recently used bodies of this process, up to a byte budget."""
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget_bytes = budget_bytes
+        self.bodies: OrderedDict[str, bytes] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            body = self.bodies.get(key)
+            if body is not None:
+                self.bodies.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: bytes) -> None:
+        """Keep body (the least recently used go first when over budget)."""
+        if len(body) > self.budget_bytes:
+            return
+        with self.lock:
+            previous = self.bodies.pop(key, None)
+            self.size += len(body) - (len(previous) if previous else 0)
+            self.bodies[key] = body
+            while self.size > self.budget_bytes:
+                _, oldest = self.bodies.popitem(last=False)
+                self.size -= len(oldest)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.bodies.clear()
+            self.size = 0
+
+
+recent = RecentBodies(RECENT_BUDGET_BYTES)
 
 
 def rendered_key(
@@ -33,17 +77,26 @@ def rendered_key(
         return None
     if stamp is None:
         return None
-    material = [scope, dataset_id, stamp, generation(dataset_id), asked]
+    # No cache generation in it: the one event that starts a new generation, the
+    # dataset's deletion, leaves no stamp (NotFound above), and it would cost a
+    # Redis round trip per request.
+    material = [scope, dataset_id, stamp, asked]
     digest = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode())
     return f"rendered:{dataset_id}:{digest.hexdigest()}"
 
 
 def get(key: str) -> bytes | None:
-    """The stored bytes, or None."""
-    body = cache_get(key)
-    return body if isinstance(body, bytes) else None
+    """The stored bytes (this process's recent ones first), or None."""
+    body = recent.get(key)
+    if body is None:
+        stored = cache_get(key)
+        body = stored if isinstance(stored, bytes) else None
+        if body is not None:
+            recent.put(key, body)
+    return body
 
 
 def put(key: str, body: bytes) -> None:
     """Store the bytes (entries are immutable: they expire, never change)."""
+    recent.put(key, body)
     cache_set(key, body, timeout=TIMEOUT_S)

@@ -6,9 +6,13 @@ cached."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+import redis
 
 from callbacks import analysis
+from data import rendered
 from tests.api_calls import post_file, upload_sample
 from tests.conftest import SAMPLE_CSV, register_user
 from tests.dash_calls import post_callback, sign_in_form
@@ -73,6 +77,55 @@ def test_a_repeated_request_gets_the_same_bytes_without_rendering(world, renderi
     other = post_view(world, client, search="?metric=revenue&granularity=week")
     assert other.status_code == 200 and other.get_data() != first.get_data()
     assert len(renderings) == 2
+
+
+@contextlib.contextmanager
+def redis_commands(monkeypatch):
+    """The Redis commands sent inside the with-block, in order."""
+    commands: list[str] = []
+    real = redis.Redis.execute_command
+
+    def recording(self, *args, **options):
+        commands.append(args[0])
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(redis.Redis, "execute_command", recording)
+    yield commands
+    monkeypatch.undo()
+
+
+def test_a_cached_view_costs_one_redis_round_trip_then_none_for_its_body(
+    world, monkeypatch
+):
+    """The session with its account in one round trip, and the body from Redis
+    only the first time this process serves it (a cached view's latency is mostly
+    waiting for Redis on a busy machine)."""
+    client = browser(world["app"], world["owner"])
+    first = post_view(world, client)
+    rendered.recent.clear()  # as in another process, which has not served it yet
+    with redis_commands(monkeypatch) as commands:
+        assert post_view(world, client).get_data() == first.get_data()
+    assert commands == ["MGET", "GET"]
+    with redis_commands(monkeypatch) as commands:
+        assert post_view(world, client).get_data() == first.get_data()
+    assert commands == ["MGET"]
+
+
+def test_recent_bodies_keep_the_latest_within_their_budget():
+    recent = rendered.RecentBodies(budget_bytes=10)
+    recent.put("a", b"1234")
+    recent.put("b", b"1234")
+    assert recent.get("a") == b"1234"  # now the most recently used
+    recent.put("c", b"1234")  # 12 bytes: the least recently used (b) goes
+    assert (recent.get("a"), recent.get("b"), recent.get("c")) == (
+        b"1234",
+        None,
+        b"1234",
+    )
+    recent.put("a", b"12345678")  # replacing counts the new size only
+    assert (recent.get("a"), recent.get("c"), recent.size) == (b"12345678", None, 8)
+    recent.put("huge", b"x" * 11)  # over the whole budget: not kept
+    assert recent.get("huge") is None and recent.get("a") == b"12345678"
 
 
 def test_another_user_never_gets_the_owners_rendering(world, renderings):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 
 import pytest
+import redis as redis_client
 
 from auth import service
 from auth.session_cache import session_cache_of
@@ -80,6 +81,44 @@ def test_a_jwt_request_asks_postgresql_nothing_once_cached(cached_app, new_user)
     with counted_transactions(cached_app) as calls:
         assert client.get("/api/auth/me", headers=user["headers"]).status_code == 200
     assert calls == []
+
+
+@contextlib.contextmanager
+def session_cache_reads(monkeypatch):
+    """The keys of each session-cache read (one list per Redis round trip)."""
+    reads: list[list[str]] = []
+    real = redis_client.Redis.execute_command
+
+    def recording(self, *args, **options):
+        if args[0] == "MGET" and all(":auth:" in key for key in args[1:]):
+            reads.append([key.split(":auth:")[1].split(":")[0] for key in args[1:]])
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(redis_client.Redis, "execute_command", recording)
+    yield reads
+
+
+def test_a_signed_in_request_reads_session_and_account_in_one_round_trip(
+    make_app, redis_server, new_user, monkeypatch
+):
+    app = make_app(redis_url=redis_server.url)
+    _, browser = signed_in_browser(app, new_user)
+    assert browser.get("/api/auth/me").status_code == 200  # warms the cache
+    with session_cache_reads(monkeypatch) as reads:
+        assert browser.get("/api/auth/me").status_code == 200
+    assert reads == [["session", "user"]]
+
+
+def test_a_session_naming_another_account_still_gets_its_own(cached_app, new_user):
+    """The account id in the signed session only says what to read with the
+    session entry: the entry's own account is the one signed in."""
+    user, browser = signed_in_browser(cached_app, new_user)
+    other = new_user(cached_app.server.test_client())
+    assert browser.get("/api/auth/me").get_json()["email"] == user["email"]
+    with browser.session_transaction() as session:
+        session["uid"] = other["id"]
+    for _ in range(2):  # a cache miss, then a hit
+        assert browser.get("/api/auth/me").get_json()["email"] == user["email"]
 
 
 def test_without_a_cache_every_request_asks_postgresql(cached_app, new_user):
