@@ -151,6 +151,9 @@ def prepare(base: str, rows: int) -> dict:
     return {
         "bearer": bearer,
         "cookie": f"session={browser.cookies['session']}",
+        # The browser's own User-Agent: Flask-Login's session protection ties a
+        # session to it, and a browser does not change it between requests.
+        "user_agent": browser.headers["User-Agent"],
         "callbacks": callbacks,
         "dataset_id": dataset_id,
         "events_id": events_id,
@@ -214,7 +217,11 @@ def wait_until_ready(base: str, bearer: dict, dataset_id: str, timeout_s=1800):
 def scenarios(context: dict) -> list[Scenario]:
     """Every measured request."""
     callbacks, dataset_id = context["callbacks"], context["dataset_id"]
-    cookie = {"Cookie": context["cookie"], "Content-Type": "application/json"}
+    cookie = {
+        "Cookie": context["cookie"],
+        "User-Agent": context["user_agent"],
+        "Content-Type": "application/json",
+    }
     toggles = callbacks.body(
         "analysis-threshold.disabled",
         {"analysis-method.value": "zscore"},
