@@ -229,11 +229,13 @@ def register(app: dash.Dash) -> None:
     @app.callback(
         Output(AgentTokenIds.LIST, "children"),
         Output(AgentTokenIds.MESSAGE, "children"),
+        Output(AgentTokenIds.SECRET, "children", allow_duplicate=True),
         Input({"type": AgentTokenIds.REVOKE, "index": ALL}, "n_clicks"),
         prevent_initial_call=True,
     )
     def revoke_agent_token(clicks):
-        return attempt_agent_token_revocation(clicked_index(clicks))
+        # The one-time token box goes too: it may show the token just revoked.
+        return *attempt_agent_token_revocation(clicked_index(clicks)), None
 
     _register_agent_token_form(app)
 

@@ -76,4 +76,5 @@ def test_the_revoke_button_revokes_only_the_callers_agent_token(
     values = response_values(revoked)
     assert "revoked" in str(values["account-agent-token-message"])
     assert "No agent tokens." in str(values["account-agent-token-list"])
+    assert values["account-agent-token-secret"] == {"children": None}
     assert client.get(kpi, headers=agent["headers"]).status_code == 401
