@@ -34,7 +34,8 @@ def section(synthetic: dict, real: dict | None, seconds: float) -> str:
         "",
         f"Machine: {platform.machine()} {os.cpu_count()}-core VM shared with other "
         f"engineers, Python {platform.python_version()}. Date: "
-        f"{dt.date.today().isoformat()}. Run time {seconds:.0f} s.",
+        f"{dt.date.today().isoformat()}. Run time {seconds:.0f} s; load average "
+        f"{os.getloadavg()[0]:.1f} at the end.",
         "",
         "### Synthetic corpus (fixed seeds; daily, hourly, 5-minute)",
         "",

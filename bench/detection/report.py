@@ -66,7 +66,7 @@ def totals(results: dict) -> str:
         windows = sum(score.windows for score in scores)
         alarms = [score.false_alarms for score in scores]
         lines.append(
-            f"| {method} | {mean_f1(scores):.2f} | {found} / {windows} | "
+            f"| {method} | {mean_f1(scores):.3f} | {found} / {windows} | "
             f"{sum(alarms)}, {statistics.median(alarms):g}, {max(alarms)} |"
         )
     return "\n".join(lines)
