@@ -159,13 +159,23 @@ def gesd(values: np.ndarray, alpha: float, max_outliers: int) -> tuple[set[int],
 
 
 def trailing(series: pd.Series, window: int) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Mean, sample std and count of the `window` buckets before each bucket."""
-    shifted = series.shift(1)
-    rolling = shifted.rolling(window, min_periods=1)
+    """Mean, sample std and count of the `window` buckets before each bucket.
+
+    Each window is computed on its own with numpy's two-pass formulas: pandas'
+    rolling std keeps running sums, which leave a residue (1e-9 and more) in the
+    std of identical values that follow large ones, where the true std is 0."""
+    values = series.to_numpy(dtype=float)
+    means, stds, counts = [], [], []
+    for position in range(values.size):
+        previous = values[max(0, position - window) : position]
+        previous = previous[~np.isnan(previous)]
+        counts.append(float(previous.size))
+        means.append(previous.mean() if previous.size else np.nan)
+        stds.append(previous.std(ddof=1) if previous.size >= 2 else np.nan)
     return (
-        rolling.mean(),
-        shifted.rolling(window, min_periods=2).std(),
-        shifted.rolling(window, min_periods=1).count().fillna(0),
+        pd.Series(means, index=series.index),
+        pd.Series(stds, index=series.index),
+        pd.Series(counts, index=series.index),
     )
 
 
