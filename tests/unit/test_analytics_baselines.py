@@ -27,13 +27,17 @@ def same(got, want) -> bool:
 @example([], 7)
 @example([5.0], 2)
 @example([None, 1.0, None, None, 3.0, 4.0], 2)
+# Identical values after large ones (pandas' rolling std gives them 0.0149).
+@example([627795.65, -66620.39, -453566.43, -427017.95, 894311.58, *[923473.5] * 4], 3)
 def test_baselines_match_the_shifted_window(raw, window):
     series = pd.Series([math.nan if v is None else v for v in raw], dtype=float)
     # What the pipeline's $setWindowFields gives each bucket: mean and sample std
-    # of the trailing `window` buckets including the bucket itself.
-    current = series.rolling(window, min_periods=1)
-    means = current.mean()
-    stds = series.rolling(window, min_periods=2).std()
+    # of the trailing `window` buckets including the bucket itself, each window on
+    # its own (pandas' rolling sums would leave a residue in identical values).
+    after = pd.concat([series, pd.Series([math.nan])], ignore_index=True)
+    before_next, stds_before_next, _ = oracle.trailing(after, window)
+    means = before_next.iloc[1:].reset_index(drop=True)
+    stds = stds_before_next.iloc[1:].reset_index(drop=True)
     points = [
         {
             "value": value,
