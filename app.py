@@ -20,6 +20,7 @@ from api.live import init_live
 from api.observability import configure_logging, health, install_request_logging
 from api.security_headers import SecurityHeaders, install_security_headers
 from auth.audit_requests import install_audit_recorder
+from auth.passwords import dummy_hash
 from auth.share_guard import current_share
 from callbacks.navbar import alerts_badge, firing_now
 from components.account import account_nav, sign_in_prompt
@@ -139,6 +140,9 @@ def create_app(overrides: dict | None = None) -> dash.Dash:
     """Build an independent app: Flask server, services, API and the Dash pages."""
     settings = load_settings(overrides)
     configure_logging(settings.log_level)
+    # The hash an unknown e-mail is checked against, made before the first sign-in
+    # (made then, it would make that sign-in slower than a wrong password's).
+    dummy_hash(settings.password_hash_rounds)
     server = Flask(__name__)
     configure_server(server, settings)
     services = build_services(settings)

@@ -9,6 +9,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+# The bcrypt cost of the password scheme (auth/passwords.py documents it).
+PRODUCTION_HASH_ROUNDS = 12
 # scheme://host[:port], nothing else: a frame-ancestors source must not widen.
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
@@ -60,6 +62,10 @@ class Settings(BaseSettings):
     jwt_ttl_s: int = Field(default=3600, ge=60)
     session_cookie_secure: bool = False
     session_ttl_s: int = Field(default=12 * 3600, ge=60)
+    # bcrypt's cost for new password hashes (2**rounds iterations; auth/passwords.py).
+    # Production refuses less than the scheme's 12; the test suite uses 4, since
+    # it registers thousands of accounts and does not test bcrypt's strength.
+    password_hash_rounds: int = Field(default=PRODUCTION_HASH_ROUNDS, ge=4, le=16)
     # How long a session or account read from PostgreSQL is reused (auth/session_cache).
     session_cache_ttl_s: int = Field(default=60, ge=0, le=3600)
     remember_me_days: int = Field(default=14, ge=1, le=365)
@@ -123,6 +129,14 @@ class Settings(BaseSettings):
             )
         if self.app_env == "production" and len(self.secret_key) < 32:
             raise ValueError("SECRET_KEY must be at least 32 characters in production")
+        if (
+            self.app_env == "production"
+            and self.password_hash_rounds < PRODUCTION_HASH_ROUNDS
+        ):
+            raise ValueError(
+                f"PASSWORD_HASH_ROUNDS must be at least {PRODUCTION_HASH_ROUNDS} "
+                "in production"
+            )
         return self
 
     @field_validator("embed_allowed_origins")

@@ -11,13 +11,17 @@ SHA-256 of the same password elsewhere from being tested against our hashes.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import unicodedata
 
 import bcrypt
 
-BCRYPT_ROUNDS = 12
+from config import PRODUCTION_HASH_ROUNDS
+
+# The cost of new hashes unless the caller passes the setting (PASSWORD_HASH_ROUNDS).
+BCRYPT_ROUNDS = PRODUCTION_HASH_ROUNDS
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 PREHASH_KEY = b"insightboard-password-v1"
@@ -52,11 +56,14 @@ def verify_password(password: str, password_hash: str) -> bool:
         return False
 
 
-# Checked against when the e-mail is unknown, so a miss costs the same bcrypt work
-# as a wrong password and timing does not reveal which accounts exist.
-DUMMY_HASH = hash_password("timing-equaliser-not-a-real-password")
+@functools.cache
+def dummy_hash(rounds: int) -> str:
+    """Checked against when the e-mail is unknown, so a miss costs the same bcrypt
+    work as a wrong password and timing does not reveal which accounts exist."""
+    return hash_password("timing-equaliser-not-a-real-password", rounds)
 
 
-def burn_verification_time(password: str) -> None:
-    """Spend one bcrypt verification, as a real check would."""
-    verify_password(password, DUMMY_HASH)
+def burn_verification_time(password: str, rounds: int = BCRYPT_ROUNDS) -> None:
+    """Spend one bcrypt verification at the cost of new hashes, as a real check
+    would."""
+    verify_password(password, dummy_hash(rounds))

@@ -46,7 +46,9 @@ def register_account(
     limits.enforce("register", ip, email)
     repository = UserRepository(services.postgres)
     try:
-        user = repository.create(email, hash_password(password))
+        user = repository.create(
+            email, hash_password(password, services.settings.password_hash_rounds)
+        )
     except Conflict:
         record_event(
             services.postgres,
@@ -79,7 +81,8 @@ def authenticate(
     limits.enforce("login", ip, email)
     found = UserRepository(services.postgres).credentials(email)
     if found is None:
-        burn_verification_time(password)  # same cost as a wrong password
+        # The same cost as a wrong password.
+        burn_verification_time(password, services.settings.password_hash_rounds)
         user, accepted = None, False
     else:
         user, password_hash = found
@@ -313,7 +316,7 @@ def change_password(
         )
     if problem := password_problem(new):
         raise ValidationFailed(problem, details={"fields": {"new_password": problem}})
-    new_hash = hash_password(new)
+    new_hash = hash_password(new, services.settings.password_hash_rounds)
 
     def change() -> None:
         users.change_password(user.id, new_hash)

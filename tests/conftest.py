@@ -81,6 +81,10 @@ def build_app(default_database_url: str, store_dir: Path, **overrides):
         # No report-schedule ticker: tests drive schedules with their own clock
         # (a ticker would deliver other tests' schedules from the shared database).
         "report_schedule_interval_s": 0,
+        # bcrypt's minimum cost: the suite registers thousands of accounts, and
+        # cost 12 made each registration and sign-in ~0.25 s (the default and the
+        # production floor are tested in test_factory.py).
+        "password_hash_rounds": 4,
         **overrides,
     }
     return create_app(settings)

@@ -160,6 +160,46 @@ def test_factory_refuses_production_with_the_default_secret(database_url, tmp_pa
         )
 
 
+def test_factory_refuses_production_with_a_cheap_password_hash(database_url, tmp_path):
+    from app import create_app
+
+    with pytest.raises(SettingsError, match="PASSWORD_HASH_ROUNDS must be at least 12"):
+        create_app(
+            {
+                "app_env": "production",
+                "secret_key": "a-production-secret-key-long-enough-0123456789",
+                "password_hash_rounds": 11,
+                "database_url": database_url,
+                "local_store_dir": str(tmp_path),
+            }
+        )
+
+
+def test_password_hashes_cost_12_unless_configured(monkeypatch):
+    from config import Settings
+
+    monkeypatch.delenv("PASSWORD_HASH_ROUNDS", raising=False)
+    assert Settings().password_hash_rounds == 12
+
+
+def test_new_password_hashes_have_the_configured_cost(make_app, new_user):
+    """PASSWORD_HASH_ROUNDS sets the cost of new hashes, for registrations and
+    password changes alike, and of the hash an unknown e-mail is checked against."""
+    from auth.passwords import dummy_hash
+    from auth.service import change_password
+    from auth.users import UserRepository
+
+    app = make_app(password_hash_rounds=5)
+    services = app.server.extensions["insightboard"]
+    user = new_user(app.server.test_client())
+    repository = UserRepository(services.postgres)
+    account, stored = repository.credentials(user["email"])
+    assert stored.startswith("$2b$05$")
+    change_password(services, account, user["password"], "another long password", None)
+    assert repository.credentials(user["email"])[1].startswith("$2b$05$")
+    assert dummy_hash(5).startswith("$2b$05$")
+
+
 def _entry_point_environment(database_url: str, tmp_path: Path, **extra) -> dict:
     environment = {
         key: value
