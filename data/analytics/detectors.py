@@ -18,7 +18,12 @@ from scipy import stats
 
 from data.analytics import decomposition, spec
 from data.analytics.decomposition import Analysis
-from data.analytics.seasonal import esd_outliers, significant_episodes, tail_factor
+from data.analytics.seasonal import (
+    MIN_BLOCKS,
+    esd_outliers,
+    significant_episodes,
+    tail_factor,
+)
 
 MODIFIED_Z_SCALE = 0.6745  # Iglewicz & Hoaglin: MAD/0.6745 estimates sigma
 MEAN_AD_SCALE = 1.253314  # sqrt(pi/2): mean absolute deviation to sigma (MAD = 0)
@@ -336,7 +341,8 @@ def detect_seasonal_esd(analysis: Analysis | None, count: int, alpha: float):
     label = _expected_label(analysis)
     point_alpha = alpha / POINT_ALPHA_DIVISOR
     expected = analysis.expected
-    flagged = significant_episodes(z, esd_outliers(z, point_alpha), alpha)
+    cycle = min((period.points for period in analysis.periods), default=0)
+    flagged = significant_episodes(z, esd_outliers(z, point_alpha), alpha, cycle)
     for index, critical in flagged.items():
         if index < analysis.warm_up:
             continue
@@ -370,7 +376,9 @@ def _decomposition_note(analysis: Analysis) -> str:
         f"{found}; residuals scored with median and MAD{tails}, points tested at "
         f"alpha / {POINT_ALPHA_DIVISOR} (the fit's residuals run heavier than "
         "independent noise); an episode is kept "
-        "when its block's largest |z| is itself an ESD outlier among the blocks; "
+        "when its block's largest |z| is itself an ESD outlier among the blocks "
+        f"(one cycle per block when the series holds {MIN_BLOCKS} or more "
+        "cycles); "
         f"the first {analysis.warm_up} points are a warm-up (one level window) and "
         "are not flagged"
     )

@@ -288,24 +288,49 @@ def esd_outliers(
 
 
 MIN_BLOCKS = 10
+# Rosner's test needs an upper bound on the outliers; among blocks it is half of
+# them (what the median and MAD of the maxima withstand), so that a month of
+# daily blocks can hold more than two exceptional days.
+BLOCK_MAX_FRACTION = 0.5
 
 
-def significant_episodes(z: np.ndarray, flagged: dict, alpha: float) -> dict:
+def block_size(count: int, cycle: int = 0) -> int:
+    """Points per block of the episode test: one cycle (the shortest found) when
+    the series holds at least MIN_BLOCKS of them, else an episode's gap + 1.
+
+    The test compares each block's largest |z| with the others', so the blocks
+    must be alike under the null. Blocks shorter than the cycle are not: they
+    cover different hours, and a series whose bursts come on most days at varying
+    hours (5-minute tweet counts) puts one in some blocks and none in others.
+    A block of one cycle covers every phase once (the natural period of block
+    maxima in extreme-value analysis: daily maxima), and a spike that most
+    cycles hold raises every block alike: it is the rhythm, not an anomaly."""
+    gap_block = episode_gap(count) + 1
+    if cycle > gap_block and count // cycle >= MIN_BLOCKS:
+        return cycle
+    return gap_block
+
+
+def significant_episodes(
+    z: np.ndarray, flagged: dict, alpha: float, cycle: int = 0
+) -> dict:
     """The flags of the episodes that are exceptional as episodes.
 
     A real series' residuals come in runs (neighbours are not independent), so a
     point-wise test over n points flags the tail of every run: on the NAB series
-    that meant a dozen false alarms per series. Blocks as long as an episode's gap
-    (episodes.episode_gap) are close to independent: the generalized ESD over the
+    that meant a dozen false alarms per series. Blocks at least as long as an
+    episode's gap (episodes.episode_gap), one cycle long when the series has a
+    cycle (block_size), are close to independent: the generalized ESD over the
     blocks' maxima of |z| (as robust z among the blocks) says which blocks are
     exceptional, at the same significance level, and an episode is kept when it
     reaches one of them. With fewer than MIN_BLOCKS blocks the point test stands."""
     count = len(z)
-    size = episode_gap(count) + 1
+    size = block_size(count, cycle)
     blocks = count // size
     if not flagged or blocks < MIN_BLOCKS:
         return flagged
-    maxima = np.abs(z[: blocks * size]).reshape(blocks, size).max(axis=1)
+    starts = np.arange(blocks) * size  # the last block runs to the end
+    maxima = np.maximum.reduceat(np.abs(z), starts)
     centre = float(np.median(maxima))
     scale = robust_scale(maxima)
     if not scale > 0:
@@ -314,15 +339,24 @@ def significant_episodes(z: np.ndarray, flagged: dict, alpha: float) -> dict:
     # The heavier of the residuals' tails and the maxima's own, judged at their
     # 90th percentile (a few long runs can hold more than 5% of the blocks).
     heavier = max(tail_factor(z), tail_factor(block_z, BLOCK_TAIL_QUANTILE))
-    found = esd_outliers(block_z, alpha, factor=heavier)
-    exceptional = {b for b in found if block_z[b] > 0}
+    found = esd_outliers(block_z, alpha, BLOCK_MAX_FRACTION, heavier)
+    peaks = {block_peak(z, starts, b) for b in found if block_z[b] > 0}
     positions = sorted(flagged)
     kept: dict = {}
     for group in group_flags(positions, episode_gap(count)):
         members = [positions[i] for i in group]
-        if {min(p // size, blocks - 1) for p in members} & exceptional:
+        if peaks & set(members):
             kept.update({p: flagged[p] for p in members})
     return kept
+
+
+def block_peak(z: np.ndarray, starts: np.ndarray, block: int) -> int:
+    """Position of a block's largest |z|. The test finds the block's maximum
+    exceptional, not every run in the block: a day-long block holds a day's
+    ordinary bursts beside its one exceptional spike."""
+    end = int(starts[block + 1]) if block + 1 < len(starts) else len(z)
+    start = int(starts[block])
+    return start + int(np.argmax(np.abs(z[start:end])))
 
 
 TAIL_QUANTILE = 0.95

@@ -292,6 +292,82 @@ def test_short_series_keep_the_point_test():
     assert seasonal.significant_episodes(z, flagged, 0.05) == flagged
 
 
+FIVE_MINUTE_DAY = 288
+
+
+def bursts_on_days(days: list[int], total: int, seed: int) -> np.ndarray:
+    """Robust z of 5-minute noise over `total` days with a 12-sigma burst (three
+    points) at a random time on each of `days`."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(0, 1, FIVE_MINUTE_DAY * total)
+    for day in days:
+        at = day * FIVE_MINUTE_DAY + int(rng.integers(0, FIVE_MINUTE_DAY - 3))
+        z[at : at + 3] += 12
+    return z
+
+
+def episodes_kept(z: np.ndarray, cycle: int) -> tuple[int, list[int]]:
+    """(episodes, flagged positions) the block test keeps of the point flags."""
+    flagged = seasonal.esd_outliers(z, 0.01)
+    kept = sorted(seasonal.significant_episodes(z, flagged, 0.05, cycle))
+    return len(group_flags(kept, episode_gap(len(z)))), kept
+
+
+def test_blocks_are_one_cycle_when_the_series_holds_enough_cycles():
+    """Four weeks of 5-minute data: one day per block; two days: the gap's blocks;
+    a cycle shorter than the gap's block does not shrink it."""
+    assert seasonal.block_size(28 * 288, 288) == 288
+    assert seasonal.block_size(28 * 288, 0) == 28 * 288 // 200 + 1
+    assert seasonal.block_size(9 * 288, 288) == 9 * 288 // 200 + 1
+    assert seasonal.block_size(20_000, 24) == 101
+
+
+def test_bursts_on_most_days_are_the_rhythm_not_episodes():
+    """A 12-sigma burst at a random hour on 16 of 28 days: each is exceptional
+    among blocks a few hours long (16 episodes kept), none among the days' maxima,
+    where most days hold one."""
+    days = list(np.random.default_rng(8).choice(28, 16, replace=False))
+    z = bursts_on_days(days, 28, seed=7)
+    assert episodes_kept(z, cycle=0)[0] == 16
+    assert episodes_kept(z, cycle=FIVE_MINUTE_DAY) == (0, [])
+
+
+def test_a_day_of_bursts_keeps_only_its_exceptional_spike():
+    """Bursts on every day but Thursdays; on day 20 a 40-sigma spike besides its
+    burst: the day is exceptional, and only the spike's episode is kept."""
+    z = bursts_on_days([d for d in range(28) if d % 7 != 3], 28, seed=1)
+    spike = 20 * FIVE_MINUTE_DAY + 100
+    z[spike] += 40
+    assert episodes_kept(z, cycle=FIVE_MINUTE_DAY) == (1, [spike])
+
+
+def test_the_detector_judges_episodes_among_days():
+    """Five-minute values with a daily cycle and a burst at a random hour on 16 of
+    28 days, nothing else: the seasonal ESD flags none of the bursts."""
+    minutes = np.arange(28 * FIVE_MINUTE_DAY)
+    rng = np.random.default_rng(9)
+    values = 100 + 20 * np.sin(2 * np.pi * minutes / FIVE_MINUTE_DAY)
+    values = values + rng.normal(0, 2, len(minutes))
+    for day in rng.choice(28, 16, replace=False):
+        at = day * FIVE_MINUTE_DAY + int(rng.integers(0, FIVE_MINUTE_DAY - 3))
+        values[at : at + 3] += 24
+    analysis = decomposition.analyse(minutes.astype(float), values, 300)
+    assert analysis is not None and analysis.periods
+    assert detect_seasonal_esd(analysis, len(values), 0.05).findings == {}
+
+
+def test_six_exceptional_days_in_a_month_are_all_kept():
+    """28 daily blocks, six of them with a 10-sigma spike: all six are kept (the
+    test allows up to half the blocks as outliers, not 10%: two)."""
+    z = np.random.default_rng(2).normal(0, 1, FIVE_MINUTE_DAY * 28)
+    spikes = [day * FIVE_MINUTE_DAY + 50 for day in (3, 7, 11, 15, 19, 23)]
+    z[spikes] += 10
+    kept = seasonal.significant_episodes(
+        z, seasonal.esd_outliers(z, 0.01), 0.05, FIVE_MINUTE_DAY
+    )
+    assert sorted(kept) == spikes
+
+
 def test_the_warm_up_is_not_flagged_and_the_note_says_so():
     """Hourly cycle, one spike in the first level window and one later: only the
     later one is flagged, and the note names the warm-up."""
