@@ -412,12 +412,15 @@ def report(results: list[Result], rows: int, duration_s: int, top) -> str:
         "",
         f"- Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; machine: "
         f"{platform.platform()}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} CPUs shared with six other engineers' work (tests and "
-        "benchmarks were running): compare ratios, not absolute numbers.",
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[1]:.1f} over the "
+        "last 5 minutes at the end (other work on the machine moves absolute "
+        "numbers: compare ratios within one run).",
         f"- `python -m bench.load --rows {rows} --duration {duration_s}`: gunicorn "
-        "with deploy/gunicorn.conf.py (one gthread worker, 4 threads: the in-process "
-        "engine), private Redis, wrk and the server on the same 2 cores, "
-        f"{duration_s} s per run, floor first and last (ratios use their mean).",
+        "with deploy/gunicorn.conf.py (one gthread worker with "
+        f"{os.environ.get('GUNICORN_THREADS', 'the default')} threads: the "
+        "in-process engine), private Redis, wrk and the server on the same "
+        f"{os.cpu_count()} cores, {duration_s} s per run, floor first and last "
+        "(ratios use their mean).",
         "",
         "| request | response | connections | req/s | p50 | p99 | errors "
         "| req/s ÷ floor | worker CPU per request | req/s per core |",
