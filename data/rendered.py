@@ -4,13 +4,14 @@ A view's response is a pure function of what was asked, who asked (their scope:
 owner, share link and its locks) and the dataset's versions as they stand (number,
 revision, status, name). `rendered_key` hashes exactly those, and is None while a
 version is in flight (its page changes as it goes) or the dataset is not the
-owner's; `get`/`put` read and write the bytes (an
-unreachable cache is a miss). Used by the analysis view's callback
-(callbacks/render_cache.py) and the analytics API (api/analytics.py).
+owner's; `get`/`put` read and write the bytes (an unreachable cache is a miss).
+Used by the analysis view's callback (callbacks/render_cache.py) and the analytics
+API (api/analytics.py).
 
 A key names one rendering for good, so each process also keeps the bodies it served
-lately (`RecentBodies`, a byte budget): a repeated view then costs no Redis round
-trip for its ~140 kB body, and Redis stays the place every process shares.
+lately (`RecentBodies`: a byte budget, and the same lifetime as in Redis): a
+repeated view then costs no Redis round trip for its ~140 kB body, and Redis stays
+the place every process shares.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
 
 from data import datasets as dataset_service
@@ -30,32 +32,42 @@ RECENT_BUDGET_BYTES = 32 * 1024 * 1024  # per process
 
 
 class RecentBodies:
-    """The most recently used bodies of this process, up to a byte budget."""
+    """The most recently used bodies of this process, up to a byte budget, each
+    for `lifetime_s` after it was stored."""
 
-    def __init__(self, budget_bytes: int) -> None:
+    def __init__(self, budget_bytes: int, lifetime_s: float = TIMEOUT_S) -> None:
         self.budget_bytes = budget_bytes
-        self.bodies: OrderedDict[str, bytes] = OrderedDict()
+        self.lifetime_s = lifetime_s
+        self.bodies: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self.size = 0
         self.lock = threading.Lock()
 
     def get(self, key: str) -> bytes | None:
         with self.lock:
-            body = self.bodies.get(key)
-            if body is not None:
-                self.bodies.move_to_end(key)
-            return body
+            entry = self.bodies.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= time.monotonic():
+                self._drop(key)
+                return None
+            self.bodies.move_to_end(key)
+            return entry[1]
 
     def put(self, key: str, body: bytes) -> None:
         """Keep body (the least recently used go first when over budget)."""
         if len(body) > self.budget_bytes:
             return
         with self.lock:
-            previous = self.bodies.pop(key, None)
-            self.size += len(body) - (len(previous) if previous else 0)
-            self.bodies[key] = body
+            self._drop(key)
+            self.bodies[key] = (time.monotonic() + self.lifetime_s, body)
+            self.size += len(body)
             while self.size > self.budget_bytes:
-                _, oldest = self.bodies.popitem(last=False)
-                self.size -= len(oldest)
+                self._drop(next(iter(self.bodies)))
+
+    def _drop(self, key: str) -> None:
+        entry = self.bodies.pop(key, None)
+        if entry is not None:
+            self.size -= len(entry[1])
 
     def clear(self) -> None:
         with self.lock:

@@ -128,6 +128,13 @@ def test_recent_bodies_keep_the_latest_within_their_budget():
     assert recent.get("huge") is None and recent.get("a") == b"12345678"
 
 
+def test_recent_bodies_expire_like_the_redis_entries():
+    assert rendered.RecentBodies(1000).lifetime_s == rendered.TIMEOUT_S
+    recent = rendered.RecentBodies(budget_bytes=1000, lifetime_s=0)
+    recent.put("a", b"1234")
+    assert recent.get("a") is None and recent.size == 0
+
+
 def test_another_user_never_gets_the_owners_rendering(world, renderings):
     post_view(world, browser(world["app"], world["owner"]))
     stranger = register_user(world["app"].server.test_client())
