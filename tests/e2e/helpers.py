@@ -18,6 +18,10 @@ import time
 from functools import cache
 from pathlib import Path
 
+from tests.agent_calls import upload_people_events
+from tests.conftest import register_user
+from tests.services import free_port
+
 AXE_SCRIPT = (
     Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 )
@@ -134,6 +138,19 @@ def sign_in_in_browser(dash_duo, email: str, password: str, path: str = "/login"
     dash_duo.find_element("#login-password").send_keys(password)
     click(dash_duo, "#login-submit")
     dash_duo.wait_for_text_to_equal("#navbar-user", email.strip().lower(), timeout=15)
+
+
+def open_with_an_event_log(dash_duo, make_app, path: str):
+    """A new user who owns the "Shop events" log (tests.agent_calls), signed in
+    through the form, with `path` open: (API client, user, dataset id)."""
+    app = make_app(ingest_mode="inline")
+    api = app.server.test_client()
+    user = register_user(api)
+    dataset_id, _frame = upload_people_events(api, user, name="Shop events")
+    dash_duo.start_server(app, port=free_port())
+    sign_in_in_browser(dash_duo, user["email"], user["password"])
+    dash_duo.driver.get(dash_duo.server_url + path)
+    return api, user, dataset_id
 
 
 def sign_out_in_browser(dash_duo) -> None:

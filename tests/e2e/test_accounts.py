@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from tests.agent_calls import upload_people_events
 from tests.conftest import ARTIFACTS
 from tests.e2e.helpers import (
     assert_accessible,
     browser_errors,
     click,
     click_element,
+    open_with_an_event_log,
     settle_transitions,
     sign_in_in_browser,
     sign_out_in_browser,
@@ -186,18 +186,12 @@ def screenshot_of_agent_tokens(dash_duo, name: str) -> None:
 
 
 def test_user_creates_an_agent_token_for_a_dataset_on_the_account_page(
-    dash_duo, make_app, new_user
+    dash_duo, make_app
 ):
     """The form offers the user's dataset and its measures; a missing name is
     named beside the field; the new token is shown once with the MCP URL, listed
     with its scope, and reads the KPI API."""
-    app = make_app(ingest_mode="inline")
-    api = app.server.test_client()
-    user = new_user(api)
-    dataset_id, _frame = upload_people_events(api, user, name="Shop events")
-    dash_duo.start_server(app, port=free_port())
-    sign_in_in_browser(dash_duo, user["email"], user["password"])
-    dash_duo.driver.get(dash_duo.server_url + "/account")
+    api, _user, dataset_id = open_with_an_event_log(dash_duo, make_app, "/account")
     click(dash_duo, "#account-agent-token-new")
     dash_duo.wait_for_element("#account-agent-token-name", timeout=10)
     wait_for(

@@ -15,13 +15,12 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
-from tests.agent_calls import upload_people_events
 from tests.conftest import ARTIFACTS, SAMPLE_CSV
 from tests.e2e.helpers import (
     assert_accessible,
     browser_errors,
     click,
-    sign_in_in_browser,
+    open_with_an_event_log,
     sign_up_in_browser,
     wait_for,
 )
@@ -375,18 +374,12 @@ def test_deleting_a_dataset_asks_first_and_names_it(dash_duo, make_app):
 
 
 def test_owner_sets_how_small_a_group_agents_may_see_from_the_datasets_list(
-    dash_duo, make_app, new_user
+    dash_duo, make_app
 ):
     """The row's shield button opens Agent privacy on the current k and what it
     counts; a k below 2 is named beside the field; Save stores it (the API reads
     the new k) and says so."""
-    app = make_app(ingest_mode="inline")
-    api = app.server.test_client()
-    user = new_user(api)
-    dataset_id, _frame = upload_people_events(api, user, name="Shop events")
-    dash_duo.start_server(app, port=free_port())
-    sign_in_in_browser(dash_duo, user["email"], user["password"])
-    dash_duo.driver.get(dash_duo.server_url + "/datasets")
+    api, user, dataset_id = open_with_an_event_log(dash_duo, make_app, "/datasets")
     dash_duo.wait_for_element("#datasets-grid .ib-privacy", timeout=15)
     click(dash_duo, "#datasets-grid .ib-privacy")
     dash_duo.wait_for_contains_text("#datasets-privacy-text", "Shop events", timeout=10)
