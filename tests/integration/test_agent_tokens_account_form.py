@@ -10,10 +10,8 @@ import re
 
 import pytest
 
-from tests.agent_calls import upload_people_events
-from tests.api_calls import upload_sample
-from tests.conftest import build_app, register_user
-from tests.dash_calls import post_callback, response_values, router_body, sign_in_form
+from tests.agent_calls import owner_of_an_event_log
+from tests.dash_calls import post_callback, response_values, router_body
 
 CREATE = "account-agent-token-create.n_clicks"
 SCOPE = "account-agent-token-datasets.value"
@@ -23,17 +21,10 @@ SCOPE = "account-agent-token-datasets.value"
 def account(database_url, tmp_path_factory):
     """One app, a user with an event log (identifiers, measures, dimensions) signed
     in through the form, and another user with a dataset of their own."""
-    app = build_app(
-        database_url, tmp_path_factory.mktemp("agent-form"), ingest_mode="inline"
-    )
-    api = app.server.test_client()
-    user, other = register_user(api), register_user(api)
-    dataset_id, _frame = upload_people_events(api, user, name="Shop events")
-    theirs = upload_sample(api, other)
-    browser = app.server.test_client()
-    sign_in_form(browser, app, user["email"], user["password"])
-    yield app, api, browser, user, dataset_id, theirs
-    app.server.extensions["insightboard"].close()
+    with owner_of_an_event_log(
+        database_url, tmp_path_factory.mktemp("agent-form")
+    ) as w:
+        yield w["app"], w["api"], w["browser"], w["user"], w["dataset"], w["theirs"]
 
 
 def day(days_ahead: int) -> str:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.agent_calls import upload_people_events
-from tests.api_calls import upload_sample
-from tests.conftest import build_app, register_user
-from tests.dash_calls import post_callback, response_values, sign_in_form
+from tests.agent_calls import owner_of_an_event_log
+from tests.dash_calls import post_callback, response_values
 
 SAVE = "datasets-privacy-save.n_clicks"
 
@@ -19,17 +17,9 @@ SAVE = "datasets-privacy-save.n_clicks"
 def owners(database_url, tmp_path_factory):
     """An owner of an event log (identifier user_id) signed in through the form,
     and another user's dataset (no identifier: rows are counted)."""
-    app = build_app(
-        database_url, tmp_path_factory.mktemp("privacy"), ingest_mode="inline"
-    )
-    api = app.server.test_client()
-    owner, other = register_user(api), register_user(api)
-    dataset_id, _frame = upload_people_events(api, owner, name="Shop events")
-    theirs = upload_sample(api, other)
-    browser = app.server.test_client()
-    sign_in_form(browser, app, owner["email"], owner["password"])
-    yield app, api, browser, owner, other, dataset_id, theirs
-    app.server.extensions["insightboard"].close()
+    with owner_of_an_event_log(database_url, tmp_path_factory.mktemp("privacy")) as w:
+        yield (w["app"], w["api"], w["browser"], w["user"], w["other"],
+               w["dataset"], w["theirs"])  # fmt: skip
 
 
 def open_dialog(app, browser, dataset_id: str) -> dict:
