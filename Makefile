@@ -48,8 +48,14 @@ lint: deps-test
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
 
+# Three pytest-xdist workers on two cores: a serial run waited most of its time
+# (on browsers, servers and subprocesses), using ~40 % of one core. Every worker
+# makes its own database, redis-server, S3 server and free ports (tests/conftest.py);
+# worksteal evens out the long browser tests. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 3
+
 test: system-deps deps-test node-deps lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 audit: deps-test
 	$(PY) .ci/audit_dependencies.py
