@@ -4,6 +4,7 @@ and apps built through the factory with overrides."""
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from pathlib import Path
 
@@ -22,6 +23,22 @@ hypothesis_settings.register_profile(
     "ci", derandomize=True, print_blob=True, deadline=None
 )
 hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "local")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    """A thread ended by SystemExit ended normally, as Python's own thread hook
+    says; pytest's hook reports it. dash.testing stops its server that way, in
+    every thread the server started (request, socket and browser pipe threads),
+    and on a loaded machine such a thread may only end during a later test."""
+    report = threading.excepthook
+
+    def report_unless_system_exit(args: threading.ExceptHookArgs) -> None:
+        if not issubclass(args.exc_type, SystemExit):
+            report(args)
+
+    threading.excepthook = report_unless_system_exit
+
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 SAMPLE_CSV = Path(__file__).resolve().parents[1] / "demo" / "sales.csv"
