@@ -1,7 +1,7 @@
 """Load benchmark: wrk against gunicorn, the way the Dockerfile serves the app.
 
     python -m bench.load [--rows 100000] [--duration 5] [--connections 16 64]
-                         [--profile "cached analysis view"]
+                         [--profile "cached analysis view"] [--only cached]
 
 Starts a private redis-server, a throwaway PostgreSQL database (dropped at the
 end) and `gunicorn --config deploy/gunicorn.conf.py app:server` on free ports of
@@ -10,9 +10,10 @@ generated hourly dataset (bench.ui's) through the API and waits until it is
 processed and its default view cached; then runs Debian's `wrk` (bounded: a few
 seconds per run, 127.0.0.1 only) against each scenario at each connection count.
 The /healthz floor runs first and last, so the ratios hold on a shared machine.
-`--profile NAME` records that scenario's run with py-spy (on PATH) and prints the
-top functions of the worker by share of samples (`pip install py-spy`;
-BENCH_PROFILE_RAW=path keeps the collapsed stacks).
+`--only TEXT...` runs the scenarios whose names hold one of the texts (and the
+floor, always). `--profile NAME` records that scenario's run with py-spy (on
+PATH) and prints the top functions of the worker by share of samples (`pip
+install py-spy`; BENCH_PROFILE_RAW=path keeps the collapsed stacks).
 
 Prints a Markdown section for BENCHMARKS.md.
 """
@@ -472,7 +473,7 @@ def cached_view_sizes(url: str) -> str:
     return ", ".join(f"{size / 1024:,.0f} kB" for size in sorted(sizes)) or "none"
 
 
-def run(rows, duration_s, connections, profiled) -> str:
+def run(options: argparse.Namespace) -> str:
     """Set up, measure, tear down."""
     from data import postgres
 
@@ -494,13 +495,11 @@ def run(rows, duration_s, connections, profiled) -> str:
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base}/healthz", server, timeout=120)
-        context = prepare(base, rows)
-        results, top = measure_all(
-            base, context, connections, duration_s, profiled, server.pid, directory
-        )
+        context = prepare(base, options.rows)
+        results, top = measure_all(base, context, options, server.pid, directory)
         entries = cached_view_sizes(redis_server.url)
         restarts = (directory / "server.log").read_text().count("Booting worker")
-        return report(results, rows, duration_s, top) + (
+        return report(results, options.rows, options.duration, top) + (
             f"\nAnalytics cache entries in Redis after the run: {entries}. "
             f"Worker processes booted during the run: {restarts}.\n"
         )
@@ -514,10 +513,24 @@ def run(rows, duration_s, connections, profiled) -> str:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-def measure_all(base, context, connections, duration_s, profiled, pid, directory):
-    """Every scenario at every connection count, the floor again at the end; the
-    profiled scenario's first run is recorded by py-spy while wrk runs."""
-    every = scenarios(context)
+def chosen(every: list[Scenario], only: list[str] | None) -> list[Scenario]:
+    """The floor and the scenarios whose names hold one of `only` (all without)."""
+    return [
+        scenario
+        for scenario in every
+        if scenario.name == FLOOR or not only or any(t in scenario.name for t in only)
+    ]
+
+
+def measure_all(base, context, options, pid, directory):
+    """Every chosen scenario at every connection count, the floor again at the end;
+    the profiled scenario's first run is recorded by py-spy while wrk runs."""
+    connections, duration_s, profiled = (
+        options.connections,
+        options.duration,
+        options.profile,
+    )
+    every = chosen(scenarios(context), options.only)
     sizes = {scenario.name: check(base, scenario) for scenario in every}
     results, top = [], None
     for scenario in [*every, every[0]]:
@@ -567,12 +580,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--profile", default=None, help="scenario name to profile")
-    arguments = parser.parse_args()
-    print(
-        run(
-            arguments.rows, arguments.duration, arguments.connections, arguments.profile
-        )
-    )
+    parser.add_argument("--only", nargs="+", default=None, help="scenario name texts")
+    print(run(parser.parse_args()))
 
 
 if __name__ == "__main__":
