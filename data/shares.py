@@ -3,7 +3,8 @@
 A link's token is `ibs_` + 256 random bits; only its SHA-256 is stored, in a row
 that binds it to the owner, the dataset, the page and the view's query with its
 locked values. The request guard (auth/share_guard.py) resolves the token on every
-request under a share; the pages apply the locked values themselves
+request under a share (a live link comes from Redis when it is there: `LinkCache`);
+the pages apply the locked values themselves
 (`lock_query`). How each page's query is read is registered by that page
 (`register_share_page`), so this module knows no page's parameters.
 """
@@ -11,18 +12,24 @@ request under a share; the pages apply the locked values themselves
 from __future__ import annotations
 
 import builtins
+import contextlib
+import dataclasses
 import hashlib
 import json
+import logging
 import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from data.errors import Conflict, Gone, NotFound, ValidationFailed
+import redis
+
+from data.errors import Conflict, Gone, NotFound, ServiceUnavailable, ValidationFailed
 from data.postgres import Postgres
 from data.services import Services
 
+log = logging.getLogger(__name__)
 PREFIX = "ibs_"
 # 32 random bytes = 256 bits, URL-safe base64 (43 characters).
 TOKEN_PATTERN = re.compile(r"ibs_[A-Za-z0-9_-]{43}")
@@ -272,7 +279,11 @@ def list_shares(
 
 def revoke_share(services: Services, owner_id: str, share_id: str) -> ShareLink:
     """Revoke one of the owner's links (NotFound for anyone else's or unknown)."""
-    link = ShareRepository(services.postgres).revoke(owner_id, share_id)
+    cache = LinkCache(services.redis)
+    link, digests = ShareRepository(services.postgres).revoke(
+        owner_id, share_id, before_commit=cache.forget
+    )
+    cache.forget_after_commit(digests)
     services.audit(
         "share_revoke", user_id=owner_id, resource=share_resource(link),
         details={"page": link.page},
@@ -282,7 +293,12 @@ def revoke_share(services: Services, owner_id: str, share_id: str) -> ShareLink:
 
 def revoke_dataset_links(services: Services, owner_id: str, dataset_id: str) -> int:
     """Kill every link to a dataset being deleted; returns how many."""
-    return ShareRepository(services.postgres).revoke_dataset(owner_id, dataset_id)
+    cache = LinkCache(services.redis)
+    digests = ShareRepository(services.postgres).revoke_dataset(
+        owner_id, dataset_id, before_commit=cache.forget
+    )
+    cache.forget_after_commit(digests)
+    return len(digests)
 
 
 def resolve_token(services: Services, token: str) -> ShareLink:
@@ -290,9 +306,15 @@ def resolve_token(services: Services, token: str) -> ShareLink:
     revoked or expired ones (never the reason why, beyond those two)."""
     if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
         raise NotFound("This share link does not exist.")
-    link = ShareRepository(services.postgres).by_token(token)
+    digest = token_digest(token)
+    cache = LinkCache(services.redis)
+    link = cache.get(digest)
     if link is None:
-        raise NotFound("This share link does not exist.")
+        link = ShareRepository(services.postgres).by_token(token)
+        if link is None:
+            raise NotFound("This share link does not exist.")
+        if link.revoked_at is None:
+            cache.put(digest, link)
     if link.revoked_at is not None:
         raise Gone("This share link has been revoked.")
     if link.expires_at is not None and link.expires_at <= datetime.now(UTC):
@@ -312,12 +334,99 @@ def record_view(
     )  # fmt: skip
 
 
+# --------------------------------------------------------------- link cache
+
+
+class LinkCache:
+    """Live links by token digest in Redis for LINK_CACHE_TTL_S (nowhere without
+    Redis: every request then asks PostgreSQL).
+
+    Each callback of a shared dashboard resolves its token, and a PostgreSQL
+    round trip was most of what a cached view under a link cost beyond the
+    owner's (BENCHMARKS.md, Load). Only live links are kept; expiry is checked on
+    every use. A revocation deletes the entries inside its transaction, before
+    the commit (refused with 503 when Redis cannot confirm, so no link is revoked
+    while its entry lives on), and again after it (a request racing the change
+    may have cached the link in between). A failed read is a miss.
+    """
+
+    def __init__(self, client: redis.Redis | None) -> None:
+        self.client = client
+
+    @staticmethod
+    def key(digest: bytes) -> str:
+        return LINK_CACHE_PREFIX + digest.hex()
+
+    def get(self, digest: bytes) -> ShareLink | None:
+        if self.client is None:
+            return None
+        try:
+            text = self.client.get(self.key(digest))
+        except redis.exceptions.RedisError as error:
+            log.warning("share link cache read failed", extra={"error": str(error)})
+            return None
+        return link_from_record(json.loads(text)) if text else None
+
+    def put(self, digest: bytes, link: ShareLink) -> None:
+        if self.client is None:
+            return
+        try:
+            self.client.set(
+                self.key(digest), json.dumps(link_record(link)), ex=LINK_CACHE_TTL_S
+            )
+        except redis.exceptions.RedisError as error:
+            log.warning("share link cache write failed", extra={"error": str(error)})
+
+    def forget(self, digests: builtins.list[bytes]) -> None:
+        """Delete entries; ServiceUnavailable when Redis cannot confirm."""
+        if self.client is None or not digests:
+            return
+        try:
+            self.client.delete(*(self.key(digest) for digest in digests))
+        except redis.exceptions.RedisError as error:
+            log.warning("share link cache delete failed", extra={"error": str(error)})
+            raise ServiceUnavailable(
+                "Share links cannot be updated right now; try again shortly."
+            ) from error
+
+    def forget_after_commit(self, digests: builtins.list[bytes]) -> None:
+        """The second delete: the change has committed, so a failure only logs (the
+        entry was deleted before the commit; a racing request's copy expires)."""
+        with contextlib.suppress(ServiceUnavailable):
+            self.forget(digests)
+
+
+LINK_CACHE_PREFIX = "insightboard:share:"
+LINK_CACHE_TTL_S = 60
+LINK_TIMES = ("created_at", "expires_at", "revoked_at", "last_used_at")
+
+
+def link_record(link: ShareLink) -> dict:
+    """The JSON form of a link (datetimes as ISO 8601)."""
+    record = dataclasses.asdict(link)
+    for name in LINK_TIMES:
+        record[name] = _iso(record[name])
+    return record
+
+
+def link_from_record(record: dict) -> ShareLink:
+    """The link from its JSON form."""
+    values = dict(record)
+    for name in LINK_TIMES:
+        if values[name] is not None:
+            values[name] = datetime.fromisoformat(values[name])
+    return ShareLink(**values)
+
+
 # --------------------------------------------------------------- repository
 
 LINK_COLUMNS = (
     "id::text, owner_id::text, dataset_id, page, query, locked, token_prefix,"
     " created_at, expires_at, revoked_at, revoked_reason, last_used_at, view_count"
 )
+
+
+BeforeCommit = Callable[[builtins.list[bytes]], None]
 
 
 class ShareRepository:
@@ -366,34 +475,45 @@ class ShareRepository:
         """How many unrevoked links the owner has."""
         return len(self.list(owner_id, None))
 
-    def revoke(self, owner_id: str, share_id: str) -> ShareLink:
-        """Revoke one link of the owner; NotFound for any other."""
+    def revoke(
+        self, owner_id: str, share_id: str, before_commit: BeforeCommit
+    ) -> tuple[ShareLink, builtins.list[bytes]]:
+        """Revoke one link of the owner (NotFound for any other); the link and its
+        token digest, which `before_commit` receives inside the transaction."""
         if not isinstance(share_id, str) or not UUID_PATTERN.fullmatch(share_id):
             raise NotFound("No such share link.")
         with self.database.transaction() as cursor:
             cursor.execute(
                 "UPDATE share_links SET revoked_at = now(), revoked_reason = 'owner'"
                 " WHERE id = %s::uuid AND owner_id = %s::uuid AND revoked_at IS NULL"
-                f" RETURNING {LINK_COLUMNS}",
+                f" RETURNING {LINK_COLUMNS}, token_hash",
                 (share_id, owner_id),
             )
             row = cursor.fetchone()
-        if row is None:
-            raise NotFound("No such share link.")
-        return ShareLink(*row)
+            if row is None:
+                raise NotFound("No such share link.")
+            digests = [bytes(row[-1])]
+            before_commit(digests)
+        return ShareLink(*row[:-1]), digests
 
-    def revoke_dataset(self, owner_id: str, dataset_id: str) -> int:
-        """Revoke every live link of the owner to the dataset."""
+    def revoke_dataset(
+        self, owner_id: str, dataset_id: str, before_commit: BeforeCommit
+    ) -> builtins.list[bytes]:
+        """Revoke every live link of the owner to the dataset; their token digests,
+        which `before_commit` receives inside the transaction."""
         if not UUID_PATTERN.fullmatch(str(owner_id)):
-            return 0  # not an account id: no link can belong to it
+            return []  # not an account id: no link can belong to it
         with self.database.transaction() as cursor:
             cursor.execute(
                 "UPDATE share_links SET revoked_at = now(),"
                 " revoked_reason = 'dataset_deleted'"
-                " WHERE owner_id = %s::uuid AND dataset_id = %s AND revoked_at IS NULL",
+                " WHERE owner_id = %s::uuid AND dataset_id = %s AND revoked_at IS NULL"
+                " RETURNING token_hash",
                 (owner_id, dataset_id),
             )
-            return cursor.rowcount
+            digests = [bytes(row[0]) for row in cursor.fetchall()]
+            before_commit(digests)
+        return digests
 
     def by_token(self, token: str) -> ShareLink | None:
         """The link whose token hashes to this (live or not)."""
