@@ -25,8 +25,6 @@ import argparse
 import json
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -42,6 +40,7 @@ from bench.load import (
     ROOT,
     cpu_seconds,
     server_environment,
+    start_gunicorn,
     upload_events,
     worker_pid,
 )
@@ -228,12 +227,7 @@ def run(args) -> str:
             port, database_url, redis_server.url, str(directory / "objects")
         )
         environment["GUNICORN_THREADS"] = str(args.pages + 64)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py",
-             "app:server"],
-            cwd=ROOT, env=environment,
-            stdout=subprocess.DEVNULL, stderr=(directory / "server.log").open("w"),
-        )  # fmt: skip
+        server = start_gunicorn(ROOT, environment, directory / "server.log")
         base = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base}/healthz", server, timeout=120)
         pid = worker_pid(server.pid)

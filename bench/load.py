@@ -466,6 +466,16 @@ def server_environment(port: int, database_url: str, redis_url: str, store: str)
     return environment
 
 
+def start_gunicorn(tree: Path | str, environment: dict, log: Path) -> subprocess.Popen:
+    """`gunicorn --config deploy/gunicorn.conf.py app:server` from the checkout
+    `tree`, as the Dockerfile runs it; its stderr goes to `log`."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py",
+         "app:server"],
+        cwd=tree, env=environment, stdout=subprocess.DEVNULL, stderr=log.open("w"),
+    )  # fmt: skip
+
+
 def cached_view_sizes(url: str) -> str:
     """The size of each cached analytics view (what a cached request reads)."""
     client = redis.Redis.from_url(url)
@@ -487,12 +497,7 @@ def run(options: argparse.Namespace) -> str:
         environment = server_environment(
             port, database_url, redis_server.url, str(directory / "objects")
         )
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py",
-             "app:server"],
-            cwd=ROOT, env=environment,
-            stdout=subprocess.DEVNULL, stderr=(directory / "server.log").open("w"),
-        )  # fmt: skip
+        server = start_gunicorn(ROOT, environment, directory / "server.log")
         base = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base}/healthz", server, timeout=120)
         context = prepare(base, options.rows)

@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import statistics
-import subprocess
-import sys
 import tempfile
 import uuid
 from pathlib import Path
@@ -43,12 +41,7 @@ def served(tree: str, redis_url: str, directory: Path):
     environment = load.server_environment(
         port, database_url, redis_url, str(directory / "objects")
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py",
-         "app:server"],
-        cwd=tree, env=environment,
-        stdout=subprocess.DEVNULL, stderr=(directory / "server.log").open("w"),
-    )  # fmt: skip
+    server = load.start_gunicorn(tree, environment, directory / "server.log")
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base}/healthz", server, timeout=120)

@@ -66,10 +66,9 @@ def lookups(monkeypatch) -> list[str]:
     return calls
 
 
-@pytest.fixture
-def shared(make_app, redis_server, new_user):
-    """An app on Redis, an owner's dataset and a link to it, opened once."""
-    app = make_app(ingest_mode="inline", redis_url=redis_server.url)
+def opened_share(make_app, new_user, redis_url: str) -> dict:
+    """An app on that Redis, an owner's dataset and a link to it, opened once."""
+    app = make_app(ingest_mode="inline", redis_url=redis_url)
     client = app.server.test_client()
     owner = new_user(client)
     dataset_id = upload(client, owner)
@@ -77,6 +76,11 @@ def shared(make_app, redis_server, new_user):
     assert client.get(link["path"]).status_code == 200
     return {"app": app, "client": client, "owner": owner, "dataset": dataset_id,
             "link": link}  # fmt: skip
+
+
+@pytest.fixture
+def shared(make_app, redis_server, new_user):
+    return opened_share(make_app, new_user, redis_server.url)
 
 
 def test_a_shared_dashboards_callbacks_do_not_look_the_link_up_again(shared, lookups):
@@ -136,12 +140,9 @@ def test_revocation_waits_for_redis_and_a_shared_view_does_not(
     outlive it); the shared view falls back to PostgreSQL. Back up: revoked."""
     server = RedisServer().start()
     try:
-        app = make_app(ingest_mode="inline", redis_url=server.url)
-        client = app.server.test_client()
-        owner = new_user(client)
-        dataset_id = upload(client, owner)
-        link = share(client, owner, dataset_id)
-        assert client.get(link["path"]).status_code == 200
+        shared = opened_share(make_app, new_user, server.url)
+        app, client, owner = shared["app"], shared["client"], shared["owner"]
+        link, dataset_id = shared["link"], shared["dataset"]
         server.stop()
         revoke = client.delete(f"/api/shares/{link['id']}", headers=owner["headers"])
         assert revoke.status_code == 503
