@@ -75,8 +75,8 @@ class JsonFormatter(logging.Formatter):
 class RequestQueueHandler(logging.handlers.QueueHandler):
     """Hands each record to the log writer's thread, with its request id. A
     request thread never waits for the stream: with one handler writing to
-    stderr under its lock, 16 concurrent requests queued on that lock (a third of
-    a worker's samples at /healthz under load, BENCHMARKS.md Load)."""
+    stderr under its lock, 16 concurrent requests queued on that lock (27 % of a
+    worker's samples at /healthz under load, BENCHMARKS.md Load)."""
 
     def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
         # In process, unpickled: the record goes as it is; only the request id,

@@ -341,13 +341,14 @@ class LinkCache:
     """Live links by token digest in Redis for LINK_CACHE_TTL_S (nowhere without
     Redis: every request then asks PostgreSQL).
 
-    Each callback of a shared dashboard resolves its token, and a PostgreSQL
-    round trip was most of what a cached view under a link cost beyond the
-    owner's (BENCHMARKS.md, Load). Only live links are kept; expiry is checked on
-    every use. A revocation deletes the entries inside its transaction, before
-    the commit (refused with 503 when Redis cannot confirm, so no link is revoked
-    while its entry lives on), and again after it (a request racing the change
-    may have cached the link in between). A failed read is a miss.
+    Each callback of a shared dashboard resolves its token: without the cache,
+    one PostgreSQL query per request under a link (its CPU cost was small, its
+    load on PostgreSQL is what the capacity plan counts; BENCHMARKS.md, Load).
+    Only live links are kept; expiry is checked on every use. A revocation
+    deletes the entries inside its transaction, before the commit (refused with
+    503 when Redis cannot confirm, so no link is revoked while its entry lives
+    on), and again after it (a request racing the change may have cached the link
+    in between). A failed read is a miss.
     """
 
     def __init__(self, client: redis.Redis | None) -> None:
