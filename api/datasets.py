@@ -334,7 +334,7 @@ add_path(
             "204": {"description": "Deleted"},
             "401": UNAUTHORIZED,
             "404": NOT_FOUND,
-            "503": error_doc("File storage unavailable"),
+            "503": error_doc("File storage or the share-link cache unavailable"),
         },
     },
 )

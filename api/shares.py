@@ -140,6 +140,9 @@ add_path(
             "204": {"description": "Revoked"},
             "401": error_doc("No valid credential"),
             "404": error_doc("No such link of yours"),
+            "503": error_doc(
+                "The share-link cache could not confirm; nothing was revoked"
+            ),
         },
     },
 )

@@ -147,6 +147,10 @@ def test_revocation_waits_for_redis_and_a_shared_view_does_not(
         revoke = client.delete(f"/api/shares/{link['id']}", headers=owner["headers"])
         assert revoke.status_code == 503
         assert "try again" in revoke.get_json()["error"]["message"]
+        document = client.get("/api/openapi.json").get_json()
+        assert (
+            "503" in document["paths"]["/api/shares/{share_id}"]["delete"]["responses"]
+        )
         before = len(lookups)
         assert view(app, link, dataset_id).status_code == 200
         assert len(lookups) == before + 1  # from PostgreSQL: still live there
