@@ -483,38 +483,47 @@ def cached_view_sizes(url: str) -> str:
     return ", ".join(f"{size / 1024:,.0f} kB" for size in sorted(sizes)) or "none"
 
 
-def run(options: argparse.Namespace) -> str:
-    """Set up, measure, tear down."""
+@contextlib.contextmanager
+def served(tree: Path | str, redis_url: str, directory: Path):
+    """gunicorn from the checkout `tree` on a free port, with a throwaway database
+    and its objects and log in `directory`; yields its base URL and master pid."""
     from data import postgres
 
-    if shutil.which("wrk") is None:
-        raise SystemExit("bench.load needs wrk: apt-get install wrk")
     database_url = f"{POSTGRES_SERVER}/ib_load_{uuid.uuid4().hex[:10]}"
-    redis_server = RedisServer().start()
-    directory = Path(tempfile.mkdtemp(prefix="ib-load-"))
-    port, server = free_port(), None
+    port = free_port()
+    environment = server_environment(
+        port, database_url, redis_url, str(directory / "objects")
+    )
+    server = start_gunicorn(tree, environment, directory / "server.log")
     try:
-        environment = server_environment(
-            port, database_url, redis_server.url, str(directory / "objects")
-        )
-        server = start_gunicorn(ROOT, environment, directory / "server.log")
         base = f"http://127.0.0.1:{port}"
         wait_for_http(f"{base}/healthz", server, timeout=120)
-        context = prepare(base, options.rows)
-        results, top = measure_all(base, context, options, server.pid, directory)
-        entries = cached_view_sizes(redis_server.url)
+        yield base, server.pid
+    finally:
+        stop_process(server)
+        postgres.drop_database(database_url)
+
+
+def run(options: argparse.Namespace) -> str:
+    """Set up, measure, tear down."""
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench.load needs wrk: apt-get install wrk")
+    redis_server = RedisServer().start()
+    directory = Path(tempfile.mkdtemp(prefix="ib-load-"))
+    try:
+        with served(ROOT, redis_server.url, directory) as (base, pid):
+            context = prepare(base, options.rows)
+            results, top = measure_all(base, context, options, pid, directory)
+            entries = cached_view_sizes(redis_server.url)
         restarts = (directory / "server.log").read_text().count("Booting worker")
         return report(results, options.rows, options.duration, top) + (
             f"\nAnalytics cache entries in Redis after the run: {entries}. "
             f"Worker processes booted during the run: {restarts}.\n"
         )
     finally:
-        if server is not None:
-            stop_process(server)
         if keep := os.environ.get("BENCH_SERVER_LOG"):
             shutil.copy(directory / "server.log", keep)
         redis_server.stop()
-        postgres.drop_database(database_url)
         shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -530,11 +539,8 @@ def chosen(every: list[Scenario], only: list[str] | None) -> list[Scenario]:
 def measure_all(base, context, options, pid, directory):
     """Every chosen scenario at every connection count, the floor again at the end;
     the profiled scenario's first run is recorded by py-spy while wrk runs."""
-    connections, duration_s, profiled = (
-        options.connections,
-        options.duration,
-        options.profile,
-    )
+    connections, duration_s = options.connections, options.duration
+    profiled = options.profile
     every = chosen(scenarios(context), options.only)
     sizes = {scenario.name: check(base, scenario) for scenario in every}
     results, top = [], None

@@ -5,12 +5,12 @@
 
 Each tree is a checkout of this project (`git worktree add ../before <commit>`).
 Both are served at once, each by `gunicorn --config deploy/gunicorn.conf.py
-app:server` from its own tree (own PostgreSQL database and object store, one
-private Redis with a database each), prepared as `bench.load` prepares one; then
-wrk runs 3 seconds per scenario, alternating between the two servers and swapping
-their order every round. On a machine whose speed drifts from minute to minute,
-the medians of such rounds compare the builds; two separate `bench.load` runs
-do not.
+app:server` from its own tree (`bench.load.served`: own PostgreSQL database and
+object store; one private Redis with a database each), prepared as `bench.load`
+prepares one; then wrk runs 3 seconds per scenario, alternating between the two
+servers and swapping their order every round. On a machine whose speed drifts
+from minute to minute, the medians of such rounds compare the builds; two
+separate `bench.load` runs do not.
 
 Prints a Markdown table of medians for BENCHMARKS.md.
 """
@@ -21,34 +21,12 @@ import argparse
 import contextlib
 import statistics
 import tempfile
-import uuid
 from pathlib import Path
 
 from bench import load
-from tests.services import RedisServer, free_port, stop_process, wait_for_http
+from tests.services import RedisServer
 
 SECONDS_PER_RUN = 3
-
-
-@contextlib.contextmanager
-def served(tree: str, redis_url: str, directory: Path):
-    """gunicorn from `tree` on a free port with a throwaway database; its base URL
-    and worker's master pid."""
-    from data import postgres
-
-    database_url = f"{load.POSTGRES_SERVER}/ib_compare_{uuid.uuid4().hex[:10]}"
-    port = free_port()
-    environment = load.server_environment(
-        port, database_url, redis_url, str(directory / "objects")
-    )
-    server = load.start_gunicorn(tree, environment, directory / "server.log")
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{base}/healthz", server, timeout=120)
-        yield base, server.pid
-    finally:
-        stop_process(server)
-        postgres.drop_database(database_url)
 
 
 def compare(options: argparse.Namespace) -> str:
@@ -61,7 +39,7 @@ def compare(options: argparse.Namespace) -> str:
             for index, tree in enumerate(options.trees):
                 directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
                 redis_url = redis_server.url.rsplit("/", 1)[0] + f"/{index + 1}"
-                base, pid = stack.enter_context(served(tree, redis_url, directory))
+                base, pid = stack.enter_context(load.served(tree, redis_url, directory))
                 context = load.prepare(base, options.rows)
                 scenarios = load.chosen(load.scenarios(context), options.only)
                 servers.append((tree, base, pid, scenarios, directory))
